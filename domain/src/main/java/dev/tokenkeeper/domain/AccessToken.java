@@ -1,0 +1,113 @@
+package dev.tokenkeeper.domain;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * An access token as the manager holds it: the value, its type, when it was issued (the moment the
+ * token request was <em>sent</em>, so network latency shortens rather than lengthens its assumed
+ * life), when it expires, the scopes granted and an optional refresh token.
+ *
+ * <p>{@link #toString()} never shows the token or the refresh token. Immutable and thread-safe.
+ */
+public final class AccessToken {
+
+    private final Secret value;
+    private final String tokenType;
+    private final Instant issuedAt;
+    private final Instant expiresAt;
+    private final Set<String> scopes;
+    private final Secret refreshToken;
+
+    /**
+     * @param value the token
+     * @param tokenType the token type, e.g. {@code Bearer}
+     * @param issuedAt when the token request was sent
+     * @param expiresAt when the token expires; after {@code issuedAt}
+     * @param scopes the granted scopes
+     * @param refreshToken the refresh token, or null
+     * @throws IllegalArgumentException if {@code expiresAt} is not after {@code issuedAt}
+     */
+    public AccessToken(
+            Secret value, String tokenType, Instant issuedAt, Instant expiresAt, Set<String> scopes, Secret refreshToken) {
+        this.value = Objects.requireNonNull(value, "value");
+        this.tokenType = Objects.requireNonNull(tokenType, "tokenType");
+        this.issuedAt = Objects.requireNonNull(issuedAt, "issuedAt");
+        this.expiresAt = Objects.requireNonNull(expiresAt, "expiresAt");
+        if (!expiresAt.isAfter(issuedAt)) {
+            throw new IllegalArgumentException("expiresAt must be after issuedAt");
+        }
+        this.scopes = Set.copyOf(Objects.requireNonNull(scopes, "scopes"));
+        this.refreshToken = refreshToken;
+    }
+
+    /** The token value. */
+    public Secret value() {
+        return value;
+    }
+
+    /** The token type as the server sent it, e.g. {@code Bearer}. */
+    public String tokenType() {
+        return tokenType;
+    }
+
+    /** When the token request that produced this token was sent. */
+    public Instant issuedAt() {
+        return issuedAt;
+    }
+
+    /** When the token expires, by the server's stated lifetime counted from {@link #issuedAt()}. */
+    public Instant expiresAt() {
+        return expiresAt;
+    }
+
+    /** The lifetime the server granted. */
+    public Duration lifetime() {
+        return Duration.between(issuedAt, expiresAt);
+    }
+
+    /** The scopes granted. */
+    public Set<String> scopes() {
+        return scopes;
+    }
+
+    /** The refresh token, if the server issued one. */
+    public Optional<Secret> refreshToken() {
+        return Optional.ofNullable(refreshToken);
+    }
+
+    /** This token with another refresh token (for example a rotated one), or none. */
+    public AccessToken withRefreshToken(Secret newRefreshToken) {
+        return new AccessToken(value, tokenType, issuedAt, expiresAt, scopes, newRefreshToken);
+    }
+
+    /** Whether {@code other} carries the same token value as this one. */
+    public boolean sameValueAs(AccessToken other) {
+        return other != null && value.equals(other.value);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AccessToken t
+                && value.equals(t.value)
+                && tokenType.equals(t.tokenType)
+                && issuedAt.equals(t.issuedAt)
+                && expiresAt.equals(t.expiresAt)
+                && scopes.equals(t.scopes)
+                && Objects.equals(refreshToken, t.refreshToken);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(value, expiresAt);
+    }
+
+    @Override
+    public String toString() {
+        return "AccessToken[type=" + tokenType + ", issuedAt=" + issuedAt + ", expiresAt=" + expiresAt
+                + ", scopes=" + scopes + ", refreshToken=" + (refreshToken == null ? "none" : "present") + "]";
+    }
+}
