@@ -1,0 +1,30 @@
+-- tokenkeeper JDBC store, schema version 1, H2 2.x.
+-- The schema placeholder is empty or a schema name and a dot, the prefix placeholder is the table
+-- prefix; JdbiSchema fills both in and records the version in the schema_version table after this
+-- script ran. Never edit a released script: add V2__... instead.
+
+CREATE TABLE ${schema}${prefix}schema_version (
+    version     INTEGER                  NOT NULL PRIMARY KEY,
+    description VARCHAR(200)             NOT NULL,
+    applied_at  TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP NOT NULL
+);
+
+-- one row per store key; expiry kept as epoch second + nano so that an Instant round-trips exactly
+CREATE TABLE ${schema}${prefix}tokens (
+    store_key            VARCHAR(128)             NOT NULL PRIMARY KEY,
+    sealed               VARBINARY(1048576)       NOT NULL,
+    expires_epoch_second BIGINT                   NOT NULL,
+    expires_nano         INTEGER                  NOT NULL,
+    version              BIGINT                   NOT NULL
+);
+
+CREATE INDEX ${schema}${prefix}tokens_expires_idx ON ${schema}${prefix}tokens (expires_epoch_second);
+
+-- one row per leased key; lease_until in epoch milliseconds, the lease is free from that instant on
+CREATE TABLE ${schema}${prefix}leases (
+    store_key   VARCHAR(128) NOT NULL PRIMARY KEY,
+    owner       VARCHAR(64)  NOT NULL,
+    lease_until BIGINT       NOT NULL
+);
+
+CREATE INDEX ${schema}${prefix}leases_until_idx ON ${schema}${prefix}leases (lease_until);
