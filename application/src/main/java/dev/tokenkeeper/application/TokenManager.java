@@ -1,0 +1,1003 @@
+package dev.tokenkeeper.application;
+
+import dev.tokenkeeper.application.internal.StoreKeys;
+import dev.tokenkeeper.domain.AccessToken;
+import dev.tokenkeeper.domain.ConfigurationException;
+import dev.tokenkeeper.domain.ExpiryPolicy;
+import dev.tokenkeeper.domain.FailureKind;
+import dev.tokenkeeper.domain.Freshness;
+import dev.tokenkeeper.domain.TokenException;
+import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.port.Grant;
+import dev.tokenkeeper.domain.port.Lease;
+import dev.tokenkeeper.domain.port.SealedToken;
+import dev.tokenkeeper.domain.port.StoreKey;
+import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.port.TokenEventListener;
+import dev.tokenkeeper.domain.port.TokenProvider;
+import dev.tokenkeeper.domain.port.TokenRequest;
+import dev.tokenkeeper.domain.port.TokenResponse;
+import dev.tokenkeeper.domain.port.TokenStatus;
+import dev.tokenkeeper.domain.port.TokenStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.random.RandomGenerator;
+
+/**
+ * Hands out valid access tokens: the tokenkeeper core.
+ *
+ * <h2>Request path</h2>
+ * <ol>
+ *   <li><b>Near cache, fresh</b>: returned at once; no I/O, no lock, no allocation.</li>
+ *   <li><b>Near cache, refresh-due</b>: returned at once; one background refresh starts for the key
+ *       (never more than one per key, and not again before a back-off after a failure).</li>
+ *   <li><b>Miss or expired</b>: every concurrent caller for the key joins one in-flight acquisition.
+ *       It reads the store and opens the sealed entry; if that is not servable it takes the store's
+ *       lease for the key (cluster single-flight). The holder re-reads the store, runs the grant
+ *       (refresh-token grant when the token has a refresh token, falling back to the client's primary
+ *       grant on {@code invalid_grant}), seals and saves the token and releases the lease. Instances
+ *       that lost the lease wait, bounded, for the holder's token to appear; when the wait runs out
+ *       they try the lease again, and then acquire on their own.</li>
+ * </ol>
+ * A store that fails or holds garbage degrades to a cache miss plus an event. Expiry is counted from
+ * when the token request was sent; the {@link ExpiryPolicy} decides freshness against the injected
+ * clock. Every wait is bounded: the grant timeout, the lease time-to-live, the lease wait and the
+ * caller's acquire timeout.
+ *
+ * <h2>Proactive refresh</h2>
+ * A periodic sweep starts the background refresh of every recently used key that has become
+ * refresh-due, so that callers almost never see a refresh-due token, let alone wait. Keys unused for
+ * the idle timeout are left alone until used again.
+ *
+ * <p>Thread-safe. Build one per application with {@link #builder()} and {@link #close()} it at shutdown;
+ * it does not close the store or the endpoints it was given.
+ */
+public final class TokenManager implements TokenProvider, AutoCloseable {
+
+    /** A blocked caller gives up after this long: long enough for a slow IdP and a few retries. */
+    public static final Duration DEFAULT_ACQUIRE_TIMEOUT = Duration.ofSeconds(30);
+    /** One grant (all its attempts) must end within this; the endpoint's own timeouts should be shorter. */
+    public static final Duration DEFAULT_GRANT_TIMEOUT = Duration.ofSeconds(10);
+    /** The lease outlives a grant that takes the whole grant timeout, with a margin for the store write. */
+    public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(15);
+    /** Instances that lost the lease wait this long for the holder's token before trying the lease again. */
+    public static final Duration DEFAULT_LEASE_WAIT = Duration.ofSeconds(15);
+    /** First pause after a failed background refresh; doubled per failure up to the maximum. */
+    public static final Duration DEFAULT_FAILURE_BACKOFF = Duration.ofSeconds(1);
+    /** The longest pause between background refresh attempts. */
+    public static final Duration MAX_FAILURE_BACKOFF = Duration.ofSeconds(30);
+    /** How often the proactive refresh sweep looks for refresh-due keys. */
+    public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(1);
+    /** Keys not used for this long are no longer refreshed proactively. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(30);
+
+    private static final int LEASE_ROUNDS = 2;
+    private static final long FIRST_POLL_MILLIS = 20;
+    private static final long MAX_POLL_MILLIS = 500;
+
+    private final InstantSource clock;
+    private final ExpiryPolicy policy;
+    private final Map<String, ClientRegistration> clients;
+    private final TokenStore store;
+    private final TokenSealer sealer;
+    private final TokenEventListener listener;
+    private final GrantExecutor grants;
+    private final Executor executor;
+    private final ExecutorService ownedExecutor;
+    private final ScheduledExecutorService scheduler;
+    private final ScheduledFuture<?> sweep;
+    private final Duration acquireTimeout;
+    private final Duration leaseTtl;
+    private final Duration leaseWait;
+    private final Duration failureBackoff;
+    private final Duration idleTimeout;
+    private final RandomGenerator random;
+    private final ConcurrentHashMap<TokenKey, KeyState> states = new ConcurrentHashMap<>();
+
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder storeHits = new LongAdder();
+    private final LongAdder acquisitions = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private final LongAdder backgroundRefreshes = new LongAdder();
+
+    private TokenManager(Builder b) {
+        this.clock = b.clock;
+        this.policy = b.policy;
+        this.clients = Map.copyOf(b.clients);
+        this.store = b.store;
+        this.listener = safe(b.listener);
+        this.acquireTimeout = b.acquireTimeout;
+        this.leaseTtl = b.leaseTtl;
+        this.leaseWait = b.leaseWait;
+        this.failureBackoff = b.failureBackoff;
+        this.idleTimeout = b.idleTimeout;
+        this.random = b.random;
+        if (store != null) {
+            SealingKeys keys = b.sealingKeys;
+            if (keys == null) {
+                if (store.isPersistent()) {
+                    throw new ConfigurationException("sealingKeys: the store " + store.getClass().getSimpleName()
+                            + " is persistent, so tokens must be sealed with configured keys (a key generated "
+                            + "now would make its entries unreadable after a restart and to other instances); "
+                            + "generate one with SealingKeys.generateSpec(\"k1\")");
+                }
+                keys = SealingKeys.ephemeral();
+            } else if (keys.isEphemeral() && store.isPersistent()) {
+                throw new ConfigurationException("sealingKeys: ephemeral keys cannot seal entries of a persistent store");
+            }
+            this.sealer = new TokenSealer(keys);
+        } else {
+            this.sealer = null;
+        }
+        if (b.executor != null) {
+            this.executor = b.executor;
+            this.ownedExecutor = null;
+        } else {
+            this.ownedExecutor = Executors.newCachedThreadPool(daemon("tokenkeeper-worker"));
+            this.executor = ownedExecutor;
+        }
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("tokenkeeper-scheduler"));
+        this.grants = b.grants != null ? b.grants : new SingleAttemptGrants(b.grantTimeout);
+        if (b.proactiveRefresh) {
+            long every = b.sweepInterval.toMillis();
+            this.sweep = scheduler.scheduleWithFixedDelay(this::sweepSafely, every, every, TimeUnit.MILLISECONDS);
+        } else {
+            this.sweep = null;
+        }
+    }
+
+    /** A builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Hot path
+
+    @Override
+    public AccessToken token(TokenKey key) {
+        KeyState s = states.get(key);
+        if (s != null) {
+            Entry e = s.entry.get();
+            if (e != null) {
+                long now = clock.millis();
+                if (now < e.refreshAtMillis) {
+                    touch(s);
+                    hits.increment();
+                    return e.token;
+                }
+                if (now < e.expiresAtMillis) {
+                    touch(s);
+                    hits.increment();
+                    refreshInBackground(s, now);
+                    return e.token;
+                }
+            }
+        }
+        return await(key, slowPath(key, s));
+    }
+
+    @Override
+    public CompletionStage<AccessToken> tokenAsync(TokenKey key) {
+        KeyState s = states.get(key);
+        if (s != null) {
+            Entry e = s.entry.get();
+            if (e != null) {
+                long now = clock.millis();
+                if (now < e.refreshAtMillis) {
+                    touch(s);
+                    hits.increment();
+                    return e.completed;
+                }
+                if (now < e.expiresAtMillis) {
+                    touch(s);
+                    hits.increment();
+                    refreshInBackground(s, now);
+                    return e.completed;
+                }
+            }
+        }
+        try {
+            return slowPath(key, s).handle(TokenManager::rethrowForCaller).minimalCompletionStage();
+        } catch (TokenException e) {
+            return CompletableFuture.failedStage(e);
+        }
+    }
+
+    private static void touch(KeyState s) {
+        if (!s.used) {
+            s.used = true;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Slow path: single flight per key
+
+    private CompletableFuture<AccessToken> slowPath(TokenKey key, KeyState known) {
+        Objects.requireNonNull(key, "key");
+        KeyState s = known != null ? known : states.computeIfAbsent(key, this::newState);
+        s.used = true;
+        Entry e = s.entry.get();
+        long now = clock.millis();
+        if (e != null && now < e.expiresAtMillis) {
+            hits.increment();
+            return CompletableFuture.completedFuture(e.token);
+        }
+        misses.increment();
+        emit(new TokenEvent.CacheMiss(key, e == null ? TokenEvent.MissReason.ABSENT : TokenEvent.MissReason.EXPIRED));
+        return join(s, false);
+    }
+
+    private KeyState newState(TokenKey key) {
+        ClientRegistration client = clients.get(key.client());
+        if (client == null) {
+            throw new ConfigurationException("no client registration named '" + key.client() + "' (registered: "
+                    + clients.keySet().stream().sorted().toList() + ")");
+        }
+        return new KeyState(key, StoreKeys.of(key), client);
+    }
+
+    private void refreshInBackground(KeyState s, long now) {
+        if (s.inFlight.get() == null && now >= s.nextBackgroundAttemptMillis) {
+            join(s, true);
+        }
+    }
+
+    private CompletableFuture<AccessToken> join(KeyState s, boolean background) {
+        while (true) {
+            CompletableFuture<AccessToken> running = s.inFlight.get();
+            if (running != null) {
+                return running;
+            }
+            CompletableFuture<AccessToken> mine = new CompletableFuture<>();
+            if (s.inFlight.compareAndSet(null, mine)) {
+                if (background) {
+                    backgroundRefreshes.increment();
+                }
+                try {
+                    executor.execute(() -> run(s, mine, background));
+                } catch (RejectedExecutionException ex) {
+                    fail(s, mine, new TokenException(FailureKind.BAD_CONFIGURATION, "the token manager is closed"), background);
+                }
+                return mine;
+            }
+        }
+    }
+
+    private void run(KeyState s, CompletableFuture<AccessToken> mine, boolean background) {
+        try {
+            long now = clock.millis();
+            Entry current = s.entry.get();
+            if (current != null && (background ? now < current.refreshAtMillis : now < current.expiresAtMillis)) {
+                // another acquisition installed a servable token between the caller's look and now
+                finish(s, mine, current);
+                return;
+            }
+            if (store == null) {
+                acquireFromIdp(s, mine, background, current, null);
+                return;
+            }
+            Entry stored = loadFromStore(s);
+            if (servable(stored, current, background, now)) {
+                storeHits.increment();
+                emit(new TokenEvent.StoreHit(s.key));
+                finish(s, mine, stored);
+                return;
+            }
+            clusterAcquire(s, mine, background, current, 1);
+        } catch (Throwable t) {
+            fail(s, mine, t, background);
+        }
+    }
+
+    /** Whether a token read from the store may replace {@code current}. */
+    private static boolean servable(Entry stored, Entry current, boolean background, long now) {
+        if (stored == null) {
+            return false;
+        }
+        if (current != null && !stored.token.expiresAt().isAfter(current.token.expiresAt())) {
+            return false;
+        }
+        return background ? now < stored.refreshAtMillis : now < stored.expiresAtMillis;
+    }
+
+    private void clusterAcquire(
+            KeyState s, CompletableFuture<AccessToken> mine, boolean background, Entry current, int round) {
+        Optional<Lease> lease;
+        try {
+            lease = store.tryLease(s.storeKey, leaseTtl);
+        } catch (RuntimeException e) {
+            storeFailed(s, "lease", e);
+            acquireFromIdp(s, mine, background, current, null);
+            return;
+        }
+        if (lease.isPresent()) {
+            emit(new TokenEvent.LeaseWon(s.key));
+            Entry stored = loadFromStore(s);
+            if (servable(stored, current, background, clock.millis())) {
+                release(s, lease.get());
+                storeHits.increment();
+                emit(new TokenEvent.StoreHit(s.key));
+                finish(s, mine, stored);
+                return;
+            }
+            acquireFromIdp(s, mine, background, current, lease.get());
+            return;
+        }
+        emit(new TokenEvent.LeaseLost(s.key));
+        if (round > LEASE_ROUNDS) {
+            emit(new TokenEvent.LeaseWaitTimedOut(s.key));
+            acquireFromIdp(s, mine, background, current, null);
+            return;
+        }
+        long deadline = System.nanoTime() + leaseWait.toNanos();
+        pollForHolder(s, mine, background, current, round, deadline, FIRST_POLL_MILLIS);
+    }
+
+    /** Waits, bounded, for the lease holder's token to appear in the store. */
+    private void pollForHolder(
+            KeyState s,
+            CompletableFuture<AccessToken> mine,
+            boolean background,
+            Entry current,
+            int round,
+            long deadlineNanos,
+            long delayMillis) {
+        Runnable poll = () -> {
+            try {
+                Entry stored = loadFromStore(s);
+                if (servable(stored, current, background, clock.millis())) {
+                    storeHits.increment();
+                    emit(new TokenEvent.StoreHit(s.key));
+                    finish(s, mine, stored);
+                } else if (System.nanoTime() - deadlineNanos >= 0) {
+                    emit(new TokenEvent.LeaseWaitTimedOut(s.key));
+                    clusterAcquire(s, mine, background, current, round + 1);
+                } else {
+                    pollForHolder(
+                            s, mine, background, current, round, deadlineNanos, Math.min(MAX_POLL_MILLIS, delayMillis * 2));
+                }
+            } catch (Throwable t) {
+                fail(s, mine, t, background);
+            }
+        };
+        try {
+            scheduler.schedule(() -> execute(poll, s, mine, background), delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            fail(s, mine, new TokenException(FailureKind.BAD_CONFIGURATION, "the token manager is closed"), background);
+        }
+    }
+
+    private void execute(Runnable task, KeyState s, CompletableFuture<AccessToken> mine, boolean background) {
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            fail(s, mine, new TokenException(FailureKind.BAD_CONFIGURATION, "the token manager is closed"), background);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Grants
+
+    private void acquireFromIdp(
+            KeyState s, CompletableFuture<AccessToken> mine, boolean background, Entry current, Lease lease) {
+        obtain(s, current, background).whenCompleteAsync(
+                (token, error) -> {
+                    try {
+                        if (error != null) {
+                            fail(s, mine, error, background);
+                            return;
+                        }
+                        acquisitions.increment();
+                        Entry entry = newEntry(token, TokenStatus.Source.IDP);
+                        save(s, token);
+                        finish(s, mine, entry);
+                    } catch (Throwable t) {
+                        fail(s, mine, t, background);
+                    } finally {
+                        if (lease != null) {
+                            release(s, lease);
+                        }
+                    }
+                },
+                executor);
+    }
+
+    /** Runs the right grant: refresh token if there is one, the primary grant otherwise or on invalid_grant. */
+    private CompletableFuture<AccessToken> obtain(KeyState s, Entry current, boolean background) {
+        Grant primary = s.client.primaryGrant();
+        Optional<dev.tokenkeeper.domain.Secret> refresh =
+                current == null ? Optional.empty() : current.token.refreshToken();
+        if (refresh.isEmpty()) {
+            return grant(s, primary, background);
+        }
+        Grant.RefreshToken refreshGrant = new Grant.RefreshToken(refresh.get());
+        return grant(s, refreshGrant, background).handle((token, error) -> {
+            if (error == null) {
+                return CompletableFuture.completedFuture(token);
+            }
+            TokenException te = toTokenException(error);
+            if (te.kind() == FailureKind.INVALID_GRANT) {
+                // the refresh token is spent or revoked: log in again with the primary grant
+                return grant(s, primary, background);
+            }
+            return CompletableFuture.<AccessToken>failedFuture(te);
+        }).thenCompose(f -> f);
+    }
+
+    private CompletableFuture<AccessToken> grant(KeyState s, Grant grant, boolean background) {
+        GrantCall call = new GrantCall(s.key, grant.grantType(), background, clock, listener);
+        emit(new TokenEvent.AcquisitionStarted(s.key, grant.grantType(), background));
+        long t0 = System.nanoTime();
+        CompletableFuture<TokenResponse> response;
+        try {
+            response = grants.execute(s.client, new TokenRequest(s.key, grant), call);
+        } catch (RuntimeException e) {
+            response = CompletableFuture.failedFuture(e);
+        }
+        return response.handle((r, error) -> {
+            Duration latency = Duration.ofNanos(System.nanoTime() - t0);
+            if (error != null) {
+                TokenException te = toTokenException(error);
+                emit(new TokenEvent.AcquisitionFailed(s.key, grant.grantType(), te.kind(), latency, call.attempts(), background));
+                throw new CompletionException(te);
+            }
+            AccessToken token = toAccessToken(s.key, grant, r, call.lastSentAtMillis());
+            emit(new TokenEvent.AcquisitionSucceeded(
+                    s.key, grant.grantType(), latency, token.expiresAt(), call.attempts(), background));
+            return token;
+        });
+    }
+
+    private static AccessToken toAccessToken(TokenKey key, Grant grant, TokenResponse r, long sentAtMillis) {
+        Instant issuedAt = Instant.ofEpochMilli(sentAtMillis);
+        Set<String> scopes = r.scopes().isEmpty() ? key.scopes() : r.scopes();
+        dev.tokenkeeper.domain.Secret refresh = r.refreshToken();
+        if (refresh == null && grant instanceof Grant.RefreshToken used) {
+            // RFC 6749 §6: the server may keep the old refresh token in force without sending it again
+            refresh = used.refreshToken();
+        }
+        return new AccessToken(r.accessToken(), r.tokenType(), issuedAt, issuedAt.plus(r.expiresIn()), scopes, refresh);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Completion
+
+    private Entry newEntry(AccessToken token, TokenStatus.Source source) {
+        ExpiryPolicy.Schedule schedule;
+        if (random == null) {
+            schedule = policy.schedule(token, ThreadLocalRandom.current());
+        } else {
+            synchronized (random) { // an injected generator need not be thread-safe
+                schedule = policy.schedule(token, random);
+            }
+        }
+        return new Entry(token, schedule.refreshAtMillis(), schedule.expiresAtMillis(), source);
+    }
+
+    private void finish(KeyState s, CompletableFuture<AccessToken> mine, Entry entry) {
+        s.entry.set(entry);
+        s.consecutiveFailures = 0;
+        s.nextBackgroundAttemptMillis = 0;
+        s.lastError = null;
+        s.inFlight.compareAndSet(mine, null);
+        mine.complete(entry.token);
+    }
+
+    private void fail(KeyState s, CompletableFuture<AccessToken> mine, Throwable error, boolean background) {
+        TokenException te = toTokenException(error);
+        failures.increment();
+        s.lastError = te.kind();
+        int n = ++s.consecutiveFailures;
+        long backoff = Math.min(MAX_FAILURE_BACKOFF.toMillis(), failureBackoff.toMillis() << Math.min(n - 1, 16));
+        s.nextBackgroundAttemptMillis = clock.millis() + backoff;
+        s.inFlight.compareAndSet(mine, null);
+        mine.completeExceptionally(te);
+    }
+
+    private AccessToken await(TokenKey key, CompletableFuture<AccessToken> f) {
+        try {
+            return f.get(acquireTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw forCaller(toTokenException(e.getCause()));
+        } catch (TimeoutException e) {
+            throw new TokenException(FailureKind.TIMEOUT, "no token for " + key + " within the acquire timeout of "
+                    + acquireTimeout + "; the identity provider or the store is slow or unreachable");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TokenException(FailureKind.TIMEOUT, "interrupted while waiting for a token for " + key);
+        }
+    }
+
+    private static AccessToken rethrowForCaller(AccessToken token, Throwable error) {
+        if (error != null) {
+            throw new CompletionException(forCaller(toTokenException(error)));
+        }
+        return token;
+    }
+
+    /** A copy of a shared failure, so that each caller gets its own stack trace and cannot alter others'. */
+    private static TokenException forCaller(TokenException shared) {
+        if (shared instanceof ConfigurationException) {
+            return shared;
+        }
+        return new TokenException(
+                shared.kind(),
+                shared.getMessage(),
+                shared,
+                shared.retryAfter().orElse(null),
+                shared.httpStatus().orElse(0),
+                shared.oauthError().orElse(null));
+    }
+
+    static TokenException toTokenException(Throwable t) {
+        Throwable c = t;
+        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+            c = c.getCause();
+        }
+        if (c instanceof TokenException te) {
+            return te;
+        }
+        if (c instanceof TimeoutException) {
+            return new TokenException(FailureKind.TIMEOUT, "the token request did not finish within the grant timeout", c);
+        }
+        return new TokenException(
+                FailureKind.NETWORK, "the token request failed unexpectedly (" + c.getClass().getName() + ")", c);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Store
+
+    private Entry loadFromStore(KeyState s) {
+        Optional<SealedToken> sealed;
+        try {
+            sealed = store.load(s.storeKey);
+        } catch (RuntimeException e) {
+            storeFailed(s, "load", e);
+            return null;
+        }
+        if (sealed.isEmpty()) {
+            return null;
+        }
+        try {
+            return newEntry(sealer.unseal(s.storeKey, sealed.get()), TokenStatus.Source.STORE);
+        } catch (TokenSealer.UnsealException | IllegalArgumentException e) {
+            // a miss: the next save overwrites the entry
+            emit(new TokenEvent.CorruptEntry(s.key, e.getMessage()));
+            return null;
+        }
+    }
+
+    private void save(KeyState s, AccessToken token) {
+        if (store == null) {
+            return;
+        }
+        try {
+            store.save(s.storeKey, sealer.seal(s.storeKey, token, token.expiresAt()));
+        } catch (RuntimeException e) {
+            storeFailed(s, "save", e);
+        }
+    }
+
+    private void release(KeyState s, Lease lease) {
+        try {
+            store.release(lease);
+        } catch (RuntimeException e) {
+            storeFailed(s, "release", e); // the lease ends with its time to live
+        }
+    }
+
+    private void storeFailed(KeyState s, String operation, RuntimeException e) {
+        emit(new TokenEvent.StoreFailed(s.key, operation, e.getClass().getName()));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Invalidation, status, stats
+
+    @Override
+    public void invalidate(TokenKey key) {
+        Objects.requireNonNull(key, "key");
+        KeyState s = states.get(key);
+        if (s != null) {
+            s.entry.set(null);
+        }
+        if (store != null) {
+            try {
+                store.delete(StoreKeys.of(key));
+            } catch (RuntimeException e) {
+                emit(new TokenEvent.StoreFailed(key, "delete", e.getClass().getName()));
+            }
+        }
+        emit(new TokenEvent.TokenInvalidated(key, false));
+    }
+
+    @Override
+    public boolean invalidate(TokenKey key, AccessToken rejected) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(rejected, "rejected");
+        KeyState s = states.get(key);
+        if (s == null) {
+            return false;
+        }
+        Entry e = s.entry.get();
+        if (e == null || !e.token.sameValueAs(rejected) || !s.entry.compareAndSet(e, null)) {
+            return false;
+        }
+        if (store != null) {
+            Entry stored = loadFromStore(s);
+            if (stored != null && stored.token.sameValueAs(rejected)) {
+                try {
+                    store.delete(s.storeKey);
+                } catch (RuntimeException ex) {
+                    storeFailed(s, "delete", ex);
+                }
+            }
+        }
+        emit(new TokenEvent.TokenInvalidated(key, true));
+        return true;
+    }
+
+    @Override
+    public TokenStatus status(TokenKey key) {
+        KeyState s = states.get(key);
+        if (s == null) {
+            return new TokenStatus(key, null, null, null, null, null);
+        }
+        Entry e = s.entry.get();
+        if (e == null) {
+            return new TokenStatus(key, null, null, null, null, s.lastError);
+        }
+        Freshness f = new ExpiryPolicy.Schedule(e.refreshAtMillis, e.expiresAtMillis).atMillis(clock.millis());
+        return new TokenStatus(
+                key, f, e.token.expiresAt(), Instant.ofEpochMilli(e.refreshAtMillis), e.source, s.lastError);
+    }
+
+    /** The status of every key this manager has served, in no particular order. */
+    public List<TokenStatus> statuses() {
+        List<TokenStatus> all = new ArrayList<>();
+        for (TokenKey key : states.keySet()) {
+            all.add(status(key));
+        }
+        return all;
+    }
+
+    /** The client registrations, by name. */
+    public Map<String, ClientRegistration> clients() {
+        return clients;
+    }
+
+    /** Counters since start. */
+    public ManagerStats stats() {
+        return new ManagerStats(
+                hits.sum(),
+                misses.sum(),
+                storeHits.sum(),
+                acquisitions.sum(),
+                failures.sum(),
+                backgroundRefreshes.sum());
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Proactive refresh
+
+    /**
+     * Starts a background refresh for every recently used key that is refresh-due now. The manager
+     * calls this periodically when proactive refresh is on; tests call it after moving the clock.
+     *
+     * @return how many refreshes were started
+     */
+    public int refreshDueTokens() {
+        long now = clock.millis();
+        int started = 0;
+        for (KeyState s : states.values()) {
+            if (s.used) {
+                s.used = false;
+                s.lastUsedMillis = now;
+            } else if (now - s.lastUsedMillis > idleTimeout.toMillis()) {
+                continue;
+            }
+            Entry e = s.entry.get();
+            if (e != null && now >= e.refreshAtMillis && s.inFlight.get() == null && now >= s.nextBackgroundAttemptMillis) {
+                emit(new TokenEvent.RefreshScheduled(s.key, Instant.ofEpochMilli(now)));
+                join(s, now < e.expiresAtMillis);
+                started++;
+            }
+        }
+        return started;
+    }
+
+    private void sweepSafely() {
+        try {
+            refreshDueTokens();
+        } catch (RuntimeException e) {
+            // never let the sweep die; failures surface through acquisition events
+        }
+    }
+
+    /** Stops the manager's threads. Waiting callers fail. Does not close the store or endpoints. */
+    @Override
+    public void close() {
+        if (sweep != null) {
+            sweep.cancel(false);
+        }
+        scheduler.shutdownNow();
+        if (ownedExecutor != null) {
+            ownedExecutor.shutdownNow();
+        }
+        grants.close();
+    }
+
+    private void emit(TokenEvent event) {
+        listener.onEvent(event);
+    }
+
+    private static TokenEventListener safe(TokenEventListener l) {
+        return event -> {
+            try {
+                l.onEvent(event);
+            } catch (RuntimeException ignored) {
+                // observation must never break token delivery
+            }
+        };
+    }
+
+    private static ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    /** Per-key state. The entry is replaced whole; the in-flight future is the single flight. */
+    private static final class KeyState {
+        final TokenKey key;
+        final StoreKey storeKey;
+        final ClientRegistration client;
+        final AtomicReference<Entry> entry = new AtomicReference<>();
+        final AtomicReference<CompletableFuture<AccessToken>> inFlight = new AtomicReference<>();
+        volatile boolean used;
+        volatile long lastUsedMillis;
+        volatile long nextBackgroundAttemptMillis;
+        volatile int consecutiveFailures;
+        volatile FailureKind lastError;
+
+        KeyState(TokenKey key, StoreKey storeKey, ClientRegistration client) {
+            this.key = key;
+            this.storeKey = storeKey;
+            this.client = client;
+        }
+    }
+
+    /** A cached token with its refresh and expiry points precomputed, and its completed stage. */
+    private static final class Entry {
+        final AccessToken token;
+        final long refreshAtMillis;
+        final long expiresAtMillis;
+        final CompletionStage<AccessToken> completed;
+        final TokenStatus.Source source;
+
+        Entry(AccessToken token, long refreshAtMillis, long expiresAtMillis, TokenStatus.Source source) {
+            this.token = token;
+            this.refreshAtMillis = refreshAtMillis;
+            this.expiresAtMillis = expiresAtMillis;
+            this.completed = CompletableFuture.completedStage(token);
+            this.source = source;
+        }
+    }
+
+    /** Runs one grant against a client's endpoint; the resilient form adds retries and a breaker. */
+    interface GrantExecutor {
+        /**
+         * Runs {@code request}, calling {@link GrantCall#attemptStarted()} just before each attempt is
+         * sent, and completes with the response or the last failure, in bounded time.
+         */
+        CompletableFuture<TokenResponse> execute(ClientRegistration client, TokenRequest request, GrantCall call);
+
+        default void close() {}
+    }
+
+    /** One attempt, bounded by the grant timeout. */
+    private static final class SingleAttemptGrants implements GrantExecutor {
+        private final Duration timeout;
+
+        SingleAttemptGrants(Duration timeout) {
+            this.timeout = timeout;
+        }
+
+        @Override
+        public CompletableFuture<TokenResponse> execute(ClientRegistration client, TokenRequest request, GrantCall call) {
+            call.attemptStarted();
+            return client.endpoint()
+                    .request(request)
+                    .toCompletableFuture()
+                    .thenApply(r -> r) // a future of our own: the timeout must not complete the endpoint's
+                    .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Builds a {@link TokenManager}. Each setting is validated where it is set. Not thread-safe. */
+    public static final class Builder {
+        private InstantSource clock = InstantSource.system();
+        private ExpiryPolicy policy = ExpiryPolicy.defaults();
+        private final Map<String, ClientRegistration> clients = new LinkedHashMap<>();
+        private TokenStore store;
+        private SealingKeys sealingKeys;
+        private TokenEventListener listener = TokenEventListener.NONE;
+        private Executor executor;
+        private GrantExecutor grants;
+        private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
+        private Duration grantTimeout = DEFAULT_GRANT_TIMEOUT;
+        private Duration leaseTtl = DEFAULT_LEASE_TTL;
+        private Duration leaseWait = DEFAULT_LEASE_WAIT;
+        private Duration failureBackoff = DEFAULT_FAILURE_BACKOFF;
+        private Duration sweepInterval = DEFAULT_SWEEP_INTERVAL;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private boolean proactiveRefresh = true;
+        private RandomGenerator random;
+
+        private Builder() {}
+
+        /** The clock that decides expiry. Default: the system clock. */
+        public Builder clock(InstantSource clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The expiry policy. Default: {@link ExpiryPolicy#defaults()}. */
+        public Builder expiryPolicy(ExpiryPolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** Registers a client. */
+        public Builder client(ClientRegistration client) {
+            Objects.requireNonNull(client, "client");
+            if (clients.putIfAbsent(client.name(), client) != null) {
+                throw new ConfigurationException("client '" + client.name() + "' is registered twice");
+            }
+            return this;
+        }
+
+        /** Registers a client-credentials client. */
+        public Builder client(String name, dev.tokenkeeper.domain.port.TokenEndpoint endpoint) {
+            return client(ClientRegistration.clientCredentials(name, endpoint));
+        }
+
+        /** The shared store behind the near cache. Default: none (near cache only). */
+        public Builder store(TokenStore store) {
+            this.store = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
+         * The keys that seal tokens for the store. Required for a persistent store; a memory store
+         * gets an ephemeral key when none is set.
+         */
+        public Builder sealingKeys(SealingKeys keys) {
+            this.sealingKeys = Objects.requireNonNull(keys, "keys");
+            return this;
+        }
+
+        /** Receives every event. Default: none. */
+        public Builder listener(TokenEventListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** Runs acquisitions and store calls. Default: the manager's own daemon threads. */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        Builder grantExecutor(GrantExecutor grants) {
+            this.grants = Objects.requireNonNull(grants, "grants");
+            return this;
+        }
+
+        /** How long a blocked caller waits at most. Default {@link #DEFAULT_ACQUIRE_TIMEOUT}. */
+        public Builder acquireTimeout(Duration timeout) {
+            this.acquireTimeout = positive(timeout, "acquireTimeout");
+            return this;
+        }
+
+        /** How long one grant may take. Default {@link #DEFAULT_GRANT_TIMEOUT}. */
+        public Builder grantTimeout(Duration timeout) {
+            this.grantTimeout = positive(timeout, "grantTimeout");
+            return this;
+        }
+
+        /** The cluster lease's time to live. Default {@link #DEFAULT_LEASE_TTL}. */
+        public Builder leaseTtl(Duration ttl) {
+            this.leaseTtl = positive(ttl, "leaseTtl");
+            return this;
+        }
+
+        /** How long to wait for the lease holder's token. Default {@link #DEFAULT_LEASE_WAIT}. */
+        public Builder leaseWait(Duration wait) {
+            this.leaseWait = positive(wait, "leaseWait");
+            return this;
+        }
+
+        /** The first pause after a failed background refresh. Default {@link #DEFAULT_FAILURE_BACKOFF}. */
+        public Builder failureBackoff(Duration backoff) {
+            this.failureBackoff = positive(backoff, "failureBackoff");
+            return this;
+        }
+
+        /** Whether a periodic sweep refreshes refresh-due keys before callers ask. Default on. */
+        public Builder proactiveRefresh(boolean on) {
+            this.proactiveRefresh = on;
+            return this;
+        }
+
+        /** How often the proactive sweep runs. Default {@link #DEFAULT_SWEEP_INTERVAL}. */
+        public Builder sweepInterval(Duration interval) {
+            this.sweepInterval = positive(interval, "sweepInterval");
+            return this;
+        }
+
+        /** Keys unused this long are not refreshed proactively. Default {@link #DEFAULT_IDLE_TIMEOUT}. */
+        public Builder idleTimeout(Duration idle) {
+            this.idleTimeout = positive(idle, "idleTimeout");
+            return this;
+        }
+
+        /** The source of the refresh-point jitter (tests fix it). Default: {@link ThreadLocalRandom}. */
+        public Builder random(RandomGenerator random) {
+            this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
+        /**
+         * The manager.
+         *
+         * @throws ConfigurationException if no client is registered, or a persistent store has no sealing keys
+         */
+        public TokenManager build() {
+            if (clients.isEmpty()) {
+                throw new ConfigurationException("clients: register at least one client");
+            }
+            return new TokenManager(this);
+        }
+
+        private static Duration positive(Duration d, String name) {
+            Objects.requireNonNull(d, name);
+            if (d.isZero() || d.isNegative()) {
+                throw new ConfigurationException(name + " must be positive, was " + d);
+            }
+            return d;
+        }
+    }
+}
