@@ -1,0 +1,450 @@
+package dev.tokenkeeper.adapter.http;
+
+import dev.tokenkeeper.domain.ConfigurationException;
+import dev.tokenkeeper.domain.FailureKind;
+import dev.tokenkeeper.domain.Secret;
+import dev.tokenkeeper.domain.TokenException;
+import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.port.TokenEndpoint;
+import dev.tokenkeeper.domain.port.TokenRequest;
+import dev.tokenkeeper.domain.port.TokenResponse;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+
+/**
+ * A {@link TokenEndpoint} on Vert.x Web Client 5: runs any {@link dev.tokenkeeper.domain.port.Grant}
+ * against an OAuth 2.0 token endpoint (RFC 6749), adds the key's {@code scope}, {@code audience}
+ * and RFC 8707 {@code resource}, authenticates the client with {@code client_secret_basic} or
+ * {@code client_secret_post}, validates the answer and resolves the token lifetime. It can revoke
+ * tokens (RFC 7009) when a revocation URL is configured.
+ *
+ * <pre>{@code
+ * TokenEndpoint endpoint = VertxTokenEndpoint
+ *         .builder(URI.create("https://idp.example/oauth2/token"), "my-client", Secret.of(secret))
+ *         .requestTimeout(Duration.ofSeconds(5))
+ *         .build();
+ * }</pre>
+ *
+ * <p>Every stage completes within {@code requestTimeout} (plus scheduling slack), on a Vert.x
+ * event-loop thread or a JDK timer thread: dependents that block must use the {@code *Async}
+ * variants with their own executor. Failures are {@link TokenException}s whose kind follows RFC 6749
+ * §5.2 and HTTP status (401 without body: INVALID_CLIENT, 429: RATE_LIMITED with
+ * {@code Retry-After}, 5xx: SERVER_ERROR, timeouts: TIMEOUT, refused or reset connections:
+ * NETWORK, unusable answers: MALFORMED_RESPONSE). No message or {@code toString} contains the client
+ * secret, a token or a grant's credentials.
+ *
+ * <p>Immutable once built and thread-safe. Redirects are never followed (they would carry the
+ * client's credentials elsewhere). It owns, and {@link #close() closes}, the {@code Vertx} and
+ * {@code WebClient} it created; one passed in through the builder stays the caller's.
+ */
+public final class VertxTokenEndpoint implements TokenEndpoint {
+
+    /** A TCP and TLS handshake with a healthy IdP takes well under a second; 5 s tolerates a slow network. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+    /**
+     * IdPs answer token requests in milliseconds to a few hundred; 10 s bounds a stuck one while
+     * tolerating a slow one. The resilience layer around the endpoint retries.
+     */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
+    /** A token response is a few KiB even with a large JWT; 64 KiB is ample and bounds memory per request. */
+    public static final int DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
+
+    /**
+     * 30 days: the largest lifetime mainstream IdPs allow by configuration (Auth0's maximum is
+     * 2,592,000 s; Entra ID and Okta stop at one day). Larger values are almost always a unit
+     * mistake (milliseconds sent as seconds) or garbage, and trusting them would keep a revoked
+     * token in use for months.
+     */
+    public static final Duration DEFAULT_MAX_EXPIRES_IN = Duration.ofDays(30);
+
+    /**
+     * The lifetime assumed for an opaque token sent without {@code expires_in} (RFC 6749 makes it
+     * only RECOMMENDED). Five minutes is deliberately short: too short costs a few extra token
+     * requests an hour, too long would serve a token the server already considers expired.
+     */
+    public static final Duration DEFAULT_LIFETIME = Duration.ofMinutes(5);
+
+    /** RFC 6750 Bearer tokens only: another type (e.g. DPoP) needs proof-of-possession support from callers. */
+    public static final Set<String> DEFAULT_ACCEPTED_TOKEN_TYPES = Set.of("Bearer");
+
+    /** How long {@link #close()} waits for an owned Vert.x instance to stop. */
+    private static final long CLOSE_WAIT_SECONDS = 5;
+
+    private static final String USER_AGENT = "tokenkeeper";
+
+    private final EndpointConfig config;
+    private final WebClient webClient;
+    private final boolean ownsWebClient;
+    private final Vertx ownedVertx;
+    private final TokenResponseParser parser;
+    private final Redactor clientRedactor;
+    private final String basicCredentials;
+    private final String tokenUrl;
+    private final String revocationUrl;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private VertxTokenEndpoint(EndpointConfig config, Vertx vertx, WebClient webClient) {
+        this.config = config;
+        this.parser = new TokenResponseParser(config);
+        String id = formEncode(config.clientId());
+        String secret = formEncode(config.clientSecret().reveal());
+        this.basicCredentials = "Basic " + Base64.getEncoder().encodeToString((id + ":" + secret).getBytes(StandardCharsets.UTF_8));
+        this.clientRedactor = Redactor.of(List.of(config.clientSecret().reveal(), basicCredentials.substring(6)));
+        this.tokenUrl = EndpointConfig.display(config.tokenUrl());
+        this.revocationUrl = config.revocationUrl() == null ? null : EndpointConfig.display(config.revocationUrl());
+        if (webClient != null) {
+            this.webClient = webClient;
+            this.ownsWebClient = false;
+            this.ownedVertx = null;
+        } else {
+            this.ownedVertx = vertx == null
+                    ? Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1))
+                    : null;
+            WebClientOptions options = new WebClientOptions()
+                    .setConnectTimeout((int) config.connectTimeout().toMillis())
+                    .setFollowRedirects(false)
+                    .setDecompressionSupported(false)
+                    .setUserAgent(USER_AGENT);
+            this.webClient = WebClient.create(vertx != null ? vertx : ownedVertx, options);
+            this.ownsWebClient = true;
+        }
+    }
+
+    /**
+     * A builder for an endpoint at {@code tokenUrl} for the client {@code clientId}.
+     *
+     * @param tokenUrl the token endpoint; {@code https}, or {@code http} to a loopback host
+     * @param clientId the client identifier
+     * @param clientSecret the client secret
+     */
+    public static Builder builder(URI tokenUrl, String clientId, Secret clientSecret) {
+        return new Builder(tokenUrl, clientId, clientSecret);
+    }
+
+    @Override
+    public CompletionStage<TokenResponse> request(TokenRequest request) {
+        Objects.requireNonNull(request, "request");
+        List<String[]> form = new ArrayList<>();
+        List<String> grantValues = new ArrayList<>();
+        request.grant().writeParameters((name, value) -> {
+            form.add(new String[] {name, value});
+            if (!"grant_type".equals(name)) {
+                grantValues.add(value); // a grant's values may be credentials: never echo them
+            }
+        });
+        TokenKey key = request.key();
+        if (!key.scopeString().isEmpty()) {
+            form.add(new String[] {"scope", key.scopeString()});
+        }
+        key.audience().ifPresent(a -> form.add(new String[] {"audience", a}));
+        key.resource().ifPresent(r -> form.add(new String[] {"resource", r}));
+        Redactor redactor = clientRedactor.with(grantValues);
+        String what = "token request (" + request.grant().grantType() + ")";
+        return exchange(config.tokenUrl(), tokenUrl, what, form, redactor,
+                response -> parser.parse(what, tokenUrl, response.statusCode(), response.body(), redactor));
+    }
+
+    @Override
+    public CompletionStage<Void> revoke(Secret token, String tokenTypeHint) {
+        Objects.requireNonNull(token, "token");
+        if (config.revocationUrl() == null) {
+            return TokenEndpoint.super.revoke(token, tokenTypeHint);
+        }
+        List<String[]> form = new ArrayList<>();
+        form.add(new String[] {"token", token.reveal()});
+        if (tokenTypeHint != null && !tokenTypeHint.isBlank()) {
+            form.add(new String[] {"token_type_hint", tokenTypeHint});
+        }
+        return exchange(config.revocationUrl(), revocationUrl, "revocation request", form,
+                clientRedactor.with(List.of(token.reveal())), response -> null);
+    }
+
+    /**
+     * Sends one form POST with client authentication and hands a 2xx answer to {@code onSuccess};
+     * everything else becomes a {@link TokenException}.
+     */
+    private <T> CompletionStage<T> exchange(URI url, String displayUrl, String what, List<String[]> form,
+            Redactor redactor, Function<HttpResponse<Buffer>, T> onSuccess) {
+        if (closed.get()) {
+            return CompletableFuture.failedFuture(new TokenException(FailureKind.BAD_CONFIGURATION,
+                    what + " to " + displayUrl + " refused: this token endpoint is closed"));
+        }
+        CompletableFuture<T> answer = new CompletableFuture<>();
+        LimitedBodyCodec codec = new LimitedBodyCodec(config.maxResponseBytes(),
+                () -> answer.completeExceptionally(HttpFailures.tooLarge(what, displayUrl, config.maxResponseBytes())));
+        List<String[]> body = new ArrayList<>(form);
+        HttpRequest<Buffer> http = webClient.postAbs(url.toString())
+                .as(codec)
+                .followRedirects(false)
+                .connectTimeout(config.connectTimeout().toMillis())
+                .idleTimeout(config.requestTimeout().toMillis())
+                .putHeader("Accept", "application/json")
+                .putHeader("Content-Type", "application/x-www-form-urlencoded");
+        switch (config.authentication()) {
+            case CLIENT_SECRET_BASIC -> http.putHeader("Authorization", basicCredentials);
+            case CLIENT_SECRET_POST -> {
+                body.add(new String[] {"client_id", config.clientId()});
+                body.add(new String[] {"client_secret", config.clientSecret().reveal()});
+            }
+        }
+        Future<HttpResponse<Buffer>> sent;
+        try {
+            sent = http.sendBuffer(Buffer.buffer(formEncode(body)));
+        } catch (RuntimeException e) { // e.g. the caller's WebClient or Vertx is already closed
+            return CompletableFuture.failedFuture(HttpFailures.transport(what, displayUrl, e, redactor));
+        }
+        sent.onComplete(ar -> {
+            if (answer.isDone()) {
+                return;
+            }
+            if (ar.failed()) {
+                answer.completeExceptionally(HttpFailures.transport(what, displayUrl, ar.cause(), redactor));
+                return;
+            }
+            HttpResponse<Buffer> response = ar.result();
+            try {
+                int status = response.statusCode();
+                if (status >= 200 && status < 300) {
+                    answer.complete(onSuccess.apply(response));
+                } else {
+                    answer.completeExceptionally(HttpFailures.errorResponse(what, displayUrl, status,
+                            response.getHeader("Retry-After"), response.body(), redactor, config.clock()));
+                }
+            } catch (TokenException e) {
+                answer.completeExceptionally(e);
+            } catch (RuntimeException e) {
+                answer.completeExceptionally(new TokenException(FailureKind.MALFORMED_RESPONSE, what + " to " + displayUrl
+                        + " failed: the response could not be read (" + e.getClass().getSimpleName() + ")"));
+            }
+        });
+        // the overall deadline: idle and connect timeouts alone would not stop a server that drips bytes
+        CompletableFuture<T> result = new CompletableFuture<>();
+        answer.orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS).whenComplete((value, failure) -> {
+            if (failure == null) {
+                result.complete(value);
+                return;
+            }
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            if (cause instanceof TimeoutException) {
+                codec.abort();
+                result.completeExceptionally(HttpFailures.deadline(what, displayUrl, config.requestTimeout()));
+            } else {
+                result.completeExceptionally(cause);
+            }
+        });
+        return result;
+    }
+
+    /** Closes the Vert.x resources this endpoint created; idempotent. Later requests fail with BAD_CONFIGURATION. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (ownsWebClient) {
+            webClient.close();
+        }
+        if (ownedVertx != null) {
+            Future<Void> done = ownedVertx.close();
+            if (!Context.isOnVertxThread()) { // waiting on an event loop would deadlock it
+                try {
+                    done.toCompletionStage().toCompletableFuture().get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (Exception e) {
+                    // best effort: the event loop stops on its own
+                }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "VertxTokenEndpoint[tokenUrl=" + tokenUrl + ", clientId=" + config.clientId() + ", authentication="
+                + config.authentication() + (revocationUrl == null ? "" : ", revocationUrl=" + revocationUrl) + "]";
+    }
+
+    private static String formEncode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static String formEncode(List<String[]> form) {
+        StringBuilder sb = new StringBuilder();
+        for (String[] pair : form) {
+            if (sb.length() > 0) {
+                sb.append('&');
+            }
+            sb.append(formEncode(pair[0])).append('=').append(formEncode(pair[1]));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Builds a {@link VertxTokenEndpoint}. Every setting is checked at {@link #build()}, which
+     * reports all problems at once. Not thread-safe; the endpoint it builds is.
+     */
+    public static final class Builder {
+        private final URI tokenUrl;
+        private final String clientId;
+        private final Secret clientSecret;
+        private ClientAuthentication authentication = ClientAuthentication.CLIENT_SECRET_BASIC;
+        private URI revocationUrl;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private int maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
+        private Duration maxExpiresIn = DEFAULT_MAX_EXPIRES_IN;
+        private Duration defaultLifetime = DEFAULT_LIFETIME;
+        private Set<String> acceptedTokenTypes = DEFAULT_ACCEPTED_TOKEN_TYPES;
+        private TokenResponseValidator validator;
+        private boolean allowInsecureHttp;
+        private InstantSource clock = InstantSource.system();
+        private Vertx vertx;
+        private WebClient webClient;
+
+        private Builder(URI tokenUrl, String clientId, Secret clientSecret) {
+            this.tokenUrl = tokenUrl;
+            this.clientId = clientId;
+            this.clientSecret = clientSecret;
+        }
+
+        /** How the client authenticates; default {@link ClientAuthentication#CLIENT_SECRET_BASIC}. */
+        public Builder clientAuthentication(ClientAuthentication authentication) {
+            this.authentication = Objects.requireNonNull(authentication, "authentication");
+            return this;
+        }
+
+        /** The RFC 7009 revocation endpoint; default none, and {@link #revoke} then fails with BAD_CONFIGURATION. */
+        public Builder revocationUrl(URI revocationUrl) {
+            this.revocationUrl = Objects.requireNonNull(revocationUrl, "revocationUrl");
+            return this;
+        }
+
+        /** How long to wait for a connection; 1 ms to {@code requestTimeout}, default {@link #DEFAULT_CONNECT_TIMEOUT}. */
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
+            return this;
+        }
+
+        /**
+         * The longest one exchange may take, connecting included, and the longest the server may
+         * stay silent; 1 ms to 5 min, default {@link #DEFAULT_REQUEST_TIMEOUT}.
+         */
+        public Builder requestTimeout(Duration requestTimeout) {
+            this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout");
+            return this;
+        }
+
+        /** The largest response body read; 1 KiB to 16 MiB, default {@link #DEFAULT_MAX_RESPONSE_BYTES}. */
+        public Builder maxResponseBytes(int maxResponseBytes) {
+            this.maxResponseBytes = maxResponseBytes;
+            return this;
+        }
+
+        /** The longest token lifetime accepted; 1 s to 3650 days, default {@link #DEFAULT_MAX_EXPIRES_IN}. */
+        public Builder maxExpiresIn(Duration maxExpiresIn) {
+            this.maxExpiresIn = Objects.requireNonNull(maxExpiresIn, "maxExpiresIn");
+            return this;
+        }
+
+        /**
+         * The lifetime assumed for a token sent without {@code expires_in} that is not a JWT with
+         * {@code exp}; 1 s to {@code maxExpiresIn}, default {@link #DEFAULT_LIFETIME}.
+         */
+        public Builder defaultLifetime(Duration defaultLifetime) {
+            this.defaultLifetime = Objects.requireNonNull(defaultLifetime, "defaultLifetime");
+            return this;
+        }
+
+        /**
+         * The {@code token_type}s accepted, compared case-insensitively; default
+         * {@link #DEFAULT_ACCEPTED_TOKEN_TYPES}. Add {@code DPoP} only if callers can send proofs.
+         */
+        public Builder acceptedTokenTypes(String... tokenTypes) {
+            Objects.requireNonNull(tokenTypes, "tokenTypes");
+            this.acceptedTokenTypes = Set.of(tokenTypes);
+            return this;
+        }
+
+        /** An extra check of every token response; default none. */
+        public Builder validator(TokenResponseValidator validator) {
+            this.validator = Objects.requireNonNull(validator, "validator");
+            return this;
+        }
+
+        /**
+         * Allows {@code http} URLs to hosts that are not loopback. Default false: plain HTTP sends
+         * the client secret and the tokens in clear text. Only for a trusted network, e.g. a sidecar.
+         */
+        public Builder allowInsecureHttp(boolean allowInsecureHttp) {
+            this.allowInsecureHttp = allowInsecureHttp;
+            return this;
+        }
+
+        /** The clock for a JWT's {@code exp} and for {@code Retry-After} dates; default the system clock. */
+        public Builder clock(InstantSource clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * The Vert.x instance to create the web client on; it stays the caller's and is not closed.
+         * Default: the endpoint creates and owns a small one (one event loop).
+         */
+        public Builder vertx(Vertx vertx) {
+            this.vertx = Objects.requireNonNull(vertx, "vertx");
+            return this;
+        }
+
+        /**
+         * The web client to use; it stays the caller's and is not closed. Its own options apply
+         * (e.g. proxy, TLS trust); the endpoint still sets per-request timeouts, never follows
+         * redirects and caps the body.
+         */
+        public Builder webClient(WebClient webClient) {
+            this.webClient = Objects.requireNonNull(webClient, "webClient");
+            return this;
+        }
+
+        /**
+         * The endpoint.
+         *
+         * @throws ConfigurationException listing every setting that is out of range, e.g. an
+         *     {@code http} URL to a remote host
+         */
+        public VertxTokenEndpoint build() {
+            if (vertx != null && webClient != null) {
+                throw new ConfigurationException("set either vertx or webClient, not both: a web client already has its Vert.x");
+            }
+            EndpointConfig config = new EndpointConfig(tokenUrl, clientId, clientSecret, authentication, revocationUrl,
+                    connectTimeout, requestTimeout, maxResponseBytes, maxExpiresIn, defaultLifetime, acceptedTokenTypes,
+                    validator, allowInsecureHttp, clock);
+            return new VertxTokenEndpoint(config, vertx, webClient);
+        }
+    }
+}
