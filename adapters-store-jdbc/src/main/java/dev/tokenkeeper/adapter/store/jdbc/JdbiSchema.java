@@ -50,8 +50,8 @@ import org.jdbi.v3.core.Jdbi;
  * or dropped silently.
  *
  * <p>Thread-safe. {@link #apply()} is idempotent and safe to call from several instances at once:
- * on PostgreSQL they serialise on an advisory lock and the DDL is transactional; within one JVM
- * calls are serialised; on H2 (whose DDL is not transactional) a loser's failure is resolved by
+ * on PostgreSQL they serialise on an advisory lock and the DDL is transactional; on H2 calls within
+ * one JVM are serialised, and (since H2 DDL is not transactional) a loser's failure is resolved by
  * re-inspecting.
  */
 public final class JdbiSchema {
@@ -73,7 +73,7 @@ public final class JdbiSchema {
             Tables.TOKENS, Set.of("store_key", "sealed", "expires_epoch_second", "expires_nano", "version"),
             Tables.LEASES, Set.of("store_key", "owner", "lease_until")));
 
-    /** Serialises apply() within this JVM, where no database lock does (H2). Migrations are rare. */
+    /** Serialises apply() within this JVM where the database has no lock for it (H2). Migrations are rare. */
     private static final Object APPLY_LOCK = new Object();
 
     private final Jdbi jdbi;
@@ -135,37 +135,44 @@ public final class JdbiSchema {
      * @throws org.jdbi.v3.core.JdbiException if the database fails
      */
     public int apply() {
+        if (dialect.locksMigrations()) {
+            return applyOnce();
+        }
         synchronized (APPLY_LOCK) {
-            try {
-                return jdbi.inTransaction(h -> {
-                    configure(h);
-                    dialect.lockForMigration(h, "tokenkeeper-schema:" + tables.describe());
-                    int from = installed(h);
-                    for (Migration m : MIGRATIONS) {
-                        if (m.version() > from) {
-                            h.createScript(script(m.version())).executeAsSeparateStatements();
-                            h.createUpdate("INSERT INTO " + tables.versions() + " (version, description) VALUES (:v, :d)")
-                                    .bind("v", m.version())
-                                    .bind("d", m.description())
-                                    .execute();
-                        }
+            return applyOnce();
+        }
+    }
+
+    private int applyOnce() {
+        try {
+            return jdbi.inTransaction(h -> {
+                configure(h);
+                dialect.lockForMigration(h, "tokenkeeper-schema:" + tables.describe());
+                int from = installed(h);
+                for (Migration m : MIGRATIONS) {
+                    if (m.version() > from) {
+                        h.createScript(script(m.version())).executeAsSeparateStatements();
+                        h.createUpdate("INSERT INTO " + tables.versions() + " (version, description) VALUES (:v, :d)")
+                                .bind("v", m.version())
+                                .bind("d", m.description())
+                                .execute();
                     }
-                    return LATEST_VERSION;
-                });
-            } catch (ConfigurationException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                // another process may have migrated at the same moment (H2 DDL cannot be locked):
-                // if the tables are now complete, the goal is reached
-                try {
-                    if (installedVersion().orElse(0) == LATEST_VERSION) {
-                        return LATEST_VERSION;
-                    }
-                } catch (RuntimeException again) {
-                    e.addSuppressed(again);
                 }
-                throw e;
+                return LATEST_VERSION;
+            });
+        } catch (ConfigurationException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // another process may have migrated at the same moment (H2 DDL cannot be locked):
+            // if the tables are now complete, the goal is reached
+            try {
+                if (installedVersion().orElse(0) == LATEST_VERSION) {
+                    return LATEST_VERSION;
+                }
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
             }
+            throw e;
         }
     }
 

@@ -50,6 +50,11 @@ public enum SqlDialect {
         }
 
         @Override
+        boolean locksMigrations() {
+            return false;
+        }
+
+        @Override
         void lockForMigration(Handle handle, String name) {
             // embedded H2 is used by one process; concurrent apply() calls in it are serialised by
             // JdbiSchema, and a loser's "table exists" failure is resolved by re-inspecting
@@ -79,6 +84,11 @@ public enum SqlDialect {
         @Override
         String skipLocked() {
             return " FOR UPDATE SKIP LOCKED";
+        }
+
+        @Override
+        boolean locksMigrations() {
+            return true;
         }
 
         @Override
@@ -151,6 +161,9 @@ public enum SqlDialect {
 
     /** What a purge's row-picking sub-select appends so that it never waits for a row a writer holds. */
     abstract String skipLocked();
+
+    /** Whether {@link #lockForMigration} really serialises migrations across processes. */
+    abstract boolean locksMigrations();
 
     /** Serialises concurrent schema migrations within the current transaction, where the database can. */
     abstract void lockForMigration(Handle handle, String name);
