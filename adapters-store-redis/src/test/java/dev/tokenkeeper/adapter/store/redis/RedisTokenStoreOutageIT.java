@@ -1,0 +1,167 @@
+package dev.tokenkeeper.adapter.store.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.tokenkeeper.domain.port.Lease;
+import dev.tokenkeeper.domain.port.SealedToken;
+import dev.tokenkeeper.domain.port.StoreKey;
+import dev.tokenkeeper.testsupport.RequiredServers;
+import dev.tokenkeeper.testsupport.RequiredServers.LocalRedis;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * What {@link RedisTokenStore} does when Redis goes away: every call fails fast with an unchecked
+ * Jedis exception (the manager degrades to a miss), nothing hangs, and stores recover when the
+ * server is back. Uses private {@code redis-server} processes that the test may kill.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RedisTokenStoreOutageIT {
+
+    private static final Duration STORE_TIMEOUT = Duration.ofMillis(500);
+
+    /** A failing call may take the socket timeout plus scheduling noise on a loaded machine, no more. */
+    private static final Duration FAIL_FAST_BOUND = STORE_TIMEOUT.plusMillis(1500);
+
+    private static final Duration RECOVERY_BOUND = Duration.ofSeconds(10);
+
+    private final StoreKey key = new StoreKey("outage-" + UUID.randomUUID());
+    private final SealedToken token = new SealedToken(new byte[] {1, 2, 3}, Instant.now().plusSeconds(600));
+
+    @Test
+    @DisplayName("a killed server makes every call fail fast; stores recover when it returns on the same port")
+    void killedServer() {
+        LocalRedis redis = privateRedis();
+        int port = redis.port();
+        LocalRedis again = null;
+        try (RedisTokenStore store = RedisTokenStore.connect(redis.uri(), STORE_TIMEOUT)) {
+            store.save(key, token);
+            assertThat(store.load(key)).contains(token);
+            Lease lease = store.tryLease(key, Duration.ofMinutes(1)).orElseThrow();
+
+            redis.kill();
+
+            failsFast(() -> store.load(key));
+            failsFast(() -> store.save(key, token));
+            failsFast(() -> store.delete(key));
+            failsFast(() -> store.tryLease(key, Duration.ofSeconds(5)));
+            failsFast(() -> store.release(lease));
+            failsFast(() -> store.extend(lease, Duration.ofSeconds(5)));
+            failsFast(() -> store.forEach((k, v) -> {}));
+
+            again = LocalRedis.startPrivate(port);
+            assertThat(again).as("redis-server restarted on port %d", port).isNotNull();
+
+            try (RedisTokenStore fresh = RedisTokenStore.connect(again.uri(), STORE_TIMEOUT)) {
+                assertThat(fresh.load(key)).as("the restarted server kept nothing").isEmpty();
+                fresh.save(key, token);
+                assertThat(fresh.load(key)).contains(token);
+            }
+            // the old store's pool held connections to the dead server: it may fail a call or two, then heals
+            long deadline = System.nanoTime() + RECOVERY_BOUND.toNanos();
+            while (true) {
+                try {
+                    assertThat(store.load(key)).contains(token);
+                    break;
+                } catch (JedisException e) {
+                    if (System.nanoTime() - deadline > 0) {
+                        fail("the first store did not recover within " + RECOVERY_BOUND, e);
+                    }
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+                }
+            }
+            assertThat(store.tryLease(key, Duration.ofSeconds(5))).as("the lease died with the server").isPresent();
+        } finally {
+            redis.close();
+            if (again != null) {
+                again.close();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("a server that stops answering (SIGSTOP) makes calls fail within the socket timeout, not hang")
+    void hungServer() throws Exception {
+        String binary = redisServerBinary();
+        int port = RequiredServers.freePort();
+        Process server = new ProcessBuilder(binary, "--bind", "127.0.0.1", "--port", String.valueOf(port), "--save", "",
+                        "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!RequiredServers.redisAnswers("127.0.0.1", port)) {
+                assertThat(System.nanoTime() - deadline).as("redis-server started").isNegative();
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            }
+            try (RedisTokenStore store = RedisTokenStore.connect(
+                    java.net.URI.create("redis://127.0.0.1:" + port), STORE_TIMEOUT)) {
+                store.save(key, token);
+                signal(server, "STOP");
+                try {
+                    failsFast(() -> store.load(key));
+                    failsFast(() -> store.tryLease(key, Duration.ofSeconds(5)));
+                } finally {
+                    signal(server, "CONT");
+                }
+            }
+        } finally {
+            server.destroyForcibly();
+            server.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void failsFast(ThrowingCallable call) {
+        long start = System.nanoTime();
+        assertThatThrownBy(call).isInstanceOf(JedisException.class);
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(took).as("time to fail").isLessThan(FAIL_FAST_BOUND);
+    }
+
+    private static void signal(Process process, String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid())).start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -%s", signal).isTrue();
+    }
+
+    private static LocalRedis privateRedis() {
+        LocalRedis redis = LocalRedis.startPrivate();
+        if (redis == null) {
+            unavailable();
+        }
+        return redis;
+    }
+
+    private static String redisServerBinary() {
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/usr/local/bin").split(":")) {
+            Path candidate = Path.of(d, "redis-server");
+            if (Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        unavailable();
+        return null;
+    }
+
+    private static void unavailable() {
+        String message = "this test kills its own Redis and needs a redis-server binary on the PATH";
+        if (RequiredServers.required()) {
+            fail(message + " [servers are required: CI=true or -Dtokenkeeper.require.servers=true]");
+        }
+        Assumptions.abort(message);
+    }
+}
