@@ -56,9 +56,9 @@ record EndpointConfig(
         if (authentication == null) {
             problems.add("clientAuthentication must be set (client_secret_basic or client_secret_post)");
         }
-        checkDuration("connectTimeout", connectTimeout, Duration.ofMillis(1), MAX_TIMEOUT, problems);
-        checkDuration("requestTimeout", requestTimeout, Duration.ofMillis(1), MAX_TIMEOUT, problems);
-        if (connectTimeout != null && requestTimeout != null && connectTimeout.compareTo(requestTimeout) > 0) {
+        boolean timeoutsInRange = checkDuration("connectTimeout", connectTimeout, Duration.ofMillis(1), MAX_TIMEOUT, problems)
+                & checkDuration("requestTimeout", requestTimeout, Duration.ofMillis(1), MAX_TIMEOUT, problems);
+        if (timeoutsInRange && connectTimeout.compareTo(requestTimeout) > 0) {
             problems.add("connectTimeout (" + connectTimeout + ") must not exceed requestTimeout (" + requestTimeout
                     + "): the request timeout bounds the whole exchange, connecting included");
         }
@@ -66,9 +66,9 @@ record EndpointConfig(
             problems.add("maxResponseBytes must be between " + MIN_RESPONSE_BYTES + " and " + MAX_RESPONSE_BYTES
                     + ", was " + maxResponseBytes);
         }
-        checkDuration("maxExpiresIn", maxExpiresIn, Duration.ofSeconds(1), MAX_LIFETIME_BOUND, problems);
-        checkDuration("defaultLifetime", defaultLifetime, Duration.ofSeconds(1), MAX_LIFETIME_BOUND, problems);
-        if (maxExpiresIn != null && defaultLifetime != null && defaultLifetime.compareTo(maxExpiresIn) > 0) {
+        boolean lifetimesInRange = checkDuration("maxExpiresIn", maxExpiresIn, Duration.ofSeconds(1), MAX_LIFETIME_BOUND, problems)
+                & checkDuration("defaultLifetime", defaultLifetime, Duration.ofSeconds(1), MAX_LIFETIME_BOUND, problems);
+        if (lifetimesInRange && defaultLifetime.compareTo(maxExpiresIn) > 0) {
             problems.add("defaultLifetime (" + defaultLifetime + ") must not exceed maxExpiresIn (" + maxExpiresIn + ")");
         }
         if (acceptedTokenTypes == null || acceptedTokenTypes.isEmpty()) {
@@ -132,12 +132,17 @@ record EndpointConfig(
         }
     }
 
-    private static void checkDuration(String name, Duration value, Duration min, Duration max, List<String> problems) {
+    /** Whether {@code value} is set and within [min, max]; if not, adds a problem naming it. */
+    private static boolean checkDuration(String name, Duration value, Duration min, Duration max, List<String> problems) {
         if (value == null) {
             problems.add(name + " must be set");
-        } else if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-            problems.add(name + " must be between " + min + " and " + max + ", was " + value);
+            return false;
         }
+        if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+            problems.add(name + " must be between " + min + " and " + max + ", was " + value);
+            return false;
+        }
+        return true;
     }
 
     @Override

@@ -61,7 +61,7 @@ import java.util.function.Function;
  * client's credentials elsewhere). It owns, and {@link #close() closes}, the {@code Vertx} and
  * {@code WebClient} it created; one passed in through the builder stays the caller's.
  */
-public final class VertxTokenEndpoint implements TokenEndpoint {
+public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
 
     /** A TCP and TLS handshake with a healthy IdP takes well under a second; 5 s tolerates a slow network. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
