@@ -6,6 +6,8 @@ import dev.tokenkeeper.domain.port.SealedToken;
 import dev.tokenkeeper.domain.port.StoreKey;
 import dev.tokenkeeper.domain.port.TokenStore;
 import java.security.SecureRandom;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,9 +18,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.BiConsumer;
 import javax.sql.DataSource;
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.StatementContext;
 
 /**
  * A {@link TokenStore} in a relational database, through Jdbi: tokens shared by every instance that
@@ -230,7 +232,11 @@ public final class JdbiTokenStore implements TokenStore {
                 .execute()) > 0;
     }
 
-    /** {@inheritDoc} @throws IllegalArgumentException if {@code ttl} is not positive */
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException if {@code ttl} is not positive
+     */
     @Override
     public Optional<Lease> tryLease(StoreKey key, Duration ttl) {
         Objects.requireNonNull(key, "key");
@@ -265,7 +271,11 @@ public final class JdbiTokenStore implements TokenStore {
                 .execute()) == 1;
     }
 
-    /** {@inheritDoc} @throws IllegalArgumentException if {@code ttl} is not positive */
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException if {@code ttl} is not positive
+     */
     @Override
     public boolean extend(Lease lease, Duration ttl) {
         Objects.requireNonNull(lease, "lease");
@@ -387,8 +397,7 @@ public final class JdbiTokenStore implements TokenStore {
     /** A token row as read, before its data is trusted. */
     record Row(String key, byte[] sealed, long second, long nano) {
 
-        static Row read(java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
-                throws java.sql.SQLException {
+        static Row read(ResultSet rs, StatementContext ctx) throws SQLException {
             return new Row(rs.getString("store_key"), rs.getBytes("sealed"), rs.getLong("expires_epoch_second"),
                     rs.getLong("expires_nano"));
         }
