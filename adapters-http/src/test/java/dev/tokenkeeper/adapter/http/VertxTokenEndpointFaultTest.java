@@ -552,6 +552,25 @@ class VertxTokenEndpointFaultTest {
         }
 
         @Test
+        @DisplayName("a caller's WebClient is used and left open; vertx and webClient together are refused")
+        void callersWebClient() throws Exception {
+            Vertx vertx = Vertx.vertx();
+            try {
+                io.vertx.ext.web.client.WebClient client = io.vertx.ext.web.client.WebClient.create(vertx);
+                VertxTokenEndpoint e = endpoint(b -> b.webClient(client));
+                idp.issueTokens(Duration.ofMinutes(1));
+                success(e.request(new TokenRequest(KEY, Grant.ClientCredentials.INSTANCE)));
+                e.close();
+                assertThat(client.getAbs(idp.uri("/still-open").toString()).send()
+                        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+                assertThatThrownBy(() -> endpoint(b -> b.webClient(client).vertx(vertx)))
+                        .isInstanceOf(ConfigurationException.class).hasMessageContaining("either vertx or webClient");
+            } finally {
+                vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+        }
+
+        @Test
         @DisplayName("toString shows no secret")
         void toStringIsSafe() {
             assertThat(endpoint.toString()).contains("VertxTokenEndpoint", "tokenUrl=http://127.0.0.1:");

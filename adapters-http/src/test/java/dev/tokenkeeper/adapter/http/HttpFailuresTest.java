@@ -1,0 +1,51 @@
+package dev.tokenkeeper.adapter.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The small pure pieces: Retry-After, loopback detection, redaction. */
+class HttpFailuresTest {
+
+    private static final InstantSource CLOCK = InstantSource.fixed(Instant.parse("2030-01-01T00:00:00Z"));
+
+    @Test
+    @DisplayName("Retry-After: delta-seconds, HTTP-date (a past one is zero), and garbage is ignored")
+    void retryAfter() {
+        assertThat(HttpFailures.retryAfter("120", CLOCK)).isEqualTo(Duration.ofSeconds(120));
+        assertThat(HttpFailures.retryAfter("Tue, 01 Jan 2030 00:00:30 GMT", CLOCK)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(HttpFailures.retryAfter("Mon, 31 Dec 2029 00:00:00 GMT", CLOCK)).isEqualTo(Duration.ZERO);
+        assertThat(HttpFailures.retryAfter("soon", CLOCK)).isNull();
+        assertThat(HttpFailures.retryAfter("-5", CLOCK)).isNull();
+        assertThat(HttpFailures.retryAfter("99999999999999999999999", CLOCK)).isNull();
+        assertThat(HttpFailures.retryAfter(null, CLOCK)).isNull();
+    }
+
+    @Test
+    @DisplayName("loopback is decided from the literal host, never by DNS")
+    void loopback() {
+        assertThat(EndpointConfig.isLoopback("127.0.0.1")).isTrue();
+        assertThat(EndpointConfig.isLoopback("127.255.3.4")).isTrue();
+        assertThat(EndpointConfig.isLoopback("[::1]")).isTrue();
+        assertThat(EndpointConfig.isLoopback("localhost")).isTrue();
+        assertThat(EndpointConfig.isLoopback("128.0.0.1")).isFalse();
+        assertThat(EndpointConfig.isLoopback("[::2]")).isFalse();
+        assertThat(EndpointConfig.isLoopback("localhost.evil.example")).isFalse();
+        assertThat(EndpointConfig.isLoopback("127.0.0.1.nip.io")).isFalse();
+        assertThat(EndpointConfig.isLoopback("10.0.0.1")).isFalse();
+    }
+
+    @Test
+    @DisplayName("redaction hides raw and form-encoded secrets before capping, and removes control characters")
+    void redaction() {
+        Redactor r = Redactor.of(List.of("p@ss word"));
+        assertThat(r.sanitize("got p@ss word and p%40ss+word\r\nnext")).isEqualTo("got [redacted] and [redacted]  next");
+        String longText = "x".repeat(195) + "p@ss word";
+        assertThat(r.sanitize(longText)).doesNotContain("p@ss").hasSizeLessThanOrEqualTo(Redactor.MAX_TEXT_LENGTH + 1);
+    }
+}
