@@ -18,11 +18,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.ScanIteration;
+import redis.clients.jedis.SslOptions;
+import redis.clients.jedis.SslVerifyMode;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 import redis.clients.jedis.params.SetParams;
+import redis.clients.jedis.util.JedisURIHelper;
 
 /**
  * A {@link TokenStore} on Redis, for instances that share tokens and coordinate refreshes.
@@ -470,20 +475,45 @@ public final class RedisTokenStore implements TokenStore {
         }
 
         private static UnifiedJedis newClient(URI uri, Duration timeout) {
-            int millis = (int) timeout.toMillis();
             ConnectionPoolConfig pool = new ConnectionPoolConfig();
             pool.setMaxTotal(MAX_POOL_CONNECTIONS);
             pool.setMaxIdle(MAX_POOL_CONNECTIONS);
             pool.setMaxWait(timeout); // the Jedis default is to wait for a free connection forever
             pool.setTestWhileIdle(true); // drops connections a restarted server has closed
             return RedisClient.builder()
-                    .clientConfig(DefaultJedisClientConfig.builder()
-                            .connectionTimeoutMillis(millis)
-                            .socketTimeoutMillis(millis)
-                            .build())
-                    .fromURI(uri) // keeps the timeouts, adds user, password, database and TLS from the URI
+                    .hostAndPort(JedisURIHelper.getHostAndPort(uri))
+                    .clientConfig(clientConfig(uri, timeout))
                     .poolConfig(pool)
                     .build();
         }
+    }
+
+    /**
+     * A client configuration with {@code timeout} as connect and socket timeout, and the user,
+     * password, database, protocol and TLS ({@code rediss://}, with full certificate and host name
+     * verification) of {@code uri}. (Jedis 8 deprecates the builders'
+     * {@code fromURI}, so the URI is read here.)
+     */
+    static JedisClientConfig clientConfig(URI uri, Duration timeout) {
+        int millis = (int) timeout.toMillis();
+        DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(millis)
+                .socketTimeoutMillis(millis);
+        if (JedisURIHelper.isRedisSSLScheme(uri)) {
+            // rediss://: the JDK trust store, and the certificate must name the host
+            config.sslOptions(SslOptions.builder().sslVerifyMode(SslVerifyMode.FULL).build());
+        }
+        String password = JedisURIHelper.getPassword(uri);
+        if (password != null) {
+            config.user(JedisURIHelper.getUser(uri)).password(password);
+        }
+        if (JedisURIHelper.hasDbIndex(uri)) {
+            config.database(JedisURIHelper.getDBIndex(uri));
+        }
+        RedisProtocol protocol = JedisURIHelper.getRedisProtocol(uri);
+        if (protocol != null) {
+            config.protocol(protocol);
+        }
+        return config.build();
     }
 }

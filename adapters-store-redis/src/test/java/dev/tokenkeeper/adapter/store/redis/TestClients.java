@@ -7,6 +7,7 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.util.JedisURIHelper;
 
 /** Jedis clients for tests, with the bounded timeouts the store's javadoc asks callers for. */
 final class TestClients {
@@ -23,6 +24,10 @@ final class TestClients {
                 .build();
     }
 
+    static JedisClientConfig config(URI uri) {
+        return RedisTokenStore.clientConfig(uri, TIMEOUT);
+    }
+
     static ConnectionPoolConfig pool() {
         ConnectionPoolConfig pool = new ConnectionPoolConfig();
         pool.setMaxTotal(32); // the kit races 16 threads at once
@@ -31,6 +36,10 @@ final class TestClients {
     }
 
     static UnifiedJedis standalone(URI uri) {
-        return RedisClient.builder().clientConfig(config()).fromURI(uri).poolConfig(pool()).build();
+        return RedisClient.builder()
+                .hostAndPort(JedisURIHelper.getHostAndPort(uri))
+                .clientConfig(config(uri))
+                .poolConfig(pool())
+                .build();
     }
 }
