@@ -82,12 +82,10 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
 
     /** A blocked caller gives up after this long: long enough for a slow IdP and a few retries. */
     public static final Duration DEFAULT_ACQUIRE_TIMEOUT = Duration.ofSeconds(30);
-    /** One grant (all its attempts) must end within this; the endpoint's own timeouts should be shorter. */
-    public static final Duration DEFAULT_GRANT_TIMEOUT = Duration.ofSeconds(10);
-    /** The lease outlives a grant that takes the whole grant timeout, with a margin for the store write. */
-    public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(15);
+    /** The lease outlives a grant that takes the whole {@link Resilience#DEFAULT_DEADLINE}, with a margin for the store write. */
+    public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(20);
     /** Instances that lost the lease wait this long for the holder's token before trying the lease again. */
-    public static final Duration DEFAULT_LEASE_WAIT = Duration.ofSeconds(15);
+    public static final Duration DEFAULT_LEASE_WAIT = Duration.ofSeconds(20);
     /** First pause after a failed background refresh; doubled per failure up to the maximum. */
     public static final Duration DEFAULT_FAILURE_BACKOFF = Duration.ofSeconds(1);
     /** The longest pause between background refresh attempts. */
@@ -108,6 +106,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     private final TokenSealer sealer;
     private final TokenEventListener listener;
     private final GrantExecutor grants;
+    private final Resilience resilience;
     private final Executor executor;
     private final ExecutorService ownedExecutor;
     private final ScheduledExecutorService scheduler;
@@ -164,7 +163,8 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             this.executor = ownedExecutor;
         }
         this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("tokenkeeper-scheduler"));
-        this.grants = b.grants != null ? b.grants : new SingleAttemptGrants(b.grantTimeout);
+        this.resilience = b.resilience;
+        this.grants = b.grants != null ? b.grants : new FailsafeGrants(b.resilience, scheduler, listener);
         if (b.proactiveRefresh) {
             long every = b.sweepInterval.toMillis();
             this.sweep = scheduler.scheduleWithFixedDelay(this::sweepSafely, every, every, TimeUnit.MILLISECONDS);
@@ -688,6 +688,38 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         return all;
     }
 
+    /** The state of the circuit breaker around {@code client}'s token endpoint. */
+    public TokenEvent.CircuitState circuitState(String client) {
+        return grants instanceof FailsafeGrants f ? f.state(client) : TokenEvent.CircuitState.CLOSED;
+    }
+
+    /** The resilience settings in force. */
+    public Resilience resilience() {
+        return resilience;
+    }
+
+    /**
+     * Revokes the current token of {@code key} at the identity provider (RFC 7009): the refresh token
+     * if there is one (which, by RFC 7009, revokes its access tokens too) and the access token, then
+     * forgets it everywhere. The key is forgotten even if revocation fails.
+     *
+     * @return a stage that completes when the server has answered; it fails with a
+     *     {@link TokenException} if revocation is not configured or the server refused
+     */
+    public CompletionStage<Void> revoke(TokenKey key) {
+        KeyState s = states.get(key);
+        Entry e = s == null ? null : s.entry.get();
+        ClientRegistration client = clients.get(key.client());
+        invalidate(key);
+        if (e == null || client == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletionStage<Void> access = client.endpoint().revoke(e.token.value(), "access_token");
+        return e.token.refreshToken()
+                .map(rt -> client.endpoint().revoke(rt, "refresh_token").thenCompose(v -> access))
+                .orElse(access);
+    }
+
     /** The client registrations, by name. */
     public Map<String, ClientRegistration> clients() {
         return clients;
@@ -827,25 +859,6 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         default void close() {}
     }
 
-    /** One attempt, bounded by the grant timeout. */
-    private static final class SingleAttemptGrants implements GrantExecutor {
-        private final Duration timeout;
-
-        SingleAttemptGrants(Duration timeout) {
-            this.timeout = timeout;
-        }
-
-        @Override
-        public CompletableFuture<TokenResponse> execute(ClientRegistration client, TokenRequest request, GrantCall call) {
-            call.attemptStarted();
-            return client.endpoint()
-                    .request(request)
-                    .toCompletableFuture()
-                    .thenApply(r -> r) // a future of our own: the timeout must not complete the endpoint's
-                    .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        }
-    }
-
     /** Builds a {@link TokenManager}. Each setting is validated where it is set. Not thread-safe. */
     public static final class Builder {
         private InstantSource clock = InstantSource.system();
@@ -857,7 +870,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         private Executor executor;
         private GrantExecutor grants;
         private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
-        private Duration grantTimeout = DEFAULT_GRANT_TIMEOUT;
+        private Resilience resilience = Resilience.defaults();
         private Duration leaseTtl = DEFAULT_LEASE_TTL;
         private Duration leaseWait = DEFAULT_LEASE_WAIT;
         private Duration failureBackoff = DEFAULT_FAILURE_BACKOFF;
@@ -932,9 +945,9 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             return this;
         }
 
-        /** How long one grant may take. Default {@link #DEFAULT_GRANT_TIMEOUT}. */
-        public Builder grantTimeout(Duration timeout) {
-            this.grantTimeout = positive(timeout, "grantTimeout");
+        /** Timeouts, retries and circuit breaker around the token endpoints. Default {@link Resilience#defaults()}. */
+        public Builder resilience(Resilience resilience) {
+            this.resilience = Objects.requireNonNull(resilience, "resilience");
             return this;
         }
 

@@ -25,6 +25,7 @@ final class ScriptedEndpoint implements TokenEndpoint {
 
     private final AtomicInteger issued = new AtomicInteger();
     private final List<TokenRequest> requests = new CopyOnWriteArrayList<>();
+    private final List<Long> requestNanos = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<CompletableFuture<TokenResponse>> held = new ConcurrentLinkedQueue<>();
     private volatile Duration lifetime = Duration.ofMinutes(10);
     private volatile boolean hold;
@@ -61,6 +62,7 @@ final class ScriptedEndpoint implements TokenEndpoint {
 
     @Override
     public CompletionStage<TokenResponse> request(TokenRequest request) {
+        requestNanos.add(System.nanoTime());
         requests.add(request);
         Function<TokenRequest, TokenException> f = failure;
         TokenException error = f == null ? null : f.apply(request);
@@ -98,6 +100,11 @@ final class ScriptedEndpoint implements TokenEndpoint {
 
     int requestCount() {
         return requests.size();
+    }
+
+    /** When each request arrived, by {@link System#nanoTime()}. */
+    List<Long> requestNanos() {
+        return requestNanos;
     }
 
     List<TokenRequest> requests() {

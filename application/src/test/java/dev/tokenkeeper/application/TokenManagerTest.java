@@ -59,6 +59,7 @@ class TokenManagerTest {
                 .client("billing", endpoint)
                 .listener(events::add)
                 .proactiveRefresh(false)
+                .resilience(Resilience.none(Duration.ofSeconds(10))) // retries are ResilienceTest's subject
                 .acquireTimeout(Duration.ofSeconds(10));
     }
 
@@ -194,6 +195,7 @@ class TokenManagerTest {
             }
             start.countDown();
             await(() -> m.stats().misses() + m.stats().hits() == 64, "all 64 callers are waiting");
+            await(() -> endpoint.heldCount() == 1, "the one request is sent");
             assertThat(endpoint.releaseAll()).isEqualTo(1);
             Set<AccessToken> distinct = ConcurrentHashMap.newKeySet();
             for (Future<AccessToken> f : results) {

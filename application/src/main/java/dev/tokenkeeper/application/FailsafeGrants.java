@@ -1,0 +1,138 @@
+package dev.tokenkeeper.application;
+
+import dev.failsafe.CircuitBreaker;
+import dev.failsafe.CircuitBreakerOpenException;
+import dev.failsafe.Failsafe;
+import dev.failsafe.Policy;
+import dev.failsafe.RetryPolicy;
+import dev.failsafe.Timeout;
+import dev.failsafe.TimeoutExceededException;
+import dev.tokenkeeper.domain.FailureKind;
+import dev.tokenkeeper.domain.TokenException;
+import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.port.TokenEventListener;
+import dev.tokenkeeper.domain.port.TokenRequest;
+import dev.tokenkeeper.domain.port.TokenResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Runs grants under Failsafe: deadline ∘ retry ∘ circuit breaker ∘ attempt timeout, outermost
+ * first. Failsafe stays inside this package-private class; callers see {@link Resilience} and
+ * {@link TokenException}s only.
+ */
+final class FailsafeGrants implements TokenManager.GrantExecutor {
+
+    private final Resilience settings;
+    private final ScheduledExecutorService scheduler;
+    private final TokenEventListener listener;
+    private final Map<String, CircuitBreaker<TokenResponse>> breakers = new ConcurrentHashMap<>();
+
+    FailsafeGrants(Resilience settings, ScheduledExecutorService scheduler, TokenEventListener listener) {
+        this.settings = settings;
+        this.scheduler = scheduler;
+        this.listener = listener;
+    }
+
+    @Override
+    public CompletableFuture<TokenResponse> execute(ClientRegistration client, TokenRequest request, GrantCall call) {
+        List<Policy<TokenResponse>> policies = new ArrayList<>(4);
+        policies.add(Timeout.<TokenResponse>builder(settings.deadline()).withInterrupt().build());
+        if (settings.retry().maxAttempts() > 1) {
+            policies.add(retryPolicy(call));
+        }
+        CircuitBreaker<TokenResponse> breaker = settings.breakerEnabled() ? breaker(client.name()) : null;
+        if (breaker != null) {
+            policies.add(breaker);
+        }
+        policies.add(Timeout.<TokenResponse>builder(settings.attemptTimeout()).withInterrupt().build());
+        return Failsafe.with(policies)
+                .with(scheduler)
+                .getStageAsync(() -> {
+                    call.attemptStarted();
+                    return client.endpoint().request(request);
+                })
+                .handle((response, error) -> {
+                    if (error != null) {
+                        throw new CompletionException(classify(error, client.name(), breaker));
+                    }
+                    return response;
+                });
+    }
+
+    private RetryPolicy<TokenResponse> retryPolicy(GrantCall call) {
+        return RetryPolicy.<TokenResponse>builder()
+                .handleIf((result, error) -> error != null && settings.retry().isRetryable(classify(error, null, null)))
+                .withMaxAttempts(settings.retry().maxAttempts())
+                .withDelayFn(ctx -> settings.retry().delay(
+                        ctx.getAttemptCount(), classify(ctx.getLastException(), null, null), ThreadLocalRandom.current()))
+                .onFailedAttempt(e -> {
+                    TokenException te = classify(e.getLastException(), null, null);
+                    boolean more = e.getAttemptCount() < settings.retry().maxAttempts() && settings.retry().isRetryable(te);
+                    call.listener.onEvent(new TokenEvent.AttemptFailed(
+                            call.key, call.grantType, te.kind(), e.getAttemptCount(), more ? Duration.ZERO : null));
+                })
+                .build();
+    }
+
+    private CircuitBreaker<TokenResponse> breaker(String client) {
+        return breakers.computeIfAbsent(client, name -> CircuitBreaker.<TokenResponse>builder()
+                .handleIf((result, error) -> error != null && classify(error, null, null).isTransient())
+                .withFailureThreshold(settings.breakerFailureThreshold())
+                .withDelay(settings.breakerOpenDelay())
+                .withSuccessThreshold(settings.breakerSuccessThreshold())
+                .onOpen(e -> changed(name, e.getPreviousState(), TokenEvent.CircuitState.OPEN))
+                .onHalfOpen(e -> changed(name, e.getPreviousState(), TokenEvent.CircuitState.HALF_OPEN))
+                .onClose(e -> changed(name, e.getPreviousState(), TokenEvent.CircuitState.CLOSED))
+                .build());
+    }
+
+    /** The breaker state of {@code client}: closed if it has none yet. */
+    TokenEvent.CircuitState state(String client) {
+        CircuitBreaker<TokenResponse> b = breakers.get(client);
+        return b == null ? TokenEvent.CircuitState.CLOSED : map(b.getState());
+    }
+
+    private void changed(String client, CircuitBreaker.State from, TokenEvent.CircuitState to) {
+        listener.onEvent(new TokenEvent.CircuitStateChanged(client, map(from), to));
+    }
+
+    private static TokenEvent.CircuitState map(CircuitBreaker.State s) {
+        return switch (s) {
+            case CLOSED -> TokenEvent.CircuitState.CLOSED;
+            case OPEN -> TokenEvent.CircuitState.OPEN;
+            case HALF_OPEN -> TokenEvent.CircuitState.HALF_OPEN;
+        };
+    }
+
+    /** Turns whatever an attempt ended with into the failure model. */
+    static TokenException classify(Throwable error, String client, CircuitBreaker<?> breaker) {
+        Throwable c = error;
+        while (c instanceof CompletionException && c.getCause() != null) {
+            c = c.getCause();
+        }
+        if (c instanceof CircuitBreakerOpenException open) {
+            Duration wait = open.getCircuitBreaker().getRemainingDelay();
+            return new TokenException(
+                    FailureKind.CIRCUIT_OPEN,
+                    "the circuit breaker for client '" + (client == null ? "?" : client)
+                            + "' is open after repeated failures of its token endpoint; no request was sent; "
+                            + "it will try again in " + Math.max(1, wait.toSeconds()) + " s",
+                    null,
+                    wait,
+                    0,
+                    null);
+        }
+        if (c instanceof TimeoutExceededException) {
+            return new TokenException(FailureKind.TIMEOUT, "the token endpoint did not answer in time", c);
+        }
+        return TokenManager.toTokenException(c);
+    }
+}
