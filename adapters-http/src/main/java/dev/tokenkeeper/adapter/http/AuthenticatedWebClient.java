@@ -1,0 +1,296 @@
+package dev.tokenkeeper.adapter.http;
+
+import dev.tokenkeeper.domain.AccessToken;
+import dev.tokenkeeper.domain.FailureKind;
+import dev.tokenkeeper.domain.Secret;
+import dev.tokenkeeper.domain.TokenException;
+import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.port.TokenEventListener;
+import dev.tokenkeeper.domain.port.TokenProvider;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.regex.Pattern;
+
+/**
+ * A decorator of a Vert.x {@link WebClient} that authenticates every request with an OAuth 2.0
+ * access token from a {@link TokenProvider}, so that business code never handles tokens.
+ *
+ * <pre>{@code
+ * AuthenticatedWebClient orders = AuthenticatedWebClient.builder(webClient, tokenManager, TokenKey.of("orders", "orders.read"))
+ *         .build();
+ * Future<HttpResponse<Buffer>> page = orders.get("https://orders.example/api/orders?page=1");
+ * Future<HttpResponse<Buffer>> created = orders.sendBuffer(
+ *         orders.requestAbs(HttpMethod.POST, "https://orders.example/api/orders").putHeader("Content-Type", "application/json"),
+ *         Buffer.buffer("{\"item\":42}"));
+ * }</pre>
+ *
+ * <h2>What it does per request</h2>
+ * <ol>
+ *   <li>Asks the provider for the key's token ({@link TokenProvider#tokenAsync}: a cached token costs
+ *       no I/O) and sends a copy of the request with {@code Authorization: Bearer <token>}.</li>
+ *   <li>If the resource server rejects the token (status 401, or a {@code WWW-Authenticate: Bearer}
+ *       challenge with {@code error="invalid_token"} on any status), it calls
+ *       {@link TokenProvider#invalidate(TokenKey, AccessToken)} with the rejected token (which drops it
+ *       only if it is still the current one, so that many concurrent rejections of one token cause
+ *       one refresh, not many), gets a token again and replays the request <em>once</em>. Whatever
+ *       the replay answers is the caller's answer; there is never a second replay. Replaying a
+ *       non-idempotent request is safe here because a 401 means the server did not act on it.</li>
+ *   <li>If no token can be had, the returned future fails with the provider's {@link TokenException}
+ *       (its {@link TokenException#kind() kind} says why) and nothing is sent &mdash; unless a
+ *       {@link Builder#fallbackHeader static fallback credential} is configured (off by default), in
+ *       which case the request is sent with that header instead and a
+ *       {@link TokenEvent.FallbackCredentialUsed} event is raised, every time.</li>
+ * </ol>
+ *
+ * <h2>Replayable requests</h2>
+ * A request is given as a template {@link HttpRequest} (method, absolute URI, query parameters,
+ * headers, timeouts), usually built with {@link #requestAbs}, plus an optional body {@link Buffer}.
+ * Each attempt sends a {@link HttpRequest#copy() copy} of the template and of the body, so the
+ * caller's template is never changed and can be sent again. Streamed bodies are not accepted: they
+ * could not be replayed. An {@code Authorization} header on the template is replaced.
+ *
+ * <h2>Threads</h2>
+ * The returned futures complete on the Vert.x context of the caller when {@code send} is called on
+ * one, otherwise on an event loop of the wrapped client. The provider's
+ * {@link TokenProvider#invalidate(TokenKey, AccessToken) invalidate} may touch a shared store, so on an
+ * event loop it runs as blocking code on the context's worker pool.
+ *
+ * <p>Immutable and thread-safe. It does not own the wrapped {@code WebClient} or the provider and
+ * never closes them. Its {@code toString} shows neither tokens nor the fallback credential.
+ */
+public final class AuthenticatedWebClient {
+
+    private static final String BEARER = "Bearer ";
+    /** A Bearer challenge saying that the token is invalid (RFC 6750 §3.1), anywhere in the header. */
+    private static final Pattern INVALID_TOKEN =
+            Pattern.compile("(?i)\\bbearer\\b.*\\berror\\s*=\\s*\"?invalid_token\\b");
+    /** RFC 9110 §5.1 field-name: a token. */
+    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
+    private final WebClient webClient;
+    private final TokenProvider tokens;
+    private final TokenKey key;
+    private final String fallbackHeader;
+    private final Secret fallbackValue;
+    private final TokenEventListener listener;
+
+    private AuthenticatedWebClient(Builder b) {
+        this.webClient = b.webClient;
+        this.tokens = b.tokens;
+        this.key = b.key;
+        this.fallbackHeader = b.fallbackHeader;
+        this.fallbackValue = b.fallbackValue;
+        this.listener = b.listener;
+    }
+
+    /**
+     * A builder of a client that sends requests through {@code webClient} with tokens for {@code key}.
+     *
+     * @param webClient the client that sends the requests; it stays the caller's
+     * @param tokens where the tokens come from, usually the token manager
+     * @param key which token to use
+     */
+    public static Builder builder(WebClient webClient, TokenProvider tokens, TokenKey key) {
+        return new Builder(webClient, tokens, key);
+    }
+
+    /** The key whose tokens authenticate the requests. */
+    public TokenKey key() {
+        return key;
+    }
+
+    /**
+     * A request template for {@code method} and the absolute {@code uri}, from the wrapped client;
+     * add headers, query parameters or a timeout, then pass it to {@link #send} or {@link #sendBuffer}.
+     */
+    public HttpRequest<Buffer> requestAbs(HttpMethod method, String absoluteUri) {
+        Objects.requireNonNull(method, "method");
+        Objects.requireNonNull(absoluteUri, "absoluteUri");
+        return webClient.requestAbs(method, absoluteUri);
+    }
+
+    /** Sends an authenticated GET to the absolute {@code uri}. */
+    public Future<HttpResponse<Buffer>> get(String absoluteUri) {
+        return send(requestAbs(HttpMethod.GET, absoluteUri));
+    }
+
+    /**
+     * Sends a copy of {@code template}, without a body, authenticated as described in the class
+     * comment.
+     *
+     * @return the resource server's answer (after at most one replay), or a failure: a
+     *     {@link TokenException} if no token could be had and no fallback is configured, or the
+     *     transport failure of the wrapped client
+     */
+    public Future<HttpResponse<Buffer>> send(HttpRequest<Buffer> template) {
+        return exchange(Objects.requireNonNull(template, "template"), null);
+    }
+
+    /**
+     * Sends a copy of {@code template} with {@code body}, authenticated as described in the class
+     * comment; the body is copied for each attempt.
+     *
+     * @return as {@link #send(HttpRequest)}
+     */
+    public Future<HttpResponse<Buffer>> sendBuffer(HttpRequest<Buffer> template, Buffer body) {
+        return exchange(Objects.requireNonNull(template, "template"), Objects.requireNonNull(body, "body"));
+    }
+
+    private Future<HttpResponse<Buffer>> exchange(HttpRequest<Buffer> template, Buffer body) {
+        HttpRequest<Buffer> request = template.copy(); // later changes to the template do not leak in
+        Context context = Vertx.currentContext();
+        return token(context).transform(first -> {
+            if (first.failed()) {
+                return withFallback(request, body, first.cause());
+            }
+            AccessToken token = first.result();
+            return attempt(request, body, token).compose(response -> {
+                if (!rejected(response)) {
+                    return Future.succeededFuture(response);
+                }
+                return invalidate(token)
+                        .compose(dropped -> token(Vertx.currentContext()))
+                        .transform(second -> second.failed()
+                                ? withFallback(request, body, second.cause())
+                                : attempt(request, body, second.result()));
+            });
+        });
+    }
+
+    private Future<AccessToken> token(Context context) {
+        CompletionStage<AccessToken> stage;
+        try {
+            stage = tokens.tokenAsync(key);
+        } catch (RuntimeException e) { // a provider should fail the stage instead; cope anyway
+            return Future.failedFuture(e);
+        }
+        return context == null ? Future.fromCompletionStage(stage) : Future.fromCompletionStage(stage, context);
+    }
+
+    /** Drops the rejected token if it is still current; never fails (a failure only costs a refresh). */
+    private Future<Boolean> invalidate(AccessToken rejected) {
+        Context context = Vertx.currentContext();
+        if (context != null && Context.isOnEventLoopThread()) {
+            return context.executeBlocking(() -> tokens.invalidate(key, rejected), false)
+                    .otherwise(Boolean.FALSE);
+        }
+        try {
+            return Future.succeededFuture(tokens.invalidate(key, rejected));
+        } catch (RuntimeException e) {
+            return Future.succeededFuture(Boolean.FALSE);
+        }
+    }
+
+    private Future<HttpResponse<Buffer>> attempt(HttpRequest<Buffer> request, Buffer body, AccessToken token) {
+        HttpRequest<Buffer> copy = request.copy().putHeader(HttpHeaders.AUTHORIZATION.toString(), BEARER + token.value().reveal());
+        return body == null ? copy.send() : copy.sendBuffer(body.copy());
+    }
+
+    private Future<HttpResponse<Buffer>> withFallback(HttpRequest<Buffer> request, Buffer body, Throwable failure) {
+        TokenException cause = unwrap(failure);
+        if (fallbackHeader == null) {
+            return Future.failedFuture(cause);
+        }
+        try {
+            listener.onEvent(new TokenEvent.FallbackCredentialUsed(key, cause.kind()));
+        } catch (RuntimeException ignored) {
+            // observation must never break the request
+        }
+        HttpRequest<Buffer> copy = request.copy();
+        copy.headers().remove(HttpHeaders.AUTHORIZATION);
+        copy.putHeader(fallbackHeader, fallbackValue.reveal());
+        return body == null ? copy.send() : copy.sendBuffer(body.copy());
+    }
+
+    private static TokenException unwrap(Throwable t) {
+        Throwable c = t;
+        while (c instanceof CompletionException && c.getCause() != null) {
+            c = c.getCause();
+        }
+        if (c instanceof TokenException te) {
+            return te;
+        }
+        return new TokenException(FailureKind.NETWORK,
+                "the token provider failed unexpectedly (" + c.getClass().getName() + ")", c);
+    }
+
+    /** Whether the resource server refused the token: 401, or a Bearer {@code invalid_token} challenge. */
+    static boolean rejected(HttpResponse<?> response) {
+        if (response.statusCode() == 401) {
+            return true;
+        }
+        List<String> challenges = response.headers().getAll("WWW-Authenticate");
+        for (String challenge : challenges) {
+            if (INVALID_TOKEN.matcher(challenge).find()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public String toString() {
+        return "AuthenticatedWebClient[key=" + key
+                + (fallbackHeader == null ? "" : ", fallbackHeader=" + fallbackHeader + ": [redacted]") + "]";
+    }
+
+    /** Builds an {@link AuthenticatedWebClient}; not thread-safe, the client it builds is. */
+    public static final class Builder {
+        private final WebClient webClient;
+        private final TokenProvider tokens;
+        private final TokenKey key;
+        private String fallbackHeader;
+        private Secret fallbackValue;
+        private TokenEventListener listener = TokenEventListener.NONE;
+
+        private Builder(WebClient webClient, TokenProvider tokens, TokenKey key) {
+            this.webClient = Objects.requireNonNull(webClient, "webClient");
+            this.tokens = Objects.requireNonNull(tokens, "tokens");
+            this.key = Objects.requireNonNull(key, "key");
+        }
+
+        /**
+         * A static credential (for example an API key a CLI was given) sent as header {@code name}
+         * only when no token can be had; off by default. Each use raises a
+         * {@link TokenEvent.FallbackCredentialUsed} on the {@link #listener listener}.
+         *
+         * @throws IllegalArgumentException if {@code name} is not an HTTP header name
+         */
+        public Builder fallbackHeader(String name, Secret value) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(value, "value");
+            if (!HEADER_NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("fallbackHeader: '" + name + "' is not an HTTP header name");
+            }
+            if (value.reveal().chars().anyMatch(c -> c == '\r' || c == '\n')) {
+                throw new IllegalArgumentException("fallbackHeader: the value of " + name + " must not contain a line break");
+            }
+            this.fallbackHeader = name;
+            this.fallbackValue = value;
+            return this;
+        }
+
+        /** Receives {@link TokenEvent.FallbackCredentialUsed} events; default none. Must not block. */
+        public Builder listener(TokenEventListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** The client. */
+        public AuthenticatedWebClient build() {
+            return new AuthenticatedWebClient(this);
+        }
+    }
+}
