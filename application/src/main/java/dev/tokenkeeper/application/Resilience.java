@@ -36,10 +36,17 @@ public record Resilience(
     public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
     /** All attempts of one grant end within fifteen seconds; the cluster lease outlives this. */
     public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(15);
-    /** Five consecutive transient failures (more than one grant's worth of retries) open the breaker. */
-    public static final int DEFAULT_BREAKER_FAILURE_THRESHOLD = 5;
-    /** An open breaker probes again after thirty seconds. */
-    public static final Duration DEFAULT_BREAKER_OPEN_DELAY = Duration.ofSeconds(30);
+    /**
+     * Ten consecutive transient failures open the breaker: more than two whole grants' worth of
+     * retries, so one unlucky refresh during a blip does not shut the door on the next one.
+     */
+    public static final int DEFAULT_BREAKER_FAILURE_THRESHOLD = 10;
+    /**
+     * An open breaker probes again after ten seconds: long enough to spare a struggling IdP the
+     * retries of many keys, short enough that callers without a valid token are not refused long
+     * after it has recovered.
+     */
+    public static final Duration DEFAULT_BREAKER_OPEN_DELAY = Duration.ofSeconds(10);
     /** One successful probe closes it. */
     public static final int DEFAULT_BREAKER_SUCCESS_THRESHOLD = 1;
 

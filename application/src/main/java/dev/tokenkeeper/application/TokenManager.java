@@ -410,21 +410,22 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             KeyState s, CompletableFuture<AccessToken> mine, boolean background, Entry current, Lease lease) {
         obtain(s, current, background).whenCompleteAsync(
                 (token, error) -> {
+                    // the lease is released before waiters are woken: a caller that retries at once
+                    // must find it free, not sit out the lease wait behind a holder that is done
                     try {
                         if (error != null) {
+                            releaseIfHeld(s, lease);
                             fail(s, mine, error, background);
                             return;
                         }
                         acquisitions.increment();
                         Entry entry = newEntry(token, TokenStatus.Source.IDP);
                         save(s, token);
+                        releaseIfHeld(s, lease);
                         finish(s, mine, entry);
                     } catch (Throwable t) {
+                        releaseIfHeld(s, lease);
                         fail(s, mine, t, background);
-                    } finally {
-                        if (lease != null) {
-                            release(s, lease);
-                        }
                     }
                 },
                 executor);
@@ -603,6 +604,12 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             store.save(s.storeKey, sealer.seal(s.storeKey, token, token.expiresAt()));
         } catch (RuntimeException e) {
             storeFailed(s, "save", e);
+        }
+    }
+
+    private void releaseIfHeld(KeyState s, Lease lease) {
+        if (lease != null) {
+            release(s, lease);
         }
     }
 

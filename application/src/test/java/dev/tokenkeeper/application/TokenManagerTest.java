@@ -466,6 +466,20 @@ class TokenManagerTest {
         }
 
         @Test
+        @DisplayName("regression: a failed grant releases the cluster lease before its waiters see the failure")
+        void leaseReleasedBeforeFailureIsVisible() {
+            MapStore store = new MapStore(clock, false);
+            endpoint.failAll(FailureKind.SERVER_ERROR);
+            TokenManager m = manager(builder().store(store));
+            assertThatThrownBy(() -> m.token(KEY)).isInstanceOf(TokenException.class);
+            // a caller that retries at once must not find the lease of a holder that is done
+            assertThat(store.leases).isEmpty();
+            endpoint.failWith(null);
+            assertThat(m.token(KEY)).isNotNull();
+            assertThat(events).noneMatch(e -> e instanceof TokenEvent.LeaseLost);
+        }
+
+        @Test
         @DisplayName("an instance that loses the lease waits for the holder's token instead of requesting one")
         void leaseLoserWaits() throws Exception {
             MapStore store = new MapStore(clock, true);
