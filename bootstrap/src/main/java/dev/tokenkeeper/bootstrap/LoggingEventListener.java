@@ -1,0 +1,37 @@
+package dev.tokenkeeper.bootstrap;
+
+import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.port.TokenEventListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns events into SLF4J log lines at sensible levels: one INFO line per acquisition, WARN for
+ * failures, store degradation and corrupt entries, DEBUG for the rest. Hits are never logged.
+ * Events carry no secret, so neither do the lines. Thread-safe.
+ */
+public final class LoggingEventListener implements TokenEventListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger("dev.tokenkeeper");
+
+    @Override
+    public void onEvent(TokenEvent event) {
+        if (event instanceof TokenEvent.AcquisitionSucceeded e) {
+            LOG.info("token acquired: client={} grant={} attempts={} latencyMs={} expiresAt={}{}", e.client(),
+                    e.grantType(), e.attempts(), e.latency().toMillis(), e.expiresAt(), e.background() ? " (background)" : "");
+        } else if (event instanceof TokenEvent.AcquisitionFailed e) {
+            LOG.warn("token acquisition failed: client={} grant={} kind={} attempts={}{}", e.client(), e.grantType(),
+                    e.kind(), e.attempts(), e.background() ? " (background; the current token stays in service)" : "");
+        } else if (event instanceof TokenEvent.StoreFailed e) {
+            LOG.warn("store {} failed for client={} ({}); carrying on without the store", e.operation(), e.client(), e.error());
+        } else if (event instanceof TokenEvent.CorruptEntry e) {
+            LOG.warn("unreadable store entry for client={} ({}); treated as a miss and overwritten", e.client(), e.reason());
+        } else if (event instanceof TokenEvent.CircuitStateChanged e) {
+            LOG.warn("circuit breaker for client={} is now {}", e.client(), e.to());
+        } else if (event instanceof TokenEvent.FallbackCredentialUsed e) {
+            LOG.warn("no token for client={} ({}); the static fallback credential was used", e.client(), e.cause());
+        } else if (LOG.isDebugEnabled()) {
+            LOG.debug("{}", event);
+        }
+    }
+}

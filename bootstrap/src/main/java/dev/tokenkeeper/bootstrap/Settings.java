@@ -1,0 +1,125 @@
+package dev.tokenkeeper.bootstrap;
+
+import dev.tokenkeeper.domain.ConfigurationException;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * Flat configuration settings ({@code clients.billing.token-url=…}) with the place each came from,
+ * so that an error can say where to fix it. Sources are layered: a properties file, then the
+ * environment, later layers overriding earlier ones.
+ *
+ * <p>Environment variables understood (the conventional names, for one client called
+ * {@value #DEFAULT_CLIENT}):
+ * <pre>
+ * OAUTH_TOKEN_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_SCOPE, OAUTH_AUDIENCE,
+ * OAUTH_RESOURCE, OAUTH_AUTH_METHOD, OAUTH_REVOCATION_URL,
+ * TOKENKEEPER_REFRESH_AHEAD, TOKENKEEPER_REFRESH_AHEAD_FRACTION, TOKENKEEPER_CLOCK_SKEW,
+ * TOKENKEEPER_JITTER, TOKENKEEPER_STORE, TOKENKEEPER_STORE_URL, TOKENKEEPER_SEALING_KEYS
+ * </pre>
+ * and, for any setting, {@code TOKENKEEPER__} followed by the key with {@code .} written as
+ * {@code __} and {@code -} as {@code _}, e.g. {@code TOKENKEEPER__CLIENTS__BILLING__TOKEN_URL}
+ * (client names are then lower-cased).
+ *
+ * <p>Immutable.
+ */
+public final class Settings {
+
+    /** The client name the {@code OAUTH_*} variables configure. */
+    public static final String DEFAULT_CLIENT = "default";
+
+    private static final Map<String, String> ENV_NAMES = Map.ofEntries(
+            Map.entry("OAUTH_TOKEN_URL", "clients.default.token-url"),
+            Map.entry("OAUTH_CLIENT_ID", "clients.default.client-id"),
+            Map.entry("OAUTH_CLIENT_SECRET", "clients.default.client-secret"),
+            Map.entry("OAUTH_SCOPE", "clients.default.scope"),
+            Map.entry("OAUTH_AUDIENCE", "clients.default.audience"),
+            Map.entry("OAUTH_RESOURCE", "clients.default.resource"),
+            Map.entry("OAUTH_AUTH_METHOD", "clients.default.auth-method"),
+            Map.entry("OAUTH_REVOCATION_URL", "clients.default.revocation-url"),
+            Map.entry("TOKENKEEPER_REFRESH_AHEAD", "refresh.ahead"),
+            Map.entry("TOKENKEEPER_REFRESH_AHEAD_FRACTION", "refresh.ahead-fraction"),
+            Map.entry("TOKENKEEPER_CLOCK_SKEW", "refresh.clock-skew"),
+            Map.entry("TOKENKEEPER_JITTER", "refresh.jitter"),
+            Map.entry("TOKENKEEPER_STORE", "store.type"),
+            Map.entry("TOKENKEEPER_STORE_URL", "store.url"),
+            Map.entry("TOKENKEEPER_SEALING_KEYS", "sealing.keys"));
+
+    private final Map<String, String> values;
+    private final Map<String, String> origins;
+    private final Map<String, String> environment;
+
+    private Settings(Map<String, String> values, Map<String, String> origins, Map<String, String> environment) {
+        this.values = Collections.unmodifiableMap(new TreeMap<>(values));
+        this.origins = Collections.unmodifiableMap(new LinkedHashMap<>(origins));
+        this.environment = Map.copyOf(environment);
+    }
+
+    /** Settings from {@code file} (if not null) overridden by {@code environment}. */
+    public static Settings load(Path file, Map<String, String> environment) {
+        Objects.requireNonNull(environment, "environment");
+        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, String> origins = new LinkedHashMap<>();
+        if (file != null) {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new ConfigurationException("config file " + file + " cannot be read: " + e.getClass().getSimpleName());
+            }
+            for (String name : p.stringPropertyNames()) {
+                values.put(name.trim(), p.getProperty(name).trim());
+                origins.put(name.trim(), "file " + file.getFileName());
+            }
+        }
+        for (Map.Entry<String, String> e : environment.entrySet()) {
+            String key = ENV_NAMES.get(e.getKey());
+            if (key == null && e.getKey().startsWith("TOKENKEEPER__")) {
+                key = e.getKey().substring("TOKENKEEPER__".length()).toLowerCase(java.util.Locale.ROOT)
+                        .replace("__", ".")
+                        .replace('_', '-');
+            }
+            if (key != null && !e.getValue().isBlank()) {
+                values.put(key, e.getValue().trim());
+                origins.put(key, "environment variable " + e.getKey());
+            }
+        }
+        return new Settings(values, origins, environment);
+    }
+
+    /** Settings from a map (tests and embedding code). */
+    public static Settings of(Map<String, String> values) {
+        Map<String, String> origins = new LinkedHashMap<>();
+        values.keySet().forEach(k -> origins.put(k, "setting"));
+        return new Settings(values, origins, Map.of());
+    }
+
+    /** The value of {@code key}, or null. */
+    public String get(String key) {
+        return values.get(key);
+    }
+
+    /** Where {@code key} was set, for messages. */
+    public String origin(String key) {
+        return origins.getOrDefault(key, "default");
+    }
+
+    /** Every setting. */
+    public Map<String, String> all() {
+        return values;
+    }
+
+    /** The environment these settings were read with, for resolving secret references. */
+    Map<String, String> environment() {
+        return environment;
+    }
+}

@@ -1,0 +1,219 @@
+package dev.tokenkeeper.bootstrap;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.tokenkeeper.adapter.http.ClientAuthentication;
+import dev.tokenkeeper.adapter.http.VertxTokenEndpoint;
+import dev.tokenkeeper.adapter.store.jdbc.JdbiTokenStore;
+import dev.tokenkeeper.adapter.store.jdbc.SchemaAction;
+import dev.tokenkeeper.adapter.store.memory.MemoryTokenStore;
+import dev.tokenkeeper.adapter.store.redis.RedisTokenStore;
+import dev.tokenkeeper.application.ClientRegistration;
+import dev.tokenkeeper.application.TokenManager;
+import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.port.TokenEventListener;
+import dev.tokenkeeper.domain.port.TokenProvider;
+import dev.tokenkeeper.domain.port.TokenStore;
+import io.vertx.core.Vertx;
+import java.net.URI;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A running tokenkeeper assembled from a {@link TokenkeeperConfig}: one Vert.x token endpoint per
+ * client (sharing one Vert.x instance), the configured store, and the {@link TokenManager}.
+ *
+ * <pre>{@code
+ * try (Tokenkeeper tk = Tokenkeeper.start(TokenkeeperConfig.from(Settings.load(null, System.getenv())))) {
+ *     String header = "Bearer " + tk.provider().token(tk.defaultKey()).value().reveal();
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #close()} stops the manager and closes everything it created.
+ */
+public final class Tokenkeeper implements AutoCloseable {
+
+    /** Store calls must fail fast so that a sick store degrades to a miss instead of stalling callers. */
+    public static final Duration STORE_TIMEOUT = Duration.ofMillis(500);
+
+    private final TokenkeeperConfig config;
+    private final TokenManager manager;
+    private final TokenStore store;
+    private final Vertx vertx;
+    private final List<VertxTokenEndpoint> endpoints;
+    private final List<AutoCloseable> resources;
+
+    private Tokenkeeper(
+            TokenkeeperConfig config,
+            TokenManager manager,
+            TokenStore store,
+            Vertx vertx,
+            List<VertxTokenEndpoint> endpoints,
+            List<AutoCloseable> resources) {
+        this.config = config;
+        this.manager = manager;
+        this.store = store;
+        this.vertx = vertx;
+        this.endpoints = endpoints;
+        this.resources = resources;
+    }
+
+    /** Assembles tokenkeeper from {@code config}, logging its events through SLF4J. */
+    public static Tokenkeeper start(TokenkeeperConfig config) {
+        return start(config, new LoggingEventListener(), InstantSource.system());
+    }
+
+    /**
+     * Assembles tokenkeeper from {@code config}.
+     *
+     * @param listener receives every event
+     * @param clock decides expiry
+     */
+    public static Tokenkeeper start(TokenkeeperConfig config, TokenEventListener listener, InstantSource clock) {
+        Objects.requireNonNull(config, "config");
+        List<AutoCloseable> resources = new ArrayList<>();
+        Vertx vertx = Vertx.vertx();
+        List<VertxTokenEndpoint> endpoints = new ArrayList<>();
+        try {
+            TokenStore store = store(config.store(), clock, resources);
+            TokenManager.Builder b = TokenManager.builder()
+                    .clock(clock)
+                    .expiryPolicy(config.expiryPolicy())
+                    .resilience(config.resilience())
+                    .proactiveRefresh(config.proactiveRefresh())
+                    .listener(listener)
+                    .store(store);
+            if (config.sealingKeys() != null) {
+                b.sealingKeys(config.sealingKeys());
+            }
+            for (TokenkeeperConfig.ClientConfig c : config.clientList()) {
+                VertxTokenEndpoint.Builder eb = VertxTokenEndpoint.builder(c.tokenUrl(), c.clientId(), c.clientSecret())
+                        .clientAuthentication(c.authMethod().equals("client_secret_post")
+                                ? ClientAuthentication.CLIENT_SECRET_POST
+                                : ClientAuthentication.CLIENT_SECRET_BASIC)
+                        .allowInsecureHttp(c.allowInsecureHttp())
+                        .vertx(vertx)
+                        .clock(clock);
+                if (c.revocationUrl() != null) {
+                    eb.revocationUrl(c.revocationUrl());
+                }
+                VertxTokenEndpoint endpoint = eb.build();
+                endpoints.add(endpoint);
+                b.client(ClientRegistration.clientCredentials(c.name(), endpoint));
+            }
+            return new Tokenkeeper(config, b.build(), store, vertx, endpoints, resources);
+        } catch (RuntimeException e) {
+            endpoints.forEach(VertxTokenEndpoint::close);
+            closeAll(resources);
+            vertx.close();
+            throw e;
+        }
+    }
+
+    private static TokenStore store(TokenkeeperConfig.StoreConfig s, InstantSource clock, List<AutoCloseable> resources) {
+        switch (s.type()) {
+            case "redis" -> {
+                RedisTokenStore.Builder b = RedisTokenStore.connectBuilder(URI.create(s.url()), STORE_TIMEOUT);
+                if (s.prefix() != null) {
+                    b.keyPrefix(s.prefix());
+                }
+                RedisTokenStore store = b.build();
+                resources.add(store);
+                return store;
+            }
+            case "jdbc" -> {
+                HikariDataSource pool = pool(s.url());
+                resources.add(pool);
+                JdbiTokenStore.Builder b = JdbiTokenStore.builder(pool).clock(clock).schemaAction(SchemaAction.APPLY);
+                if (s.prefix() != null) {
+                    b.tablePrefix(s.prefix());
+                }
+                return b.build();
+            }
+            default -> {
+                return new MemoryTokenStore(clock);
+            }
+        }
+    }
+
+    /** A small pool with short timeouts: a dead database must fail calls quickly, not queue them. */
+    static HikariDataSource pool(String jdbcUrl) {
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(jdbcUrl);
+        hc.setPoolName("tokenkeeper");
+        hc.setMaximumPoolSize(8);
+        hc.setMinimumIdle(0);
+        hc.setConnectionTimeout(2_000);
+        hc.setValidationTimeout(1_000);
+        hc.setInitializationFailTimeout(-1); // start even if the database is down; calls degrade to misses
+        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+            hc.addDataSourceProperty("connectTimeout", "2");
+            hc.addDataSourceProperty("socketTimeout", "5");
+        }
+        return new HikariDataSource(hc);
+    }
+
+    /** The token provider business code depends on. */
+    public TokenProvider provider() {
+        return manager;
+    }
+
+    /** The manager itself, for status and statistics. */
+    public TokenManager manager() {
+        return manager;
+    }
+
+    /** The store in use. */
+    public TokenStore store() {
+        return store;
+    }
+
+    /** The configuration in force. */
+    public TokenkeeperConfig config() {
+        return config;
+    }
+
+    /** The key of the only client, or of the client named {@value Settings#DEFAULT_CLIENT}. */
+    public TokenKey defaultKey() {
+        Map<String, TokenkeeperConfig.ClientConfig> clients = config.clients();
+        if (clients.size() == 1) {
+            return clients.values().iterator().next().key();
+        }
+        TokenkeeperConfig.ClientConfig c = clients.get(Settings.DEFAULT_CLIENT);
+        if (c == null) {
+            throw new IllegalStateException("several clients are configured " + clients.keySet() + "; name one");
+        }
+        return c.key();
+    }
+
+    /** The key of the client {@code name}, with its configured scopes. */
+    public TokenKey key(String name) {
+        TokenkeeperConfig.ClientConfig c = config.clients().get(name);
+        if (c == null) {
+            throw new IllegalArgumentException("no client named '" + name + "' (configured: " + config.clients().keySet() + ")");
+        }
+        return c.key();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+        endpoints.forEach(VertxTokenEndpoint::close);
+        closeAll(resources);
+        vertx.close();
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception ignored) {
+                // closing is best effort; nothing useful to do with the failure
+            }
+        }
+    }
+}
