@@ -1,0 +1,36 @@
+package dev.tokenkeeper.bootstrap.resilience;
+
+import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
+import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
+
+/** The ways an identity provider is down, each applied to a running {@link FaultInjectingTokenServer}. */
+enum Outage {
+    /** Nothing listens any more: every connection is refused. The server cannot come back. */
+    CONNECTION_REFUSED {
+        @Override
+        void begin(FaultInjectingTokenServer idp) {
+            idp.close();
+        }
+    },
+    /** The server accepts the request and never answers. */
+    HANG {
+        @Override
+        void begin(FaultInjectingTokenServer idp) {
+            idp.alwaysRespond(Response.hang());
+        }
+    },
+    /** The server answers 503. */
+    SERVICE_UNAVAILABLE {
+        @Override
+        void begin(FaultInjectingTokenServer idp) {
+            idp.alwaysRespond(Response.json(503, "{\"error\":\"temporarily_unavailable\"}"));
+        }
+    };
+
+    abstract void begin(FaultInjectingTokenServer idp);
+
+    /** Whether requests still reach the server (and so can be counted there). */
+    boolean countable() {
+        return this != CONNECTION_REFUSED;
+    }
+}
