@@ -3,7 +3,7 @@ package dev.tokenkeeper.application;
 /**
  * Counters of a {@link TokenManager} since it started.
  *
- * @param hits calls served from the near cache
+ * @param hits calls served from the near cache (0 unless {@code recordHits} is on)
  * @param misses calls that found no servable token in the near cache
  * @param storeHits misses served from the store
  * @param acquisitions grants that produced a token

@@ -119,6 +119,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     private final RandomGenerator random;
     private final ConcurrentHashMap<TokenKey, KeyState> states = new ConcurrentHashMap<>();
 
+    private final boolean recordHits;
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder storeHits = new LongAdder();
@@ -138,6 +139,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         this.failureBackoff = b.failureBackoff;
         this.idleTimeout = b.idleTimeout;
         this.random = b.random;
+        this.recordHits = b.recordHits;
         if (store != null) {
             SealingKeys keys = b.sealingKeys;
             if (keys == null) {
@@ -190,12 +192,12 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
                 long now = clock.millis();
                 if (now < e.refreshAtMillis) {
                     touch(s);
-                    hits.increment();
+                    countHit();
                     return e.token;
                 }
                 if (now < e.expiresAtMillis) {
                     touch(s);
-                    hits.increment();
+                    countHit();
                     refreshInBackground(s, now);
                     return e.token;
                 }
@@ -213,12 +215,12 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
                 long now = clock.millis();
                 if (now < e.refreshAtMillis) {
                     touch(s);
-                    hits.increment();
+                    countHit();
                     return e.completed;
                 }
                 if (now < e.expiresAtMillis) {
                     touch(s);
-                    hits.increment();
+                    countHit();
                     refreshInBackground(s, now);
                     return e.completed;
                 }
@@ -228,6 +230,13 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             return slowPath(key, s).handle(TokenManager::rethrowForCaller).minimalCompletionStage();
         } catch (TokenException e) {
             return CompletableFuture.failedStage(e);
+        }
+    }
+
+    /** Counting hits costs an atomic add per call, so it is done only when asked for (metrics). */
+    private void countHit() {
+        if (recordHits) {
+            hits.increment();
         }
     }
 
@@ -247,7 +256,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         Entry e = s.entry.get();
         long now = clock.millis();
         if (e != null && now < e.expiresAtMillis) {
-            hits.increment();
+            countHit();
             return CompletableFuture.completedFuture(e.token);
         }
         misses.increment();
@@ -884,6 +893,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         private Duration sweepInterval = DEFAULT_SWEEP_INTERVAL;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private boolean proactiveRefresh = true;
+        private boolean recordHits;
         private RandomGenerator random;
 
         private Builder() {}
@@ -979,6 +989,16 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         /** Whether a periodic sweep refreshes refresh-due keys before callers ask. Default on. */
         public Builder proactiveRefresh(boolean on) {
             this.proactiveRefresh = on;
+            return this;
+        }
+
+        /**
+         * Whether {@link ManagerStats#hits()} counts near-cache hits. Off by default: the count is an
+         * atomic add on every call, the one cost the hot path would otherwise not have. Turn it on
+         * when hit rates are exported as metrics.
+         */
+        public Builder recordHits(boolean on) {
+            this.recordHits = on;
             return this;
         }
 

@@ -59,6 +59,7 @@ class TokenManagerTest {
                 .client("billing", endpoint)
                 .listener(events::add)
                 .proactiveRefresh(false)
+                .recordHits(true)
                 .resilience(Resilience.none(Duration.ofSeconds(10))) // retries are ResilienceTest's subject
                 .acquireTimeout(Duration.ofSeconds(10));
     }
