@@ -12,14 +12,17 @@ import java.util.function.BiConsumer;
  *   <li><b>Sealed only.</b> A store only ever sees {@link SealedToken} bytes and opaque
  *       {@link StoreKey}s; it never needs to, and cannot, read a token.</li>
  *   <li><b>Expiry.</b> {@link #load} never returns an entry whose {@link SealedToken#expiresAt()} has
- *       passed (by the store's clock); the store may drop such entries at any time.</li>
+ *       passed (by the store's clock); the store may drop such entries at any time. The expiry it
+ *       returns is the one saved, to at least millisecond precision.</li>
  *   <li><b>Last write wins.</b> {@link #save} replaces the whole entry atomically: a concurrent
  *       {@link #load} sees the old entry or the new one, never a mix.</li>
  *   <li><b>Leases.</b> {@link #tryLease} succeeds for one caller at a time per key until the lease is
  *       released or its time to live ends; it fails (empty) for everyone else. Only the holder's
  *       {@link Lease} can {@link #release} or {@link #extend} it; a stale or foreign lease gets
- *       {@code false} and changes nothing. Leases and tokens are independent: saving a token does
- *       not release a lease, and deleting a token does not touch one.</li>
+ *       {@code false} and changes nothing. Leases are not re-entrant: the holder asking again gets
+ *       empty. A time to live that is not positive is an {@link IllegalArgumentException}. Leases and
+ *       tokens are independent: saving a token does not release a lease, and deleting a token does
+ *       not touch one.</li>
  *   <li><b>Failures.</b> A store that cannot be reached throws an unchecked exception (any kind);
  *       the manager turns it into a cache miss and an event. Every call must return or throw in
  *       bounded time: configure client timeouts.</li>
@@ -81,7 +84,7 @@ public interface TokenStore extends AutoCloseable {
      */
     boolean isPersistent();
 
-    /** Releases the store's resources. The default does nothing. */
+    /** Releases the store's resources; safe to call more than once. The default does nothing. */
     @Override
     default void close() {}
 }
