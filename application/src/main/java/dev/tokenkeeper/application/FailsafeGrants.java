@@ -57,6 +57,9 @@ final class FailsafeGrants implements TokenManager.GrantExecutor {
                 .with(scheduler)
                 .getStageAsync(() -> {
                     call.attemptStarted();
+                    // Failsafe stops waiting when an attempt times out but cannot abort the exchange:
+                    // the endpoint's own request timeout must not be longer than the attempt timeout
+                    // (bootstrap aligns them; see Resilience#attemptTimeout)
                     return client.endpoint().request(request);
                 })
                 .handle((response, error) -> {

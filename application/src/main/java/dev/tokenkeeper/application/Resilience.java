@@ -15,7 +15,9 @@ import java.util.Objects;
  * <p>Immutable; validated on construction with messages that name the setting.
  *
  * @param retry which failures to retry and how long to wait between attempts
- * @param attemptTimeout the longest one attempt may take
+ * @param attemptTimeout the longest one attempt may take. The manager stops waiting then, but cannot
+ *     abort an HTTP exchange: give the endpoint a request timeout no longer than this, or abandoned
+ *     exchanges hold connections until their own timeout
  * @param deadline the longest a whole grant (every attempt and pause) may take
  * @param breakerFailureThreshold consecutive transient failures that open the breaker; 0 disables it
  * @param breakerOpenDelay how long the breaker stays open before it lets a probe through

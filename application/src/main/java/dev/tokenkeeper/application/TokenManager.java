@@ -381,7 +381,14 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             long delayMillis) {
         Runnable poll = () -> {
             try {
-                Entry stored = loadFromStore(s);
+                Entry stored;
+                try {
+                    stored = loadFromStore(s, true);
+                } catch (StoreUnavailable e) {
+                    // the holder cannot publish into a store we cannot read: stop waiting, acquire directly
+                    acquireFromIdp(s, mine, background, current, null);
+                    return;
+                }
                 if (servable(stored, current, background, clock.millis())) {
                     storeHits.increment();
                     emit(new TokenEvent.StoreHit(s.key));
@@ -418,7 +425,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     private void acquireFromIdp(
             KeyState s, CompletableFuture<AccessToken> mine, boolean background, Entry current, Lease lease) {
         obtain(s, current, background).whenCompleteAsync(
-                (token, error) -> {
+                (acquired, error) -> {
                     // the lease is released before waiters are woken: a caller that retries at once
                     // must find it free, not sit out the lease wait behind a holder that is done
                     try {
@@ -428,10 +435,14 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
                             return;
                         }
                         acquisitions.increment();
+                        AccessToken token = acquired.token;
                         Entry entry = newEntry(token, TokenStatus.Source.IDP);
                         save(s, token);
                         releaseIfHeld(s, lease);
                         finish(s, mine, entry);
+                        // after installing: a listener that reacts by asking for the token gets the new one
+                        emit(new TokenEvent.AcquisitionSucceeded(s.key, acquired.grantType, acquired.latency,
+                                token.expiresAt(), acquired.attempts, background));
                     } catch (Throwable t) {
                         releaseIfHeld(s, lease);
                         fail(s, mine, t, background);
@@ -441,10 +452,11 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     }
 
     /** Runs the right grant: refresh token if there is one, the primary grant otherwise or on invalid_grant. */
-    private CompletableFuture<AccessToken> obtain(KeyState s, Entry current, boolean background) {
+    private CompletableFuture<Acquired> obtain(KeyState s, Entry current, boolean background) {
         Grant primary = s.client.primaryGrant();
+        // a token a resource server rejected is gone, but its refresh token may still be good
         Optional<dev.tokenkeeper.domain.Secret> refresh =
-                current == null ? Optional.empty() : current.token.refreshToken();
+                current != null ? current.token.refreshToken() : Optional.ofNullable(s.orphanRefreshToken);
         if (refresh.isEmpty()) {
             return grant(s, primary, background);
         }
@@ -458,11 +470,14 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
                 // the refresh token is spent or revoked: log in again with the primary grant
                 return grant(s, primary, background);
             }
-            return CompletableFuture.<AccessToken>failedFuture(te);
+            return CompletableFuture.<Acquired>failedFuture(te);
         }).thenCompose(f -> f);
     }
 
-    private CompletableFuture<AccessToken> grant(KeyState s, Grant grant, boolean background) {
+    /** A grant's token with what the success event reports. */
+    private record Acquired(AccessToken token, String grantType, Duration latency, int attempts) {}
+
+    private CompletableFuture<Acquired> grant(KeyState s, Grant grant, boolean background) {
         GrantCall call = new GrantCall(s.key, grant.grantType(), background, clock, listener);
         emit(new TokenEvent.AcquisitionStarted(s.key, grant.grantType(), background));
         long t0 = System.nanoTime();
@@ -479,10 +494,8 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
                 emit(new TokenEvent.AcquisitionFailed(s.key, grant.grantType(), te.kind(), latency, call.attempts(), background));
                 throw new CompletionException(te);
             }
-            AccessToken token = toAccessToken(s.key, grant, r, call.lastSentAtMillis());
-            emit(new TokenEvent.AcquisitionSucceeded(
-                    s.key, grant.grantType(), latency, token.expiresAt(), call.attempts(), background));
-            return token;
+            return new Acquired(toAccessToken(s.key, grant, r, call.lastSentAtMillis()), grant.grantType(), latency,
+                    call.attempts());
         });
     }
 
@@ -514,6 +527,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
 
     private void finish(KeyState s, CompletableFuture<AccessToken> mine, Entry entry) {
         s.entry.set(entry);
+        s.orphanRefreshToken = null;
         s.consecutiveFailures = 0;
         s.nextBackgroundAttemptMillis = 0;
         s.lastError = null;
@@ -586,11 +600,22 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     // Store
 
     private Entry loadFromStore(KeyState s) {
+        return loadFromStore(s, false);
+    }
+
+    /**
+     * Reads and opens the stored entry: null if absent or unreadable (with an event). A store that
+     * fails is a miss too, unless {@code signalFailure}, when it throws {@link StoreUnavailable}.
+     */
+    private Entry loadFromStore(KeyState s, boolean signalFailure) {
         Optional<SealedToken> sealed;
         try {
             sealed = store.load(s.storeKey);
         } catch (RuntimeException e) {
             storeFailed(s, "load", e);
+            if (signalFailure) {
+                throw new StoreUnavailable();
+            }
             return null;
         }
         if (sealed.isEmpty()) {
@@ -643,6 +668,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         KeyState s = states.get(key);
         if (s != null) {
             s.entry.set(null);
+            s.orphanRefreshToken = null;
         }
         if (store != null) {
             try {
@@ -666,6 +692,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         if (e == null || !e.token.sameValueAs(rejected) || !s.entry.compareAndSet(e, null)) {
             return false;
         }
+        s.orphanRefreshToken = e.token.refreshToken().orElse(null);
         if (store != null) {
             Entry stored = loadFromStore(s);
             if (stored != null && stored.token.sameValueAs(rejected)) {
@@ -827,6 +854,15 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
 
     // ------------------------------------------------------------------------------------------
 
+    /** The store failed a read; thrown only where the caller must tell that from an absent entry. */
+    private static final class StoreUnavailable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StoreUnavailable() {
+            super(null, null, false, false);
+        }
+    }
+
     /** Per-key state. The entry is replaced whole; the in-flight future is the single flight. */
     private static final class KeyState {
         final TokenKey key;
@@ -839,6 +875,8 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         volatile long nextBackgroundAttemptMillis;
         volatile int consecutiveFailures;
         volatile FailureKind lastError;
+        /** The refresh token of a token dropped on rejection, kept for the next grant. */
+        volatile dev.tokenkeeper.domain.Secret orphanRefreshToken;
 
         KeyState(TokenKey key, StoreKey storeKey, ClientRegistration client) {
             this.key = key;

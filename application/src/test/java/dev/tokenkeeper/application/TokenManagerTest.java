@@ -140,6 +140,24 @@ class TokenManagerTest {
         }
 
         @Test
+        @DisplayName("regression: AcquisitionSucceeded is raised after the new token is installed")
+        void successEventAfterInstall() throws Exception {
+            java.util.concurrent.atomic.AtomicReference<TokenManager> ref = new java.util.concurrent.atomic.AtomicReference<>();
+            List<Boolean> installed = new CopyOnWriteArrayList<>();
+            TokenManager m = manager(builder().listener(e -> {
+                if (e instanceof TokenEvent.AcquisitionSucceeded ok) {
+                    installed.add(ok.expiresAt().equals(ref.get().status(KEY).expiresAt()));
+                }
+            }));
+            ref.set(m);
+            m.token(KEY);
+            clock.advance(LIFETIME);
+            m.token(KEY);
+            await(() -> installed.size() == 2, "both success events are raised");
+            assertThat(installed).containsExactly(true, true);
+        }
+
+        @Test
         @DisplayName("an unknown client is a configuration error naming the registered clients")
         void unknownClient() {
             TokenManager m = manager(builder());
@@ -375,6 +393,21 @@ class TokenManagerTest {
     class Invalidation {
 
         @Test
+        @DisplayName("a rejected token's refresh token is kept for the next grant")
+        void rejectedKeepsRefreshToken() {
+            endpoint.refreshToken("refresh-1");
+            TokenManager m = manager(builder());
+            AccessToken first = m.token(KEY);
+            assertThat(m.invalidate(KEY, first)).isTrue();
+            m.token(KEY);
+            assertThat(endpoint.requests()).extracting(r -> r.grant().grantType())
+                    .containsExactly("client_credentials", "refresh_token");
+            m.invalidate(KEY); // a full invalidation forgets it
+            m.token(KEY);
+            assertThat(endpoint.requests().get(2).grant().grantType()).isEqualTo("client_credentials");
+        }
+
+        @Test
         @DisplayName("a rejected token is dropped only while it is still the current one")
         void onlyIfCurrent() {
             TokenManager m = manager(builder());
@@ -478,6 +511,25 @@ class TokenManagerTest {
             endpoint.failWith(null);
             assertThat(m.token(KEY)).isNotNull();
             assertThat(events).noneMatch(e -> e instanceof TokenEvent.LeaseLost);
+        }
+
+        @Test
+        @DisplayName("regression: a store that dies while an instance waits for the lease holder ends the wait at once")
+        void storeDiesDuringLeaseWait() throws Exception {
+            MapStore store = new MapStore(clock, true);
+            SealingKeys keys = SealingKeys.parse(SealingKeys.generateSpec("k1"));
+            endpoint.hold(true);
+            TokenManager a = manager(builder().store(store).sealingKeys(keys));
+            // the default lease wait (20 s) is longer than this caller's patience (10 s)
+            TokenManager b = manager(builder().store(store).sealingKeys(keys));
+            callers.submit(() -> a.token(KEY));
+            await(() -> endpoint.heldCount() == 1, "a holds the lease and waits for the IdP");
+            Future<AccessToken> fb = callers.submit(() -> b.token(KEY));
+            await(() -> events.stream().anyMatch(e -> e instanceof TokenEvent.LeaseLost), "b waits for a's token");
+            store.down = true;
+            await(() -> endpoint.heldCount() == 2, "b gives up on the dead store and asks the IdP itself");
+            endpoint.releaseAll();
+            assertThat(fb.get(10, TimeUnit.SECONDS)).isNotNull();
         }
 
         @Test

@@ -74,6 +74,18 @@ public final class Tokenkeeper implements AutoCloseable {
      * @param clock decides expiry
      */
     public static Tokenkeeper start(TokenkeeperConfig config, TokenEventListener listener, InstantSource clock) {
+        return start(config, listener, clock, false);
+    }
+
+    /**
+     * Assembles tokenkeeper from {@code config}.
+     *
+     * @param listener receives every event
+     * @param clock decides expiry
+     * @param recordHits whether the manager counts near-cache hits (for metrics; costs a counter increment per call)
+     */
+    public static Tokenkeeper start(
+            TokenkeeperConfig config, TokenEventListener listener, InstantSource clock, boolean recordHits) {
         Objects.requireNonNull(config, "config");
         List<AutoCloseable> resources = new ArrayList<>();
         Vertx vertx = Vertx.vertx();
@@ -86,6 +98,7 @@ public final class Tokenkeeper implements AutoCloseable {
                     .resilience(config.resilience())
                     .proactiveRefresh(config.proactiveRefresh())
                     .listener(listener)
+                    .recordHits(recordHits)
                     .store(store);
             if (config.sealingKeys() != null) {
                 b.sealingKeys(config.sealingKeys());
@@ -96,6 +109,9 @@ public final class Tokenkeeper implements AutoCloseable {
                                 ? ClientAuthentication.CLIENT_SECRET_POST
                                 : ClientAuthentication.CLIENT_SECRET_BASIC)
                         .allowInsecureHttp(c.allowInsecureHttp())
+                        // an attempt the manager gave up on must not hold a connection any longer
+                        .requestTimeout(min(VertxTokenEndpoint.DEFAULT_REQUEST_TIMEOUT, config.resilience().attemptTimeout()))
+                        .connectTimeout(min(VertxTokenEndpoint.DEFAULT_CONNECT_TIMEOUT, config.resilience().attemptTimeout()))
                         .vertx(vertx)
                         .clock(clock);
                 if (c.revocationUrl() != null) {
@@ -138,6 +154,10 @@ public final class Tokenkeeper implements AutoCloseable {
                 return new MemoryTokenStore(clock);
             }
         }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** A small pool with short timeouts: a dead database must fail calls quickly, not queue them. */
