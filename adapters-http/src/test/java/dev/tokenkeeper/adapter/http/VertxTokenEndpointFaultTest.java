@@ -1,5 +1,6 @@
 package dev.tokenkeeper.adapter.http;
 
+import dev.tokenkeeper.testsupport.SecretScanner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;

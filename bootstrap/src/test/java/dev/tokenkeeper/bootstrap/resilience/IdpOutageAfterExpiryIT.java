@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap.resilience;
 
+import dev.tokenkeeper.testsupport.SecretScanner;
 import static dev.tokenkeeper.bootstrap.resilience.Fixture.EXPIRED_AFTER;
 import static dev.tokenkeeper.bootstrap.resilience.Fixture.KEY;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap.resilience;
 
+import dev.tokenkeeper.testsupport.SecretScanner;
 import static dev.tokenkeeper.bootstrap.resilience.Fixture.EXPIRED_AFTER;
 import static dev.tokenkeeper.bootstrap.resilience.Fixture.KEY;
 import static dev.tokenkeeper.bootstrap.resilience.Fixture.REFRESH_DUE_AFTER;

@@ -1,4 +1,4 @@
-package dev.tokenkeeper.bootstrap.resilience;
+package dev.tokenkeeper.testsupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,13 +17,11 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * (The same scanner as adapters-http's test one, which is package-private there.)
- *
- * <p>Collects every secret a test uses and everything that could leak one (exception messages, their
+ * Collects every secret a test uses and everything that could leak one (exception messages, their
  * causes, {@code toString}s, stdout, stderr, java.util.logging records) and checks that none
  * contains any secret.
  */
-final class SecretScanner implements AutoCloseable {
+public final class SecretScanner implements AutoCloseable {
 
     private final Set<String> secrets = Collections.synchronizedSet(new HashSet<>());
     private final List<String> seen = Collections.synchronizedList(new ArrayList<>());
@@ -46,21 +44,21 @@ final class SecretScanner implements AutoCloseable {
         public void close() {}
     };
 
-    SecretScanner() {
+    public SecretScanner() {
         System.setOut(new PrintStream(new Tee(originalOut), true, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(new Tee(originalErr), true, StandardCharsets.UTF_8));
         Logger.getLogger("").addHandler(julHandler);
     }
 
     /** Registers a secret, with its form-urlencoded form. */
-    String secret(String value) {
+    public String secret(String value) {
         secrets.add(value);
         secrets.add(URLEncoder.encode(value, StandardCharsets.UTF_8));
         return value;
     }
 
     /** Records a throwable (and its causes) to scan, and checks it now. */
-    void seen(Throwable t) {
+    public void seen(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             seen.add(String.valueOf(c.getMessage()));
             seen.add(c.toString());
@@ -68,12 +66,12 @@ final class SecretScanner implements AutoCloseable {
         assertClean();
     }
 
-    void seen(Object o) {
+    public void seen(Object o) {
         seen.add(String.valueOf(o));
         assertClean();
     }
 
-    void assertClean() {
+    public void assertClean() {
         List<String> texts;
         synchronized (seen) {
             texts = new ArrayList<>(seen);
@@ -92,7 +90,7 @@ final class SecretScanner implements AutoCloseable {
         }
     }
 
-    int scannedTexts() {
+    public int scannedTexts() {
         return seen.size();
     }
 
