@@ -151,6 +151,7 @@ class TokenManagerTest {
             }));
             ref.set(m);
             m.token(KEY);
+            await(() -> installed.size() == 1, "the first success event is raised");
             clock.advance(LIFETIME);
             m.token(KEY);
             await(() -> installed.size() == 2, "both success events are raised");
