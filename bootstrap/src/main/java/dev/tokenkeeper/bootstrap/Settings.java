@@ -118,8 +118,23 @@ public final class Settings {
         return values;
     }
 
+    /**
+     * These settings with {@code key} set to {@code value} where nothing set it, the origin saying
+     * {@code why} (for example the CLI's default store).
+     */
+    public Settings withDefault(String key, String value, String why) {
+        if (values.containsKey(key)) {
+            return this;
+        }
+        Map<String, String> v = new LinkedHashMap<>(values);
+        Map<String, String> o = new LinkedHashMap<>(origins);
+        v.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+        o.put(key, Objects.requireNonNull(why, "why"));
+        return new Settings(v, o, environment);
+    }
+
     /** The environment these settings were read with, for resolving secret references. */
-    Map<String, String> environment() {
+    public Map<String, String> environment() {
         return environment;
     }
 }

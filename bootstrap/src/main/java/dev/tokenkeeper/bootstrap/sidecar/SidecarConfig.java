@@ -1,0 +1,258 @@
+package dev.tokenkeeper.bootstrap.sidecar;
+
+import dev.tokenkeeper.bootstrap.Settings;
+import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
+import dev.tokenkeeper.domain.ConfigurationException;
+import dev.tokenkeeper.domain.Secret;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The sidecar's settings, read from the {@code sidecar.*} keys of the same {@link Settings} as the
+ * rest of the configuration (so {@code TOKENKEEPER__SIDECAR__PORT=9000} works too).
+ *
+ * <pre>
+ * sidecar.host=127.0.0.1                    # loopback by default
+ * sidecar.port=8787
+ * sidecar.allow-remote-bind=false           # a non-loopback host is refused unless this is true
+ * sidecar.token-endpoint.enabled=false      # GET /token/{client}; off by default
+ * sidecar.token-endpoint.secret-env=NAME    # the bearer secret callers must present, from a variable
+ * sidecar.token-endpoint.secret-file=PATH   # ...or from a file
+ * sidecar.shutdown-grace=10s                # how long in-flight requests may finish at shutdown
+ * sidecar.keep-warm=true                    # keep every client's token acquired and refreshed
+ * </pre>
+ *
+ * @param host the address to bind
+ * @param port the port to bind (0: any free port)
+ * @param allowRemoteBind whether a non-loopback {@code host} is accepted
+ * @param tokenEndpointEnabled whether {@code GET /token/{client}} is served
+ * @param tokenEndpointSecret the bearer secret of the token endpoint, or null when it is off
+ * @param shutdownGrace how long in-flight requests may take to finish at shutdown
+ * @param keepWarm whether the sidecar asks for every client's token at start and periodically, so
+ *     that tokens are held and refreshed even when no local process asks
+ */
+public record SidecarConfig(
+        String host,
+        int port,
+        boolean allowRemoteBind,
+        boolean tokenEndpointEnabled,
+        Secret tokenEndpointSecret,
+        Duration shutdownGrace,
+        boolean keepWarm) {
+
+    /** Loopback: only processes on this host can reach the sidecar unless told otherwise. */
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    /** An unassigned port, unlikely to collide with the application it sits beside. */
+    public static final int DEFAULT_PORT = 8787;
+    /** Long enough for a token request in flight to finish; short enough for an orchestrator's stop timeout. */
+    public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    /** A bearer secret shorter than this is too easy to guess. */
+    public static final int MIN_SECRET_LENGTH = 16;
+
+    private static final Set<String> KEYS = Set.of("sidecar.host", "sidecar.port", "sidecar.allow-remote-bind",
+            "sidecar.token-endpoint.enabled", "sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file",
+            "sidecar.shutdown-grace", "sidecar.keep-warm");
+
+    public SidecarConfig {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        if (tokenEndpointEnabled && tokenEndpointSecret == null) {
+            throw new IllegalArgumentException("the token endpoint needs a secret");
+        }
+    }
+
+    /** The defaults: loopback, port {@value #DEFAULT_PORT}, no token endpoint. */
+    public static SidecarConfig defaults() {
+        return new SidecarConfig(DEFAULT_HOST, DEFAULT_PORT, false, false, null, DEFAULT_SHUTDOWN_GRACE, true);
+    }
+
+    /**
+     * The tokenkeeper configuration and the sidecar's, validated together: one exception lists the
+     * problems of both.
+     *
+     * @throws ConfigurationException naming every problem
+     */
+    public static Loaded load(Settings settings) {
+        List<String> problems = new ArrayList<>();
+        TokenkeeperConfig config = null;
+        try {
+            config = TokenkeeperConfig.from(settings);
+        } catch (ConfigurationException e) {
+            problems.addAll(e.problems());
+        }
+        SidecarConfig sidecar = read(settings, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        return new Loaded(config, sidecar);
+    }
+
+    /**
+     * The sidecar settings alone.
+     *
+     * @throws ConfigurationException naming every problem
+     */
+    public static SidecarConfig from(Settings settings) {
+        List<String> problems = new ArrayList<>();
+        SidecarConfig c = read(settings, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        return c;
+    }
+
+    /**
+     * Both configurations.
+     *
+     * @param config the token configuration
+     * @param sidecar the sidecar's
+     */
+    public record Loaded(TokenkeeperConfig config, SidecarConfig sidecar) {}
+
+    private static SidecarConfig read(Settings s, List<String> problems) {
+        for (String key : s.all().keySet()) {
+            if (key.startsWith("sidecar.") && !KEYS.contains(key)) {
+                problems.add(problem(s, key, "unknown sidecar setting (known: " + new TreeSet<>(KEYS) + ")"));
+            }
+        }
+        String host = s.get("sidecar.host") == null ? DEFAULT_HOST : s.get("sidecar.host");
+        boolean allowRemote = bool(s, "sidecar.allow-remote-bind", false, problems);
+        if (host.isBlank()) {
+            problems.add(problem(s, "sidecar.host", "must not be blank"));
+        } else if (!allowRemote && !isLoopback(host)) {
+            problems.add(problem(s, "sidecar.host", "'" + host + "' is not a loopback address: the sidecar would "
+                    + "answer other hosts; bind 127.0.0.1, or set sidecar.allow-remote-bind=true"));
+        }
+        int port = DEFAULT_PORT;
+        String p = s.get("sidecar.port");
+        if (p != null) {
+            try {
+                port = Integer.parseInt(p);
+                if (port < 0 || port > 65535) {
+                    problems.add(problem(s, "sidecar.port", "must be 0..65535, was " + p));
+                }
+            } catch (NumberFormatException e) {
+                problems.add(problem(s, "sidecar.port", "must be a port number, was '" + p + "'"));
+            }
+        }
+        boolean enabled = bool(s, "sidecar.token-endpoint.enabled", false, problems);
+        Secret secret = enabled ? secret(s, problems) : null;
+        Duration grace = DEFAULT_SHUTDOWN_GRACE;
+        String g = s.get("sidecar.shutdown-grace");
+        if (g != null) {
+            try {
+                grace = TokenkeeperConfig.parseDuration(g);
+                if (grace.isNegative()) {
+                    problems.add(problem(s, "sidecar.shutdown-grace", "must not be negative, was '" + g + "'"));
+                    grace = DEFAULT_SHUTDOWN_GRACE;
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add(problem(s, "sidecar.shutdown-grace", "must be a duration such as 10s, was '" + g + "'"));
+            }
+        }
+        boolean keepWarm = bool(s, "sidecar.keep-warm", true, problems);
+        if (enabled && secret == null) {
+            return null;
+        }
+        return new SidecarConfig(host, port, allowRemote, enabled, secret, grace, keepWarm);
+    }
+
+    private static Secret secret(Settings s, List<String> problems) {
+        String env = s.get("sidecar.token-endpoint.secret-env");
+        String file = s.get("sidecar.token-endpoint.secret-file");
+        if (env == null && file == null) {
+            problems.add(problem(s, "sidecar.token-endpoint.secret-env", "required when sidecar.token-endpoint.enabled=true: "
+                    + "the name of an environment variable holding the bearer secret callers must present "
+                    + "(or sidecar.token-endpoint.secret-file)"));
+            return null;
+        }
+        if (env != null && file != null) {
+            problems.add(problem(s, "sidecar.token-endpoint.secret-env", "give only one of secret-env and secret-file"));
+            return null;
+        }
+        String value;
+        String key;
+        if (env != null) {
+            key = "sidecar.token-endpoint.secret-env";
+            value = s.environment().get(env);
+            if (value == null || value.isBlank()) {
+                problems.add(problem(s, key, "the environment variable " + env + " is not set"));
+                return null;
+            }
+        } else {
+            key = "sidecar.token-endpoint.secret-file";
+            try {
+                value = Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
+            } catch (IOException | RuntimeException e) {
+                problems.add(problem(s, key, "cannot read " + file + " (" + e.getClass().getSimpleName() + ")"));
+                return null;
+            }
+        }
+        value = value.strip();
+        if (value.length() < MIN_SECRET_LENGTH) {
+            problems.add(problem(s, key, "the secret must have at least " + MIN_SECRET_LENGTH + " characters, had "
+                    + value.length()));
+            return null;
+        }
+        return Secret.of(value);
+    }
+
+    private static boolean bool(Settings s, String key, boolean fallback, List<String> problems) {
+        String v = s.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(v);
+        }
+        problems.add(problem(s, key, "must be true or false, was '" + v + "'"));
+        return fallback;
+    }
+
+    private static String problem(Settings s, String key, String message) {
+        return key + ": " + message + (s.get(key) != null ? " (from " + s.origin(key) + ")" : "");
+    }
+
+    /** Literal loopback addresses and {@code localhost}; any other name is not trusted to be loopback. */
+    static boolean isLoopback(String host) {
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (h.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (!h.matches("[0-9.]+") && !h.contains(":")) {
+            return false;
+        }
+        try {
+            return InetAddress.getByName(h).isLoopbackAddress();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A summary without the secret, for {@code config check} and the start-up line. */
+    public String describe() {
+        return "sidecar: http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port
+                + " token-endpoint=" + (tokenEndpointEnabled ? "on (bearer secret set)" : "off")
+                + " keep-warm=" + keepWarm + " shutdown-grace=" + shutdownGrace.toString().substring(2).toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public String toString() {
+        return "SidecarConfig[" + describe() + "]";
+    }
+
+    /** The settings this class reads, for documentation. */
+    public static Set<String> keys() {
+        return KEYS;
+    }
+}
