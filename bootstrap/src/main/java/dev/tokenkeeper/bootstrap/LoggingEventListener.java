@@ -7,7 +7,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns events into SLF4J log lines at sensible levels: one INFO line per acquisition, WARN for
- * failures, store degradation and corrupt entries, DEBUG for the rest. Hits are never logged.
+ * failures, store degradation, corrupt entries and a breaker that opens, INFO when it closes, a
+ * lease wait runs out or a resource server rejects a token, DEBUG for the rest (misses, attempts,
+ * leases, scheduled refreshes). Hits are never logged.
  * Events carry no secret, so neither do the lines. Thread-safe.
  */
 public final class LoggingEventListener implements TokenEventListener {
@@ -27,7 +29,15 @@ public final class LoggingEventListener implements TokenEventListener {
         } else if (event instanceof TokenEvent.CorruptEntry e) {
             LOG.warn("unreadable store entry for client={} ({}); treated as a miss and overwritten", e.client(), e.reason());
         } else if (event instanceof TokenEvent.CircuitStateChanged e) {
-            LOG.warn("circuit breaker for client={} is now {}", e.client(), e.to());
+            if (e.to() == TokenEvent.CircuitState.CLOSED) {
+                LOG.info("circuit breaker for client={} is now CLOSED (requests flow again)", e.client());
+            } else {
+                LOG.warn("circuit breaker for client={} is now {}", e.client(), e.to());
+            }
+        } else if (event instanceof TokenEvent.LeaseWaitTimedOut e) {
+            LOG.info("waited in vain for another instance's token for client={}; acquiring directly", e.client());
+        } else if (event instanceof TokenEvent.TokenInvalidated e && e.rejected()) {
+            LOG.info("a resource server rejected the token of client={}; it was dropped", e.client());
         } else if (event instanceof TokenEvent.FallbackCredentialUsed e) {
             LOG.warn("no token for client={} ({}); the static fallback credential was used", e.client(), e.cause());
         } else if (LOG.isDebugEnabled()) {
