@@ -9,13 +9,16 @@ import dev.tokenkeeper.adapter.store.jdbc.SchemaAction;
 import dev.tokenkeeper.adapter.store.memory.MemoryTokenStore;
 import dev.tokenkeeper.adapter.store.redis.RedisTokenStore;
 import dev.tokenkeeper.application.ClientRegistration;
+import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.application.TokenManager;
+import dev.tokenkeeper.bootstrap.persistence.LocalStore;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.port.TokenEventListener;
 import dev.tokenkeeper.domain.port.TokenProvider;
 import dev.tokenkeeper.domain.port.TokenStore;
 import io.vertx.core.Vertx;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -100,8 +103,11 @@ public final class Tokenkeeper implements AutoCloseable {
                     .listener(listener)
                     .recordHits(recordHits)
                     .store(store);
-            if (config.sealingKeys() != null) {
-                b.sealingKeys(config.sealingKeys());
+            SealingKeys keys = config.sealingKeys() == null && "file".equals(config.store().type())
+                    ? LocalStore.sealingKeys(Path.of(config.store().url())) // one user's CLI: a key file beside the tokens
+                    : config.sealingKeys();
+            if (keys != null) {
+                b.sealingKeys(keys);
             }
             for (TokenkeeperConfig.ClientConfig c : config.clientList()) {
                 VertxTokenEndpoint.Builder eb = VertxTokenEndpoint.builder(c.tokenUrl(), c.clientId(), c.clientSecret())
@@ -150,6 +156,11 @@ public final class Tokenkeeper implements AutoCloseable {
                 }
                 return b.build();
             }
+            case "file" -> {
+                LocalStore local = LocalStore.open(Path.of(s.url()), clock, s.prefix());
+                resources.add(local);
+                return local.store();
+            }
             default -> {
                 return new MemoryTokenStore(clock);
             }
@@ -161,7 +172,7 @@ public final class Tokenkeeper implements AutoCloseable {
     }
 
     /** A small pool with short timeouts: a dead database must fail calls quickly, not queue them. */
-    static HikariDataSource pool(String jdbcUrl) {
+    public static HikariDataSource pool(String jdbcUrl) {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(jdbcUrl);
         hc.setPoolName("tokenkeeper");

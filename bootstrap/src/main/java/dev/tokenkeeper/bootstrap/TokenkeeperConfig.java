@@ -2,6 +2,7 @@ package dev.tokenkeeper.bootstrap;
 
 import dev.tokenkeeper.application.Resilience;
 import dev.tokenkeeper.application.SealingKeys;
+import dev.tokenkeeper.bootstrap.persistence.LocalStore;
 import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.ExpiryPolicy;
 import dev.tokenkeeper.domain.RetryStrategy;
@@ -47,8 +48,8 @@ public record TokenkeeperConfig(
         StoreConfig store,
         SealingKeys sealingKeys) {
 
-    /** The store types. */
-    public static final Set<String> STORE_TYPES = Set.of("memory", "redis", "jdbc");
+    /** The store types ({@code file}: the local H2 file, see {@link LocalStore}). */
+    public static final Set<String> STORE_TYPES = Set.of("memory", "redis", "jdbc", "file");
 
     private static final Pattern CLIENT_KEY = Pattern.compile("clients\\.([A-Za-z0-9_-]+)\\.(.+)");
     private static final Set<String> CLIENT_SETTINGS = Set.of("token-url", "client-id", "client-secret",
@@ -57,7 +58,7 @@ public record TokenkeeperConfig(
     private static final Set<String> GLOBAL_SETTINGS = Set.of("refresh.ahead", "refresh.ahead-fraction",
             "refresh.clock-skew", "refresh.jitter", "refresh.proactive", "resilience.attempts",
             "resilience.attempt-timeout", "resilience.deadline", "breaker.failures", "breaker.open-delay",
-            "store.type", "store.url", "store.prefix", "sealing.keys", "sealing.keys-env", "sealing.keys-file");
+            "store.type", "store.url", "store.prefix", "store.path", "sealing.keys", "sealing.keys-env", "sealing.keys-file");
 
     /**
      * One client registration.
@@ -94,8 +95,8 @@ public record TokenkeeperConfig(
     /**
      * Where tokens are kept.
      *
-     * @param type memory, redis or jdbc
-     * @param url the Redis URI or JDBC URL, or null for memory
+     * @param type memory, redis, jdbc or file
+     * @param url the Redis URI or JDBC URL, the directory for file, or null for memory
      * @param prefix the key or table prefix, or null for the default
      */
     public record StoreConfig(String type, String url, String prefix) {
@@ -181,10 +182,19 @@ public record TokenkeeperConfig(
         } else if (url != null && "jdbc".equals(type) && !url.startsWith("jdbc:")) {
             problems.add("store.url", "must be a jdbc: URL for store.type=jdbc");
         }
+        if ("file".equals(type)) {
+            if (settings.get("store.url") != null) {
+                problems.add("store.url", "not used by store.type=file; set store.path (a directory) or TOKENKEEPER_HOME");
+            }
+            url = LocalStore.directory(settings.get("store.path"), settings.environment()).toString();
+        } else if (settings.get("store.path") != null) {
+            problems.add("store.path", "only used by store.type=file");
+        }
         StoreConfig store = new StoreConfig(type, url, settings.get("store.prefix"));
 
         SealingKeys keys = sealingKeys(settings, problems);
-        if (keys == null && store.persistent() && STORE_TYPES.contains(type)) {
+        // file: without configured keys, the local store's key file is used (see LocalStore.sealingKeys)
+        if (keys == null && store.persistent() && STORE_TYPES.contains(type) && !"file".equals(type)) {
             problems.add("sealing.keys", "required for store.type=" + type + ": tokens at rest are sealed with "
                     + "AES-256-GCM; generate a key with `tokenkeeper config keygen` and pass it in "
                     + "TOKENKEEPER_SEALING_KEYS or sealing.keys-file");

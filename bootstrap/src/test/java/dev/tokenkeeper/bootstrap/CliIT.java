@@ -38,7 +38,9 @@ class CliIT {
                 "OAUTH_TOKEN_URL", server.tokenEndpointUrl("default").toString(),
                 "OAUTH_CLIENT_ID", "cli-client",
                 "OAUTH_CLIENT_SECRET", secret,
-                "OAUTH_SCOPE", "orders.read"));
+                "OAUTH_SCOPE", "orders.read",
+                // these tests are about one process; the CLI's default file store is tested in persistence/
+                "TOKENKEEPER_STORE", "memory"));
     }
 
     @AfterAll

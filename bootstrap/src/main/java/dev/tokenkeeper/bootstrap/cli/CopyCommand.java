@@ -1,0 +1,97 @@
+package dev.tokenkeeper.bootstrap.cli;
+
+import ch.qos.logback.classic.Level;
+import dev.tokenkeeper.bootstrap.persistence.StoreSpec;
+import dev.tokenkeeper.domain.ConfigurationException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code copy}: copies every live entry of one store into another, sealed bytes as they are. No
+ * key is involved and nothing is unsealed, in memory or on disk; whoever reads the target later
+ * needs the sealing keys that sealed the entries (for a local file store: its {@code sealing.key}).
+ */
+@Command(
+        name = "copy",
+        description = {
+            "Copy the tokens of one store into another, for migration and backup. Entries are copied sealed,",
+            "as they are: nothing is unsealed and no key is needed here, but whoever reads the target needs",
+            "the keys that sealed them (the same TOKENKEEPER_SEALING_KEYS, or the local store's sealing.key).",
+            "Entries already in the target under the same key are replaced; expired entries are not copied.",
+            "",
+            "STORE is one of: memory:  file: (the local store, ${TOKENKEEPER_HOME:-${XDG_CONFIG_HOME:-~/.config}/tokenkeeper})",
+            "  file:DIR  jdbc:postgresql://host/db?user=…&password=…  jdbc:h2:…  redis://host:6379  rediss://…",
+            "A jdbc source's tables are only validated; a jdbc target's too unless --apply-schema is given."
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:every entry was copied (the count is printed)",
+            "2:invalid command line",
+            "3:a store is misnamed, or its tables are missing or unknown (nothing was copied)",
+            "4:a store could not be read or written (the count copied before the failure is printed)"
+        })
+final class CopyCommand implements Callable<Integer> {
+
+    /** A store failed during the copy. */
+    static final int STORE_FAILED = 4;
+
+    @ParentCommand
+    TokenkeeperCli parent;
+
+    @Option(names = "--from", required = true, paramLabel = "STORE", description = "The store to read.")
+    String from;
+
+    @Option(names = "--to", required = true, paramLabel = "STORE", description = "The store to write.")
+    String to;
+
+    @Option(names = "--from-prefix", paramLabel = "PREFIX", description = "The source's table or key prefix (default: the store's).")
+    String fromPrefix;
+
+    @Option(names = "--to-prefix", paramLabel = "PREFIX", description = "The target's table or key prefix (default: the store's).")
+    String toPrefix;
+
+    @Option(names = "--apply-schema", description = "Create or upgrade the target's tables first (jdbc; never alters tables it does not know).")
+    boolean applySchema;
+
+    @Override
+    public Integer call() {
+        TokenkeeperCli.setLogLevel(parent.verbose ? Level.INFO : Level.WARN);
+        StoreSpec source = StoreSpec.parse("--from", from, fromPrefix, parent.environment);
+        StoreSpec target = StoreSpec.parse("--to", to, toPrefix, parent.environment);
+        if (source.equals(target)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--from and --to name the same store: " + source);
+        }
+        AtomicInteger copied = new AtomicInteger();
+        try (StoreSpec.Opened in = source.open(StoreSpec.Use.SOURCE);
+                StoreSpec.Opened out = target.open(applySchema ? StoreSpec.Use.TARGET_APPLYING_SCHEMA : StoreSpec.Use.TARGET)) {
+            in.store().forEach((key, sealed) -> {
+                out.store().save(key, sealed);
+                copied.incrementAndGet();
+            });
+        } catch (ConfigurationException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            System.err.println("tokenkeeper: copy failed after " + copied.get() + " entries: " + describe(e));
+            System.out.println("copied " + copied.get() + " entries from " + source + " to " + target + " before a failure");
+            return STORE_FAILED;
+        }
+        System.out.println("copied " + copied.get() + " entries from " + source + " to " + target);
+        return TokenkeeperCli.OK;
+    }
+
+    /** The innermost cause's class and message, on one line, any password hidden. */
+    static String describe(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() == null ? "" : ": " + root.getMessage().lines().findFirst().orElse("");
+        return (root.getClass().getSimpleName() + message)
+                .replaceAll("//[^/@\\s]*@", "//***@")
+                .replaceAll("(?i)(password=)[^&;\\s]*", "$1***");
+    }
+}

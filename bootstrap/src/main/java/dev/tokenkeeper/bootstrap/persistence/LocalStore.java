@@ -1,0 +1,270 @@
+package dev.tokenkeeper.bootstrap.persistence;
+
+import dev.tokenkeeper.adapter.store.jdbc.JdbiTokenStore;
+import dev.tokenkeeper.adapter.store.jdbc.SchemaAction;
+import dev.tokenkeeper.adapter.store.jdbc.SqlDialect;
+import dev.tokenkeeper.adapter.store.memory.MemoryTokenStore;
+import dev.tokenkeeper.application.SealingKeys;
+import dev.tokenkeeper.domain.ConfigurationException;
+import dev.tokenkeeper.domain.port.TokenStore;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Map;
+import java.util.Objects;
+import org.h2.jdbcx.JdbcDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The store that keeps one user's tokens across runs of the CLI: an embedded H2 database file in
+ * a directory only the user can enter, holding sealed tokens in the JDBC store's tables.
+ *
+ * <h2>Files</h2>
+ * In {@link #directory(String, Map) the directory} (mode 0700): {@value #DATABASE_FILE} (0600),
+ * the database; and, when no sealing key is configured, {@value #KEY_FILE} (0600), the key that
+ * seals the tokens (see {@link #sealingKeys(Path)}). Nothing else: H2 runs with OS file locking
+ * ({@code FILE_LOCK=FS}, no {@code .lock.db}) and no trace file. Java cannot set the umask H2
+ * creates files with, so the database file is created here first, owner-only, and H2 writes
+ * into it; after use, every file of the database is checked again.
+ *
+ * <h2>One process at a time</h2>
+ * The open database is locked by the process that has it, for as long as it runs (a CLI run:
+ * about a second). Another process waits up to {@link #LOCK_WAIT} for it, then runs without
+ * the file (a memory store, and a WARN line), as a store that fails must degrade to a miss and
+ * never fail a caller. The waiting is what makes two concurrent first runs share one token
+ * request: the second opens the file after the first has saved its token.
+ *
+ * <p>Not thread-safe to open and close; {@link #store()} is thread-safe.
+ */
+public final class LocalStore implements AutoCloseable {
+
+    /** The database name; H2 adds {@code .mv.db}. */
+    public static final String DATABASE_NAME = "tokens";
+
+    /** The database file. */
+    public static final String DATABASE_FILE = DATABASE_NAME + ".mv.db";
+
+    /** The sealing-key file made when no key is configured. */
+    public static final String KEY_FILE = "sealing.key";
+
+    /** The id of the key in a generated key file (written in clear in each sealed entry's header). */
+    public static final String KEY_ID = "local1";
+
+    /** The environment variable that moves the directory (before {@code XDG_CONFIG_HOME}). */
+    public static final String HOME_VARIABLE = "TOKENKEEPER_HOME";
+
+    /**
+     * How long to wait for another process to let go of the file: longer than one token request
+     * with its retries (15 s by default), so that a concurrent run finds the token it was waiting for.
+     */
+    public static final Duration LOCK_WAIT = Duration.ofSeconds(20);
+
+    /** H2's error code for "Database may be already in use" (ErrorCode.DATABASE_ALREADY_OPEN_1). */
+    static final int DATABASE_IN_USE = 90020;
+
+    private static final String USER = "tokenkeeper";
+    private static final Duration RETRY_PAUSE = Duration.ofMillis(100);
+    private static final Logger LOG = LoggerFactory.getLogger("dev.tokenkeeper");
+
+    private final Path directory;
+    private final Connection keeper;
+    private final TokenStore store;
+
+    private LocalStore(Path directory, Connection keeper, TokenStore store) {
+        this.directory = directory;
+        this.keeper = keeper;
+        this.store = store;
+    }
+
+    /**
+     * The directory of the local store: {@code configured} (the {@code store.path} setting; a
+     * leading {@code ~/} is the home directory) if given, else {@code $TOKENKEEPER_HOME}, else
+     * {@code $XDG_CONFIG_HOME/tokenkeeper}, else {@code ~/.config/tokenkeeper}. Absolute.
+     */
+    public static Path directory(String configured, Map<String, String> environment) {
+        Objects.requireNonNull(environment, "environment");
+        String home = environment.getOrDefault("HOME", System.getProperty("user.home"));
+        if (configured != null && !configured.isBlank()) {
+            String c = configured.strip();
+            Path p = c.equals("~") ? Path.of(home) : c.startsWith("~/") ? Path.of(home, c.substring(2)) : Path.of(c);
+            return p.toAbsolutePath().normalize();
+        }
+        String tk = environment.get(HOME_VARIABLE);
+        if (tk != null && !tk.isBlank()) {
+            return Path.of(tk.strip()).toAbsolutePath().normalize();
+        }
+        String xdg = environment.get("XDG_CONFIG_HOME");
+        if (xdg != null && Path.of(xdg).isAbsolute()) { // the XDG spec: a relative value is ignored
+            return Path.of(xdg, "tokenkeeper").normalize();
+        }
+        return Path.of(home, ".config", "tokenkeeper").toAbsolutePath().normalize();
+    }
+
+    /** The JDBC URL of the database in {@code directory}, for tools (the store opens it itself). */
+    public static String jdbcUrl(Path directory) {
+        // FILE_LOCK=FS: the OS lock on the file itself, no .lock.db; TRACE_LEVEL_FILE=0: no .trace.db
+        return "jdbc:h2:file:" + directory.toAbsolutePath().resolve(DATABASE_NAME) + ";FILE_LOCK=FS;TRACE_LEVEL_FILE=0";
+    }
+
+    /** The user name the database is created with (no password: the file's mode protects it). */
+    public static String user() {
+        return USER;
+    }
+
+    /**
+     * The sealing keys kept in {@code directory}'s {@value #KEY_FILE}, created (0600, a new
+     * AES-256 key with id {@value #KEY_ID}) on first use. For the local store only: a store that
+     * other machines share must be given its keys, or each machine would seal with its own.
+     *
+     * @throws ConfigurationException if the file is open to other users or holds no valid key
+     */
+    public static SealingKeys sealingKeys(Path directory) {
+        prepareDirectory(directory);
+        return KeyFile.loadOrCreate(directory.resolve(KEY_FILE), KEY_ID);
+    }
+
+    /**
+     * Opens the store in {@code directory}, creating the directory, the database and its tables as
+     * needed; tables this library does not know are refused, never altered. Waits up to
+     * {@link #LOCK_WAIT} for another process to let go of the file; if it does not, or the file
+     * cannot be opened at all, logs a WARN and returns a store that keeps tokens in memory.
+     *
+     * @param tablePrefix the table prefix, or null for the JDBC store's default
+     * @throws ConfigurationException if the directory cannot be made private, or the database holds
+     *     tables of the prefix that this library does not know
+     */
+    public static LocalStore open(Path directory, InstantSource clock, String tablePrefix) {
+        return open(directory, clock, tablePrefix, LOCK_WAIT);
+    }
+
+    static LocalStore open(Path directory, InstantSource clock, String tablePrefix, Duration lockWait) {
+        Objects.requireNonNull(clock, "clock");
+        prepareDirectory(directory);
+        Path file = directory.resolve(DATABASE_FILE);
+        try {
+            OwnerOnly.file(file);
+        } catch (IOException e) {
+            throw new ConfigurationException("store.path: cannot create " + file + " (" + e.getClass().getSimpleName() + ")");
+        }
+        JdbcDataSource ds = new JdbcDataSource();
+        ds.setURL(jdbcUrl(directory));
+        ds.setUser(USER);
+        ds.setPassword("");
+        Connection keeper;
+        try {
+            keeper = connect(ds, lockWait);
+        } catch (SQLException e) {
+            String why = e.getErrorCode() == DATABASE_IN_USE
+                    ? "it is in use by another process for more than " + lockWait.toSeconds() + "s"
+                    : "it cannot be opened (H2 error " + e.getErrorCode() + ")";
+            LOG.warn("token file {}: {}; this run keeps its token in memory only", file, why);
+            return new LocalStore(directory, null, new MemoryTokenStore(clock));
+        }
+        try {
+            JdbiTokenStore.Builder b = JdbiTokenStore.builder(ds)
+                    .dialect(SqlDialect.H2)
+                    .clock(clock)
+                    .schemaAction(SchemaAction.APPLY);
+            if (tablePrefix != null) {
+                b.tablePrefix(tablePrefix);
+            }
+            return new LocalStore(directory, keeper, b.build());
+        } catch (ConfigurationException e) {
+            closeQuietly(keeper);
+            throw e;
+        } catch (RuntimeException e) {
+            closeQuietly(keeper);
+            LOG.warn("token file {}: its tables cannot be prepared ({}); this run keeps its token in memory only", file,
+                    e.getClass().getSimpleName());
+            return new LocalStore(directory, null, new MemoryTokenStore(clock));
+        }
+    }
+
+    /** The store: the database, or memory if the file could not be had. */
+    public TokenStore store() {
+        return store;
+    }
+
+    /** Whether the file could not be had and tokens live in memory for this run. */
+    public boolean inMemoryOnly() {
+        return keeper == null;
+    }
+
+    /** The directory. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** Closes the database (letting other processes have it) and checks its files are still 0600. */
+    @Override
+    public void close() {
+        store.close();
+        if (keeper != null) {
+            closeQuietly(keeper);
+            narrowDatabaseFiles(directory);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LocalStore[" + directory + (keeper == null ? ", in memory only" : "") + "]";
+    }
+
+    private static Connection connect(JdbcDataSource ds, Duration lockWait) throws SQLException {
+        long deadline = System.nanoTime() + lockWait.toNanos();
+        while (true) {
+            try {
+                return ds.getConnection();
+            } catch (SQLException e) {
+                if (e.getErrorCode() != DATABASE_IN_USE || System.nanoTime() - deadline >= 0) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(RETRY_PAUSE.toMillis());
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static void prepareDirectory(Path directory) {
+        Objects.requireNonNull(directory, "directory");
+        try {
+            if (OwnerOnly.directory(directory)) {
+                LOG.warn("token directory {} was open to other users; its mode is now rwx------", directory);
+            }
+        } catch (IOException e) {
+            throw new ConfigurationException("store.path: cannot create the directory " + directory + " with mode 0700 ("
+                    + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    /** H2 writes into the file made for it, but any file it adds (a temporary one) is narrowed too. */
+    static void narrowDatabaseFiles(Path directory) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, DATABASE_NAME + ".*")) {
+            for (Path f : files) {
+                if (Files.isRegularFile(f)) {
+                    OwnerOnly.narrow(f, OwnerOnly.FILE);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("token directory {}: cannot check the modes of its files ({})", directory, e.getClass().getSimpleName());
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // closing is best effort; the JVM's exit closes the database anyway
+        }
+    }
+}
