@@ -7,6 +7,7 @@ import dev.tokenkeeper.bootstrap.Settings;
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import dev.tokenkeeper.bootstrap.demo.Demo;
+import dev.tokenkeeper.bootstrap.sidecar.SidecarConfig;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.TokenException;
@@ -48,10 +49,11 @@ import picocli.CommandLine.ParentCommand;
         subcommands = {
             TokenkeeperCli.TokenCommand.class,
             TokenkeeperCli.StatusCommand.class,
+            RevokeCommand.class,
+            ClearCommand.class,
+            ServeCommand.class,
             TokenkeeperCli.DemoCommand.class,
             TokenkeeperCli.ConfigCommand.class,
-            CopyCommand.class,
-            SchemaCommand.class,
             CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",
@@ -107,15 +109,7 @@ public final class TokenkeeperCli {
 
     Tokenkeeper start() {
         setLogLevel(verbose ? Level.INFO : Level.WARN);
-        return Tokenkeeper.start(TokenkeeperConfig.from(settings()));
-    }
-
-    /**
-     * The settings, where the store defaults to the local file ({@code store.type=file}) so that a
-     * token outlives the command; the library's own default stays memory.
-     */
-    Settings settings() {
-        return Settings.load(config, environment).withDefault("store.type", "file", "the command line's default");
+        return Tokenkeeper.start(TokenkeeperConfig.from(Settings.load(config, environment)));
     }
 
     static void setLogLevel(Level level) {
@@ -256,7 +250,9 @@ public final class TokenkeeperCli {
             @Override
             public Integer call() {
                 TokenkeeperCli cli = config.parent;
-                TokenkeeperConfig c = TokenkeeperConfig.from(Settings.load(cli.config, cli.environment));
+                // the sidecar.* settings too, so that one run lists every problem
+                SidecarConfig.Loaded loaded = SidecarConfig.load(Settings.load(cli.config, cli.environment));
+                TokenkeeperConfig c = loaded.config();
                 for (TokenkeeperConfig.ClientConfig client : c.clientList()) {
                     System.out.printf("client %s: token-url=%s client-id=%s auth=%s scopes=%s%n", client.name(),
                             client.tokenUrl(), client.clientId(), client.authMethod(), client.scopes());
@@ -264,6 +260,7 @@ public final class TokenkeeperCli {
                 System.out.printf("store: %s%n", c.store());
                 System.out.printf("sealing keys: %s%n", c.sealingKeys() == null ? "ephemeral (memory store)" : c.sealingKeys());
                 System.out.printf("refresh: %s, proactive=%s%n", c.expiryPolicy(), c.proactiveRefresh());
+                System.out.println(loaded.sidecar().describe());
                 System.out.println("configuration OK");
                 return OK;
             }
