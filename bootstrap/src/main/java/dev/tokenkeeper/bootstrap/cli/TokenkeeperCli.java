@@ -54,6 +54,8 @@ import picocli.CommandLine.ParentCommand;
             ServeCommand.class,
             TokenkeeperCli.DemoCommand.class,
             TokenkeeperCli.ConfigCommand.class,
+            CopyCommand.class,
+            SchemaCommand.class,
             CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",
@@ -109,7 +111,15 @@ public final class TokenkeeperCli {
 
     Tokenkeeper start() {
         setLogLevel(verbose ? Level.INFO : Level.WARN);
-        return Tokenkeeper.start(TokenkeeperConfig.from(Settings.load(config, environment)));
+        return Tokenkeeper.start(TokenkeeperConfig.from(settings()));
+    }
+
+    /**
+     * The settings, where the store defaults to the local file ({@code store.type=file}) so that a
+     * token outlives the command; the library's own default stays memory.
+     */
+    Settings settings() {
+        return Settings.load(config, environment).withDefault("store.type", "file", "the command line's default");
     }
 
     static void setLogLevel(Level level) {
