@@ -1,0 +1,199 @@
+package dev.tokenkeeper.bootstrap.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
+import dev.tokenkeeper.domain.port.SealedToken;
+import dev.tokenkeeper.domain.port.StoreKey;
+import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
+import dev.tokenkeeper.testsupport.RequiredServers;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code tokenkeeper copy} and {@code tokenkeeper schema}, in this JVM: tokens go from the local
+ * file through H2, PostgreSQL and Redis back to another local file, sealed bytes unchanged, and the
+ * last file serves the token without a new request once it has the same key.
+ */
+class CopyIT {
+
+    @TempDir
+    Path tmp;
+
+    FaultInjectingTokenServer idp;
+    final String secret = "secret-" + UUID.randomUUID();
+    Map<String, String> env;
+    Path homeA;
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream stdout;
+    PrintStream stderr;
+
+    @BeforeEach
+    void setUp() {
+        idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
+        homeA = tmp.resolve("a");
+        env = new HashMap<>(Map.of(
+                "TOKENKEEPER__CLIENTS__ORDERS__TOKEN_URL", idp.tokenUri().toString(),
+                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_ID", "orders-client",
+                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_SECRET", secret,
+                "TOKENKEEPER__CLIENTS__BILLING__TOKEN_URL", idp.tokenUri().toString(),
+                "TOKENKEEPER__CLIENTS__BILLING__CLIENT_ID", "billing-client",
+                "TOKENKEEPER__CLIENTS__BILLING__CLIENT_SECRET", secret,
+                "TOKENKEEPER_HOME", homeA.toString()));
+        stdout = System.out;
+        stderr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void tearDown() {
+        System.setOut(stdout);
+        System.setErr(stderr);
+        idp.close();
+    }
+
+    int cli(String... args) {
+        out.reset();
+        err.reset();
+        return TokenkeeperCli.run(env, args);
+    }
+
+    String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Two tokens in the local file of home A. */
+    Map<String, String> fillHomeA() {
+        assertThat(cli("token", "--client", "orders")).as(err()).isZero();
+        String orders = out().strip();
+        assertThat(cli("token", "--client", "billing")).as(err()).isZero();
+        String billing = out().strip();
+        assertThat(idp.requestCount()).isEqualTo(2);
+        return Map.of("orders", orders, "billing", billing);
+    }
+
+    static Map<StoreKey, SealedToken> entries(StoreSpec spec) {
+        Map<StoreKey, SealedToken> m = new TreeMap<>((a, b) -> a.value().compareTo(b.value()));
+        try (StoreSpec.Opened o = spec.open(StoreSpec.Use.SOURCE)) {
+            o.store().forEach(m::put);
+        }
+        return m;
+    }
+
+    /** Home B gets A's key (the copy needs none, the reader does), then serves A's tokens with no request. */
+    void homeBServes(Path homeB, Map<String, String> tokens) throws IOException {
+        Files.copy(homeA.resolve(LocalStore.KEY_FILE), homeB.resolve(LocalStore.KEY_FILE), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.COPY_ATTRIBUTES);
+        env.put("TOKENKEEPER_HOME", homeB.toString());
+        int before = idp.requestCount();
+        for (Map.Entry<String, String> t : tokens.entrySet()) {
+            assertThat(cli("token", "--client", t.getKey())).as(err()).isZero();
+            assertThat(out().strip()).isEqualTo(t.getValue());
+        }
+        assertThat(idp.requestCount()).as("no request: the copied entries are read").isEqualTo(before);
+    }
+
+    @Test
+    @DisplayName("file -> H2 (tables applied on demand) -> memory and -> file: every entry, bytes unchanged, no key needed")
+    void fileToH2ToFile() throws IOException {
+        Map<String, String> tokens = fillHomeA();
+        String h2 = "jdbc:h2:file:" + tmp.resolve("backup/tokens");
+        Path homeB = tmp.resolve("b");
+
+        assertThat(cli("copy", "--from", "file:", "--to", h2)).as("no tables yet, and none made unasked").isEqualTo(3);
+        assertThat(err()).contains("do not exist");
+        assertThat(cli("copy", "--from", "file:", "--to", h2, "--apply-schema")).as(err()).isZero();
+        assertThat(out()).contains("copied 2 entries from file:" + homeA + " to " + h2);
+        assertThat(cli("copy", "--from", h2, "--to", "memory:")).as(err()).isZero();
+        assertThat(out()).contains("copied 2 entries");
+        assertThat(cli("copy", "--from", h2, "--to", "file:" + homeB)).as(err()).isZero();
+        assertThat(out()).contains("copied 2 entries");
+
+        Map<StoreKey, SealedToken> a = entries(StoreSpec.parse("a", "file:" + homeA, null, env));
+        assertThat(a).hasSize(2);
+        assertThat(entries(StoreSpec.parse("h2", h2, null, env))).isEqualTo(a);
+        assertThat(entries(StoreSpec.parse("b", "file:" + homeB, null, env))).as("the same sealed bytes and expiry").isEqualTo(a);
+        homeBServes(homeB, tokens);
+        assertThat(out() + err()).doesNotContain(secret);
+    }
+
+    @Test
+    @DisplayName("file -> PostgreSQL -> Redis -> file: the tokens survive the trip and are served without a request")
+    void throughPostgresAndRedis() throws IOException {
+        RequiredServers.PostgresTarget pg = RequiredServers.postgres();
+        String redis = RequiredServers.redis().toString();
+        Map<String, String> tokens = fillHomeA();
+        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        String postgres = pg.jdbcUrl() + (pg.jdbcUrl().contains("?") ? "&" : "?") + "user=" + pg.user() + "&password=" + pg.password();
+        Path homeB = tmp.resolve("b");
+
+        assertThat(cli("copy", "--from", "file:", "--to", postgres, "--to-prefix", "tk_copy_" + suffix + "_", "--apply-schema"))
+                .as(err()).isZero();
+        assertThat(out()).contains("copied 2 entries").doesNotContain(pg.password().isEmpty() ? "\u0000" : "password=" + pg.password());
+        assertThat(cli("copy", "--from", postgres, "--from-prefix", "tk_copy_" + suffix + "_",
+                "--to", redis, "--to-prefix", "tk-copy-" + suffix + ":")).as(err()).isZero();
+        assertThat(out()).contains("copied 2 entries");
+        assertThat(cli("copy", "--from", redis, "--from-prefix", "tk-copy-" + suffix + ":", "--to", "file:" + homeB))
+                .as(err()).isZero();
+        assertThat(out()).contains("copied 2 entries");
+
+        Map<StoreKey, SealedToken> a = entries(StoreSpec.parse("a", "file:" + homeA, null, env));
+        assertThat(entries(StoreSpec.parse("pg", postgres, "tk_copy_" + suffix + "_", env))).isEqualTo(a);
+        assertThat(entries(StoreSpec.parse("redis", redis, "tk-copy-" + suffix + ":", env))).isEqualTo(a);
+        assertThat(entries(StoreSpec.parse("b", "file:" + homeB, null, env))).isEqualTo(a);
+        homeBServes(homeB, tokens);
+    }
+
+    @Test
+    @DisplayName("exit codes: same store 2, no source file 3, unreachable target 4 with the count")
+    void exitCodes() {
+        assertThat(cli("copy", "--from", "file:", "--to", "file:" + homeA)).isEqualTo(TokenkeeperCli.USAGE);
+        assertThat(cli("copy", "--from", "file:" + tmp.resolve("none"), "--to", "memory:")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(err()).contains("no token file");
+        assertThat(cli("copy", "--from", "cassandra://x", "--to", "memory:")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        fillHomeA();
+        int port = RequiredServers.freePort();
+        assertThat(cli("copy", "--from", "file:", "--to", "jdbc:postgresql://127.0.0.1:" + port + "/x?user=u&password=hunter2"))
+                .isEqualTo(4);
+        assertThat(err()).contains("copy failed after 0 entries").doesNotContain("hunter2");
+    }
+
+    @Test
+    @DisplayName("schema check fails on missing tables (3), apply makes them (0), check then passes; unknown tables are refused")
+    void schemaCommands() throws Exception {
+        String h2 = "jdbc:h2:file:" + tmp.resolve("db/tokens");
+        assertThat(cli("schema", "check", "--store", h2)).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(err()).contains("do not exist");
+        assertThat(cli("schema", "apply", "--store", h2)).as(err()).isZero();
+        assertThat(out()).contains("schema version 1 in place");
+        assertThat(cli("schema", "check", "--store", h2)).as(err()).isZero();
+        assertThat(out()).contains("schema version 1 OK");
+        try (var c = java.sql.DriverManager.getConnection(h2)) {
+            c.createStatement().execute("CREATE TABLE theirs_tokens (x INT)");
+        }
+        assertThat(cli("schema", "apply", "--store", h2, "--prefix", "theirs_")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(err()).contains("refusing");
+        assertThat(cli("schema", "apply", "--store", "redis://127.0.0.1:6379")).isEqualTo(TokenkeeperCli.USAGE);
+    }
+}
