@@ -18,14 +18,20 @@ import picocli.CommandLine.ParentCommand;
 @Command(
         name = "copy",
         description = {
-            "Copy the tokens of one store into another, for migration and backup. Entries are copied sealed,",
-            "as they are: nothing is unsealed and no key is needed here, but whoever reads the target needs",
-            "the keys that sealed them (the same TOKENKEEPER_SEALING_KEYS, or the local store's sealing.key).",
-            "Entries already in the target under the same key are replaced; expired entries are not copied.",
+            "Copy the tokens of one store into another, for migration and backup.",
+            "Entries are copied sealed, as they are: nothing is unsealed and no key is",
+            "needed here, but whoever reads the target needs the keys that sealed them",
+            "(the same TOKENKEEPER_SEALING_KEYS, or the file store's sealing.key).",
+            "Entries under the same key in the target are replaced; expired ones are not",
+            "copied. A jdbc source's tables are only validated; a jdbc target's too,",
+            "unless --apply-schema is given.",
             "",
-            "STORE is one of: memory:  file: (the local store, ${TOKENKEEPER_HOME:-${XDG_CONFIG_HOME:-~/.config}/tokenkeeper})",
-            "  file:DIR  jdbc:postgresql://host/db?user=…&password=…  jdbc:h2:…  redis://host:6379  rediss://…",
-            "A jdbc source's tables are only validated; a jdbc target's too unless --apply-schema is given."
+            "STORE is one of:",
+            "  memory:",
+            "  file:        the file store in TOKENKEEPER_HOME or ~/.config/tokenkeeper",
+            "  file:DIR     the file store in DIR",
+            "  jdbc:postgresql://host:5432/db?user=U&password=P   or   jdbc:h2:...",
+            "  redis://host:6379   or   rediss://..."
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

@@ -30,8 +30,8 @@ final class SchemaCommand {
     /** The options both subcommands take. */
     static final class Target {
         @Option(names = "--store", paramLabel = "STORE", description = {
-            "jdbc:postgresql://…, jdbc:h2:… or file:[DIR] (default: the configured store,",
-            "store.type=jdbc with store.url or JDBC_URL, or store.type=file)."})
+            "jdbc:postgresql://..., jdbc:h2:... or file:[DIR] (default: the configured",
+            "store: store.type=jdbc with store.url or JDBC_URL, or store.type=file)."})
         String store;
 
         @Option(names = "--prefix", paramLabel = "PREFIX", description = "The table prefix (default: store.prefix, else tokenkeeper_).")

@@ -261,14 +261,16 @@ public final class TokenkeeperCli {
             public Integer call() {
                 TokenkeeperCli cli = config.parent;
                 // the sidecar.* settings too, so that one run lists every problem
-                SidecarConfig.Loaded loaded = SidecarConfig.load(Settings.load(cli.config, cli.environment));
+                SidecarConfig.Loaded loaded = SidecarConfig.load(cli.settings()); // the store the other commands use
                 TokenkeeperConfig c = loaded.config();
                 for (TokenkeeperConfig.ClientConfig client : c.clientList()) {
                     System.out.printf("client %s: token-url=%s client-id=%s auth=%s scopes=%s%n", client.name(),
                             client.tokenUrl(), client.clientId(), client.authMethod(), client.scopes());
                 }
                 System.out.printf("store: %s%n", c.store());
-                System.out.printf("sealing keys: %s%n", c.sealingKeys() == null ? "ephemeral (memory store)" : c.sealingKeys());
+                System.out.printf("sealing keys: %s%n", c.sealingKeys() != null ? c.sealingKeys()
+                        : "file".equals(c.store().type()) ? "the key file " + c.store().url() + "/sealing.key (made on first use)"
+                        : "ephemeral (memory store)");
                 System.out.printf("refresh: %s, proactive=%s%n", c.expiryPolicy(), c.proactiveRefresh());
                 System.out.println(loaded.sidecar().describe());
                 System.out.println("configuration OK");
