@@ -11,19 +11,36 @@ import java.util.Objects;
  * {@link Grant.Password} for clients that log in with stored credentials. The refresh-token grant
  * is used on top of it whenever a token carries a refresh token.
  *
+ * <p>The {@code identity} is what tells this client's tokens apart from those of another client that
+ * happens to share its name in a persistent or shared store: bootstrap uses the token URL and the
+ * client id. It goes only into the digest that names the store entry, never into the store in clear.
+ * Change it and old entries are simply not found.
+ *
  * @param name the registration name
  * @param endpoint the token endpoint
  * @param primaryGrant the grant that obtains a token without a refresh token
+ * @param identity what distinguishes this client beyond its name (e.g. token URL and client id); may be empty
  */
-public record ClientRegistration(String name, TokenEndpoint endpoint, Grant primaryGrant) {
+public record ClientRegistration(String name, TokenEndpoint endpoint, Grant primaryGrant, String identity) {
 
     public ClientRegistration {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(primaryGrant, "primaryGrant");
+        Objects.requireNonNull(identity, "identity");
         if (name.isBlank()) {
             throw new IllegalArgumentException("name must not be blank");
         }
+    }
+
+    /** A registration without an identity: its store entries are named by the key alone. */
+    public ClientRegistration(String name, TokenEndpoint endpoint, Grant primaryGrant) {
+        this(name, endpoint, primaryGrant, "");
+    }
+
+    /** This registration with {@code identity}. */
+    public ClientRegistration withIdentity(String identity) {
+        return new ClientRegistration(name, endpoint, primaryGrant, identity);
     }
 
     /** A client-credentials registration. */

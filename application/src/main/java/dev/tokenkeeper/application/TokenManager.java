@@ -262,7 +262,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             throw new ConfigurationException("no client registration named '" + key.client() + "' (registered: "
                     + clients.keySet().stream().sorted().toList() + ")");
         }
-        return new KeyState(key, StoreKeys.of(key), client);
+        return new KeyState(key, StoreKeys.of(client.identity(), key), client);
     }
 
     private void refreshInBackground(KeyState s, long now) {
@@ -662,9 +662,10 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             s.entry.set(null);
             s.orphanRefreshToken = null;
         }
-        if (store != null) {
+        ClientRegistration client = clients.get(key.client());
+        if (store != null && client != null) {
             try {
-                store.delete(StoreKeys.of(key));
+                store.delete(StoreKeys.of(client.identity(), key));
             } catch (RuntimeException e) {
                 emit(new TokenEvent.StoreFailed(key, "delete", e.getClass().getName()));
             }

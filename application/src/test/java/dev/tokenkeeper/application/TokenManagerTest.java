@@ -462,6 +462,27 @@ class TokenManagerTest {
         }
 
         @Test
+        @DisplayName("clients of the same name but another identity (IdP, client id) do not share stored tokens")
+        void identitySeparatesStoredTokens() {
+            MapStore store = new MapStore(clock, true);
+            SealingKeys keys = SealingKeys.parse(SealingKeys.generateSpec("k1"));
+            TokenManager a = manager(TokenManager.builder().clock(clock).expiryPolicy(POLICY).proactiveRefresh(false)
+                    .client(ClientRegistration.clientCredentials("billing", endpoint).withIdentity("https://idp-a/token a"))
+                    .store(store).sealingKeys(keys));
+            TokenManager b = manager(TokenManager.builder().clock(clock).expiryPolicy(POLICY).proactiveRefresh(false)
+                    .client(ClientRegistration.clientCredentials("billing", endpoint).withIdentity("https://idp-b/token b"))
+                    .store(store).sealingKeys(keys));
+            TokenManager a2 = manager(TokenManager.builder().clock(clock).expiryPolicy(POLICY).proactiveRefresh(false)
+                    .client(ClientRegistration.clientCredentials("billing", endpoint).withIdentity("https://idp-a/token a"))
+                    .store(store).sealingKeys(keys));
+            AccessToken fromA = a.token(KEY);
+            assertThat(b.token(KEY).sameValueAs(fromA)).isFalse();
+            assertThat(a2.token(KEY)).isEqualTo(fromA);
+            assertThat(endpoint.requestCount()).isEqualTo(2);
+            assertThat(store.tokens).hasSize(2);
+        }
+
+        @Test
         @DisplayName("a persistent store without sealing keys is a configuration error")
         void persistentNeedsKeys() {
             assertThatThrownBy(() -> builder().store(new MapStore(clock, true)).build())

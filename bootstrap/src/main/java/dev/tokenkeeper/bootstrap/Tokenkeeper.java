@@ -125,7 +125,8 @@ public final class Tokenkeeper implements AutoCloseable {
                 }
                 VertxTokenEndpoint endpoint = eb.build();
                 endpoints.add(endpoint);
-                b.client(ClientRegistration.clientCredentials(c.name(), endpoint));
+                // the identity keeps a renamed or repointed client from reading another's stored tokens
+                b.client(ClientRegistration.clientCredentials(c.name(), endpoint).withIdentity(c.tokenUrl() + " " + c.clientId()));
             }
             return new Tokenkeeper(config, b.build(), store, vertx, endpoints, resources);
         } catch (RuntimeException e) {

@@ -129,6 +129,14 @@ class CliIT {
     }
 
     @Test
+    @DisplayName("an unknown --client is a usage error naming the configured clients, exit 2")
+    void unknownClient() {
+        assertThat(TokenkeeperCli.run(env, "token", "--client", "payroll")).isEqualTo(TokenkeeperCli.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("payroll").doesNotContain("Exception");
+        assertThat(stdout()).isEmpty();
+    }
+
+    @Test
     @DisplayName("an unknown command is a usage error, exit 2")
     void usage() {
         assertThat(TokenkeeperCli.run(env, "frobnicate")).isEqualTo(TokenkeeperCli.USAGE);

@@ -9,8 +9,10 @@ import java.util.Base64;
 
 /**
  * Derives the opaque {@link StoreKey} of a {@link TokenKey}: the URL-safe base64 of a SHA-256 over
- * a namespace and the key's canonical bytes. Stores see only this digest, never a registration
- * name, scope or client id; equal keys map to equal digests on every instance.
+ * a namespace, the client's identity (token URL and client id, when bootstrap assembles it) and the
+ * key's canonical bytes. Stores see only this digest, never a registration name, scope or client
+ * id; equal keys of the same client map to equal digests on every instance, and a client renamed
+ * onto another IdP or client id does not find the old one's tokens.
  */
 public final class StoreKeys {
 
@@ -18,11 +20,19 @@ public final class StoreKeys {
 
     private StoreKeys() {}
 
-    /** The store key for {@code key}. */
+    /** The store key for {@code key} of a client without identity. */
     public static StoreKey of(TokenKey key) {
+        return of("", key);
+    }
+
+    /** The store key for {@code key} of the client with {@code identity}. */
+    public static StoreKey of(String identity, TokenKey key) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(NAMESPACE);
+            byte[] id = identity.getBytes(StandardCharsets.UTF_8);
+            sha.update((id.length + ":").getBytes(StandardCharsets.US_ASCII));
+            sha.update(id);
             byte[] digest = sha.digest(key.canonicalBytes());
             return new StoreKey(Base64.getUrlEncoder().withoutPadding().encodeToString(digest));
         } catch (NoSuchAlgorithmException e) {

@@ -39,7 +39,7 @@ final class ClearCommand implements Callable<Integer> {
         try (Tokenkeeper tk = parent.start()) {
             List<TokenKey> keys = new ArrayList<>();
             if (client != null) {
-                keys.add(tk.key(client));
+                keys.add(TokenkeeperCli.keyOf(tk, client));
             } else {
                 tk.config().clientList().forEach(c -> keys.add(c.key()));
             }

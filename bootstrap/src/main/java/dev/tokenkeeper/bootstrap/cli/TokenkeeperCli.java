@@ -104,6 +104,10 @@ public final class TokenkeeperCli {
                 err.println("tokenkeeper: no token [" + te.kind() + "]: " + te.getMessage());
                 return NO_TOKEN;
             }
+            if (ex instanceof UnknownClientException uc) {
+                err.println("tokenkeeper: " + uc.getMessage());
+                return USAGE;
+            }
             throw ex;
         });
         return cmd.execute(args);
@@ -129,7 +133,20 @@ public final class TokenkeeperCli {
     }
 
     static TokenKey keyOf(Tokenkeeper tk, String client) {
-        return client == null ? tk.defaultKey() : tk.key(client);
+        try {
+            return client == null ? tk.defaultKey() : tk.key(client);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new UnknownClientException(e.getMessage());
+        }
+    }
+
+    /** {@code --client} names no configured client, or several are configured and none was named. */
+    static final class UnknownClientException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UnknownClientException(String message) {
+            super(message, null, false, false);
+        }
     }
 
     /** {@code token}: prints a valid access token, for scripts. */
@@ -172,7 +189,7 @@ public final class TokenkeeperCli {
             try (Tokenkeeper tk = parent.start()) {
                 List<TokenKey> keys = new ArrayList<>();
                 if (client != null) {
-                    keys.add(tk.key(client));
+                    keys.add(keyOf(tk, client));
                 } else {
                     tk.config().clientList().forEach(c -> keys.add(c.key()));
                 }
