@@ -205,6 +205,50 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     }
 
     /**
+     * A handle bound to {@code key}, for code that asks for the same key constantly: its
+     * {@link Handle#token()} behaves exactly like {@link #token(TokenKey)} but skips even the map
+     * lookup. A handle stays valid for the manager's life, across refreshes and invalidations.
+     *
+     * @throws ConfigurationException if no client registration matches the key
+     */
+    public Handle handle(TokenKey key) {
+        Objects.requireNonNull(key, "key");
+        return new Handle(this, states.computeIfAbsent(key, this::newState));
+    }
+
+    /** A {@link TokenManager} bound to one key. Thread-safe; obtain it with {@link #handle(TokenKey)}. */
+    public static final class Handle {
+        private final TokenManager manager;
+        private final KeyState state;
+
+        private Handle(TokenManager manager, KeyState state) {
+            this.manager = manager;
+            this.state = state;
+        }
+
+        /** The key this handle is bound to. */
+        public TokenKey key() {
+            return state.key;
+        }
+
+        /** Like {@link TokenManager#token(TokenKey)} for this handle's key. */
+        public AccessToken token() {
+            Entry e = manager.servable(state);
+            return e != null ? e.token : manager.await(state.key, manager.slowPath(state.key, state));
+        }
+
+        /** Like {@link TokenManager#tokenAsync(TokenKey)} for this handle's key. */
+        public CompletionStage<AccessToken> tokenAsync() {
+            return manager.tokenAsync(state.key);
+        }
+
+        @Override
+        public String toString() {
+            return "TokenManager.Handle[" + state.key + "]";
+        }
+    }
+
+    /**
      * The hot path: the cached entry if it may be served now (starting one background refresh if it
      * is refresh-due), else null. Two volatile reads, a clock read and two comparisons.
      */

@@ -224,7 +224,7 @@ public final class BenchmarkSuite {
     /** One JMH figure. */
     record Jmh(double score, double error, double bytesPerOp, String unit) {}
 
-    static final List<String> HOT = List.of("floor", "tokenkeeperMemory", "tokenkeeperRedisNearCache", "caffeine",
+    static final List<String> HOT = List.of("floor", "tokenkeeperMemory", "tokenkeeperHandle", "tokenkeeperRedisNearCache", "caffeine",
             "springAuthorize", "googleRequestMetadata");
 
     private Map<String, Jmh> runJmh(int threads, URI redis) throws RunnerException {

@@ -5,6 +5,7 @@ import dev.tokenkeeper.adapter.store.memory.MemoryTokenStore;
 import dev.tokenkeeper.adapter.store.redis.RedisTokenStore;
 import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.benchmarks.Contenders.Env;
+import dev.tokenkeeper.application.TokenManager;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.ExpiryPolicy;
 import dev.tokenkeeper.domain.TokenKey;
@@ -92,6 +93,7 @@ public class HotPathBenchmark {
     public static class TkMemory {
         Contenders.Tokenkeeper tk;
         TokenKey key;
+        TokenManager.Handle handle;
 
         @Setup(Level.Trial)
         public void start(Idp idp) {
@@ -99,6 +101,7 @@ public class HotPathBenchmark {
             tk = Contenders.tokenkeeper(env, new MemoryTokenStore(), null, ExpiryPolicy.defaults(), true);
             key = env.key();
             tk.manager.token(key);
+            handle = tk.manager.handle(key);
         }
 
         @TearDown(Level.Trial)
@@ -196,6 +199,11 @@ public class HotPathBenchmark {
     @Benchmark
     public AccessToken tokenkeeperMemory(TkMemory s) {
         return s.tk.manager.token(s.key);
+    }
+
+    @Benchmark
+    public AccessToken tokenkeeperHandle(TkMemory s) {
+        return s.handle.token();
     }
 
     @Benchmark

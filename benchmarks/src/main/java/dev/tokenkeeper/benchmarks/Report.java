@@ -51,6 +51,7 @@ final class Report {
     static final Map<String, String> HOT_LABELS = Map.of(
             "floor", "floor: `AtomicReference` read + `System.nanoTime()` compare",
             "tokenkeeperMemory", "**tokenkeeper**, memory store (near-cache hit)",
+            "tokenkeeperHandle", "**tokenkeeper**, memory store, `manager.handle(key).token()` (no map lookup)",
             "tokenkeeperRedisNearCache", "**tokenkeeper**, Redis store (near-cache hit)",
             "caffeine", "Caffeine `LoadingCache.get`",
             "springAuthorize", "Spring Security `AuthorizedClientServiceOAuth2AuthorizedClientManager.authorize`",
