@@ -297,7 +297,15 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         }
         misses.increment();
         emit(new TokenEvent.CacheMiss(key, e == null ? TokenEvent.MissReason.ABSENT : TokenEvent.MissReason.EXPIRED));
-        return join(s, false);
+        CompletableFuture<AccessToken> flight = join(s, false);
+        if (flight == s.backgroundFlight) {
+            // a background refresh started while the token was still servable may have spent its
+            // attempts before this caller needed a token: if it fails, this caller gets one fresh
+            // (still single) flight of its own rather than inheriting a failure it did not ask for
+            KeyState state = s;
+            return flight.exceptionallyCompose(error -> join(state, false));
+        }
+        return flight;
     }
 
     private KeyState newState(TokenKey key) {
@@ -323,6 +331,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             }
             CompletableFuture<AccessToken> mine = new CompletableFuture<>();
             if (s.inFlight.compareAndSet(null, mine)) {
+                s.backgroundFlight = background ? mine : null;
                 if (background) {
                     backgroundRefreshes.increment();
                 }
@@ -912,6 +921,8 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         volatile long nextBackgroundAttemptMillis;
         volatile int consecutiveFailures;
         volatile FailureKind lastError;
+        /** The in-flight future if it was started as a background refresh, else null. */
+        volatile CompletableFuture<AccessToken> backgroundFlight;
         /** The refresh token of a token dropped on rejection, kept for the next grant. */
         volatile dev.tokenkeeper.domain.Secret orphanRefreshToken;
 

@@ -89,6 +89,17 @@ final class ScriptedEndpoint implements TokenEndpoint {
         return n;
     }
 
+    /** Fails every held request with {@code error}. */
+    int failHeld(TokenException error) {
+        int n = 0;
+        CompletableFuture<TokenResponse> f;
+        while ((f = held.poll()) != null) {
+            f.completeExceptionally(error);
+            n++;
+        }
+        return n;
+    }
+
     int heldCount() {
         return held.size();
     }

@@ -341,6 +341,26 @@ class TokenManagerTest {
         }
 
         @Test
+        @DisplayName("a caller whose token expired during a failing background refresh gets a fresh flight, not that failure")
+        void expiredCallerDoesNotInheritBackgroundFailure() throws Exception {
+            TokenManager m = manager(builder());
+            AccessToken old = m.token(KEY);
+            endpoint.hold(true);
+            clock.advance(Duration.ofMinutes(9).plusSeconds(30)); // refresh-due: a background refresh starts
+            assertThat(m.token(KEY)).isSameAs(old);
+            await(() -> endpoint.heldCount() == 1, "the background refresh is sent");
+            clock.advance(Duration.ofMinutes(1)); // now expired: the caller must wait
+            Future<AccessToken> waiting = callers.submit(() -> m.token(KEY));
+            await(() -> m.stats().misses() == 2, "the caller joined the background flight");
+            endpoint.hold(false); // the IdP recovers: later requests are answered at once
+            assertThat(endpoint.failHeld(new TokenException(FailureKind.SERVER_ERROR, "503 during the outage")))
+                    .as("the background attempt fails").isEqualTo(1);
+            AccessToken fresh = waiting.get(10, TimeUnit.SECONDS);
+            assertThat(fresh.sameValueAs(old)).isFalse();
+            assertThat(endpoint.requestCount()).isEqualTo(3); // first token, failed refresh, the caller's flight
+        }
+
+        @Test
         @DisplayName("the proactive sweep refreshes a used key once it is refresh-due, and skips idle keys")
         void sweep() throws Exception {
             TokenManager m = manager(builder().idleTimeout(Duration.ofMinutes(5)));
