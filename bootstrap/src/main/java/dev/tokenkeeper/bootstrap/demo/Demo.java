@@ -148,7 +148,7 @@ public final class Demo {
                 + "                                   shorter than that never reaches a caller%n", r.tokenRequests(), lifetimes);
         out.printf("  requests refused by the IdP  %d   (during the outage; retried in the background)%n",
                 r.refusedRequests());
-        out.printf("  background refreshes         %d   (callers kept the current token meanwhile)%n",
+        out.printf("  background refresh runs      %d   (each found the token renewed or renewed it; callers never waited)%n",
                 r.backgroundRefreshes());
         out.printf("  failed attempts (events)     %d%n", failedAttempts);
         out.printf("  caller latency               p50 <= %s, p99 <= %s, longest %s (the first callers wait for the first token)%n",
