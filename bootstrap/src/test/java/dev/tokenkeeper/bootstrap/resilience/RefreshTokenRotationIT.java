@@ -115,6 +115,8 @@ class RefreshTokenRotationIT {
     void rotation() {
         AccessToken first = served();
         Secret rt1 = first.refreshToken().orElseThrow();
+        // the success event follows installation, so it may trail the call that returned the token
+        events.await(TokenEvent.AcquisitionSucceeded.class, e -> true, 1);
         assertThat(grantTypesSucceeded()).containsExactly("authorization_code");
 
         AccessToken second = refreshInBackground();
@@ -126,6 +128,8 @@ class RefreshTokenRotationIT {
         AccessToken third = refreshInBackground();
         assertThat(third.sameValueAs(second)).isFalse();
         assertThat(third.refreshToken().orElseThrow()).isNotEqualTo(rt2);
+        // the success event follows installation, so it may trail the call that returned the token
+        events.await(TokenEvent.AcquisitionSucceeded.class, e -> true, 3);
         assertThat(grantTypesSucceeded()).containsExactly("authorization_code", "refresh_token", "refresh_token");
         assertThat(events.of(TokenEvent.AcquisitionFailed.class)).as("no refresh used a spent token").isEmpty();
     }
@@ -150,6 +154,8 @@ class RefreshTokenRotationIT {
             assertThat(e.kind()).isEqualTo(FailureKind.INVALID_GRANT);
             assertThat(e.background()).isTrue();
         });
+        // the success event follows installation, so it may trail the call that returned the token
+        events.await(TokenEvent.AcquisitionSucceeded.class, e -> true, 2);
         assertThat(grantTypesSucceeded()).containsExactly("authorization_code", "authorization_code");
         assertThat(tally.failures.get()).isZero();
         assertThat(tally.expiredByServer.get() + tally.expiredByPolicy.get()).isZero();
@@ -178,6 +184,8 @@ class RefreshTokenRotationIT {
         assertThat(events.of(TokenEvent.AcquisitionFailed.class))
                 .extracting(TokenEvent.AcquisitionFailed::kind)
                 .containsExactly(FailureKind.INVALID_GRANT);
+        // the success event follows installation, so it may trail the call that returned the token
+        events.await(TokenEvent.AcquisitionSucceeded.class, e -> true, 2);
         assertThat(grantTypesSucceeded()).containsExactly("authorization_code", "authorization_code");
     }
 

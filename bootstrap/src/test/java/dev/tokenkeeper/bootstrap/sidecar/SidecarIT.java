@@ -120,7 +120,10 @@ class SidecarIT {
         // acquired: both clients hold a token from the IdP (keep-warm asks at start)
         eventually("both tokens acquired", () -> {
             JsonObject s = status(base);
-            return client(s, "alpha").getBoolean("is_valid") && client(s, "beta").getBoolean("is_valid");
+            // the success event (and so the counter) follows installation by a moment
+            String m = get(base, "/metrics").body();
+            return client(s, "alpha").getBoolean("is_valid") && client(s, "beta").getBoolean("is_valid")
+                    && metric(m, "tokenkeeper_acquisitions_total", "client=\"alpha\"", "outcome=\"success\"") >= 1;
         });
         JsonObject first = status(base);
         JsonObject alpha = client(first, "alpha");
