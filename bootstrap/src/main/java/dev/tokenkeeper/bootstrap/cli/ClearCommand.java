@@ -3,7 +3,6 @@ package dev.tokenkeeper.bootstrap.cli;
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.port.StoreKey;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,12 +36,7 @@ final class ClearCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (Tokenkeeper tk = parent.start()) {
-            List<TokenKey> keys = new ArrayList<>();
-            if (client != null) {
-                keys.add(TokenkeeperCli.keyOf(tk, client));
-            } else {
-                tk.config().clientList().forEach(c -> keys.add(c.key()));
-            }
+            List<TokenKey> keys = TokenkeeperCli.keysOf(tk, client);
             try {
                 tk.store().load(PROBE); // the manager swallows store failures on delete; find out first
             } catch (RuntimeException e) {

@@ -17,7 +17,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -140,6 +139,11 @@ public final class TokenkeeperCli {
         }
     }
 
+    /** The key of {@code client}, or of every configured client when it is null. */
+    static List<TokenKey> keysOf(Tokenkeeper tk, String client) {
+        return client != null ? List.of(keyOf(tk, client)) : tk.config().clientList().stream().map(c -> c.key()).toList();
+    }
+
     /** {@code --client} names no configured client, or several are configured and none was named. */
     static final class UnknownClientException extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -187,13 +191,7 @@ public final class TokenkeeperCli {
         public Integer call() {
             int code = OK;
             try (Tokenkeeper tk = parent.start()) {
-                List<TokenKey> keys = new ArrayList<>();
-                if (client != null) {
-                    keys.add(keyOf(tk, client));
-                } else {
-                    tk.config().clientList().forEach(c -> keys.add(c.key()));
-                }
-                for (TokenKey key : keys) {
+                for (TokenKey key : keysOf(tk, client)) {
                     String error = null;
                     try {
                         tk.provider().token(key);
