@@ -1,5 +1,6 @@
 package dev.tokenkeeper.application;
 
+import dev.tokenkeeper.testsupport.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -78,14 +79,8 @@ class TokenManagerTest {
         }
     }
 
-    static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(1); // polls a condition driven by other threads; the outcome does not depend on time
-        }
+    static void await(BooleanSupplier condition, String what) {
+        Await.until(what, condition);
     }
 
     @Nested

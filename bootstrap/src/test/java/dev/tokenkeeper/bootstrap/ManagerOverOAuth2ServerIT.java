@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap;
 
+import dev.tokenkeeper.testsupport.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.domain.AccessToken;
@@ -101,17 +102,14 @@ class ManagerOverOAuth2ServerIT {
             clock.advance(Duration.ofSeconds(45));
             assertThat(tk.provider().status(key).freshness()).isEqualTo(Freshness.REFRESH_DUE);
             assertThat(tk.provider().token(key)).isSameAs(first); // served while refreshing
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (tk.provider().token(key).sameValueAs(first) && System.nanoTime() < deadline) {
-                Thread.sleep(10); // the refresh is a real HTTP round trip to the server
-            }
+            // the refresh is a real HTTP round trip to the server
+            Await.until("the refreshed token is served", Duration.ofSeconds(20),
+                    () -> !tk.provider().token(key).sameValueAs(first));
             AccessToken second = tk.provider().token(key);
             assertThat(second.sameValueAs(first)).isFalse();
             // the success event follows installation: it may trail the first call that sees the new token
-            while (events.stream().noneMatch(e -> e instanceof TokenEvent.AcquisitionSucceeded s && s.background())
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            Await.until("the background success event", () -> events.stream()
+                    .anyMatch(e -> e instanceof TokenEvent.AcquisitionSucceeded s && s.background()));
             assertThat(events).filteredOn(e -> e instanceof TokenEvent.AcquisitionSucceeded s && s.background()).hasSize(1);
             assertThat(tk.manager().stats().acquisitions()).isEqualTo(2);
         }

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap.fleet;
 
+import dev.tokenkeeper.testsupport.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.adapter.http.VertxTokenEndpoint;
@@ -110,10 +111,7 @@ class StoreDiesDuringLeaseWaitIT {
     }
 
     private static void awaitEvent(List<TokenEvent> events, Class<? extends TokenEvent> type) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (events.stream().noneMatch(type::isInstance) && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertThat(events).as("a %s event", type.getSimpleName()).anyMatch(type::isInstance);
+        Await.until("a " + type.getSimpleName() + " event", Duration.ofSeconds(5),
+                () -> events.stream().anyMatch(type::isInstance));
     }
 }

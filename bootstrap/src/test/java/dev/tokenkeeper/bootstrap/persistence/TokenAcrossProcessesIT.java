@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap.persistence;
 
+import dev.tokenkeeper.testsupport.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
@@ -108,11 +109,7 @@ class TokenAcrossProcessesIT {
         idp.respondWith(Response.tokens(Duration.ofHours(1)).withDelay(Duration.ofSeconds(3)));
 
         Process a = CliProcess.start(work, env(home), "--config", config.toString(), "token");
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (idp.requestCount() == 0 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-            sleep(20);
-        }
+        Await.until("the first process reaches the endpoint", Duration.ofSeconds(60), () -> idp.requestCount() > 0);
         assertThat(idp.requestCount()).as("the first process reached the endpoint").isEqualTo(1);
         Process b = CliProcess.start(work, env(home), "--config", config.toString(), "token");
 
@@ -168,12 +165,4 @@ class TokenAcrossProcessesIT {
         assertThat(idp.requestCount()).isEqualTo(3);
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
 }
