@@ -17,6 +17,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import java.net.URI;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
@@ -44,7 +45,9 @@ import java.util.regex.Pattern;
  *       challenge with {@code error="invalid_token"} on any status), it calls
  *       {@link TokenProvider#invalidate(TokenKey, AccessToken)} with the rejected token (which drops it
  *       only if it is still the current one, so that many concurrent rejections of one token cause
- *       one refresh, not many), gets a token again and replays the request <em>once</em>. Whatever
+ *       one refresh, not many), gets a token again and replays the request <em>once</em>. Only an
+ *       answer from the addressed origin to a request that carried the token counts (see
+ *       <em>Redirects</em> below). Whatever
  *       the replay answers is the caller's answer; there is never a second replay. Replaying a
  *       non-idempotent request is safe here because a 401 means the server did not act on it.</li>
  *   <li>If no token can be had, the returned future fails with the provider's {@link TokenException}
@@ -60,6 +63,28 @@ import java.util.regex.Pattern;
  * Each attempt sends a {@link HttpRequest#copy() copy} of the template and of the body, so the
  * caller's template is never changed and can be sent again. Streamed bodies are not accepted: they
  * could not be replayed. An {@code Authorization} header on the template is replaced.
+ *
+ * <h2>Redirects: the token stays with the addressed origin</h2>
+ * The credential (the Bearer token, or the fallback header) is sent only to the origin the caller
+ * addressed &mdash; scheme, host and port as written in the request (RFC 6454), hosts compared by
+ * name, never by DNS. Redirects are therefore followed here, hop by hop, never by the wrapped
+ * client:
+ * <ul>
+ *   <li>A redirect to the same origin is followed with the credential.</li>
+ *   <li>A redirect to another origin (another host, another port, or {@code https} to {@code http})
+ *       is followed <em>without</em> the credential, and without the caller's {@code Cookie} header;
+ *       from then on nothing is sent with credentials in that chain, even if a later hop comes back to
+ *       the addressed origin (as OkHttp, curl and Reactor Netty do). Whatever the other origin answers,
+ *       a 401 included, is the caller's answer: it says nothing about the token, so it never causes an
+ *       invalidation or a replay.</li>
+ *   <li>Which redirects are followed is as in Vert.x's default: 301, 302, 307 and 308 for GET and
+ *       HEAD, 303 for any method (as GET, the body dropped), at most 16
+ *       per attempt; none when the template says {@link HttpRequest#followRedirects(boolean)
+ *       followRedirects(false)} (the client's option is the template's default), nor when the
+ *       template does not say its origin (a {@code UriTemplate}, or TLS left to the client's default):
+ *       then the 3xx is the caller's answer. A custom redirect handler of the wrapped
+ *       {@code HttpClient} is not used, and {@link HttpResponse#followedRedirects()} is empty.</li>
+ * </ul>
  *
  * <h2>Threads</h2>
  * The returned futures complete on the Vert.x context of the caller when {@code send} is called on
@@ -156,15 +181,16 @@ public final class AuthenticatedWebClient {
                 return withFallback(request, body, first.cause());
             }
             AccessToken token = first.result();
-            return attempt(request, body, token).compose(response -> {
-                if (!rejected(response)) {
-                    return Future.succeededFuture(response);
+            return sendWith(request, body, bearer(token)).compose(answer -> {
+                // only the addressed origin's verdict on the token counts: another origin's 401 says nothing about it
+                if (!answer.credentialed() || !rejected(answer.response())) {
+                    return Future.succeededFuture(answer.response());
                 }
                 return invalidate(token)
                         .compose(dropped -> token(Vertx.currentContext()))
                         .transform(second -> second.failed()
                                 ? withFallback(request, body, second.cause())
-                                : attempt(request, body, second.result()));
+                                : sendWith(request, body, bearer(second.result())).map(Answer::response));
             });
         });
     }
@@ -193,9 +219,8 @@ public final class AuthenticatedWebClient {
         }
     }
 
-    private Future<HttpResponse<Buffer>> attempt(HttpRequest<Buffer> request, Buffer body, AccessToken token) {
-        HttpRequest<Buffer> copy = request.copy().putHeader(HttpHeaders.AUTHORIZATION.toString(), BEARER + token.value().reveal());
-        return body == null ? copy.send() : copy.sendBuffer(body.copy());
+    private static Credential bearer(AccessToken token) {
+        return new Credential(HttpHeaders.AUTHORIZATION.toString(), BEARER + token.value().reveal());
     }
 
     private Future<HttpResponse<Buffer>> withFallback(HttpRequest<Buffer> request, Buffer body, Throwable failure) {
@@ -208,10 +233,43 @@ public final class AuthenticatedWebClient {
         } catch (RuntimeException ignored) {
             // observation must never break the request
         }
-        HttpRequest<Buffer> copy = request.copy();
-        copy.headers().remove(HttpHeaders.AUTHORIZATION);
-        copy.putHeader(fallbackHeader, fallbackValue.reveal());
-        return body == null ? copy.send() : copy.sendBuffer(body.copy());
+        return sendWith(request, body, new Credential(fallbackHeader, fallbackValue.reveal())).map(Answer::response);
+    }
+
+    /**
+     * Sends {@code request} with {@code credential} and follows its redirects as the class comment
+     * says: the credential goes only to the addressed origin, and never again once a redirect has
+     * left it.
+     */
+    private Future<Answer> sendWith(HttpRequest<Buffer> request, Buffer body, Credential credential) {
+        URI addressed = Redirects.addressed(request);
+        int redirects = request.followRedirects() && addressed != null ? Redirects.MAX_REDIRECTS : 0;
+        return hop(request.copy(), addressed, addressed, body, credential, true, redirects);
+    }
+
+    /** Sends one request of a redirect chain; {@code at} is its absolute URI (null if unknown). */
+    private Future<Answer> hop(HttpRequest<Buffer> request, URI addressed, URI at, Buffer body, Credential credential,
+            boolean credentialed, int redirectsLeft) {
+        request.followRedirects(false); // each hop is decided here, never by the wrapped client
+        request.headers().remove(HttpHeaders.AUTHORIZATION);
+        if (fallbackHeader != null) {
+            request.headers().remove(fallbackHeader);
+        }
+        if (credentialed) {
+            request.putHeader(credential.header(), credential.value());
+        } else {
+            request.headers().remove(HttpHeaders.COOKIE); // the caller's cookies are the addressed origin's too
+        }
+        Future<HttpResponse<Buffer>> sent = body == null ? request.send() : request.sendBuffer(body.copy());
+        return sent.compose(response -> {
+            Redirects.Next next = redirectsLeft > 0 ? Redirects.next(response, at, request.method()) : null;
+            if (next == null) {
+                return Future.succeededFuture(new Answer(response, credentialed));
+            }
+            boolean keep = credentialed && Redirects.sameOrigin(addressed, next.uri());
+            return hop(Redirects.request(webClient, request, next), addressed, next.uri(), next.keepsBody() ? body : null,
+                    credential, keep, redirectsLeft - 1);
+        });
     }
 
     private static TokenException unwrap(Throwable t) {
@@ -239,6 +297,17 @@ public final class AuthenticatedWebClient {
         }
         return false;
     }
+
+    /** A header that authenticates: the Bearer token, or the fallback credential. Never shown. */
+    private record Credential(String header, String value) {
+        @Override
+        public String toString() {
+            return "Credential[" + header + ": [redacted]]";
+        }
+    }
+
+    /** The last response of a redirect chain, and whether its request carried the credential. */
+    private record Answer(HttpResponse<Buffer> response, boolean credentialed) {}
 
     @Override
     public String toString() {

@@ -16,6 +16,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.uritemplate.UriTemplate;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
@@ -23,6 +24,8 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -62,6 +65,7 @@ class AuthenticatedWebClientTest {
     private Vertx vertx;
     private WebClient webClient;
     private ResourceServer resource;
+    private OtherOrigin other;
     private CountingProvider tokens;
 
     @BeforeAll
@@ -71,6 +75,8 @@ class AuthenticatedWebClientTest {
         webClient = WebClient.create(vertx, new WebClientOptions(), new PoolOptions().setHttp1MaxSize(64));
         resource = new ResourceServer();
         resource.start(vertx);
+        other = new OtherOrigin();
+        other.start(vertx);
     }
 
     @AfterAll
@@ -84,6 +90,7 @@ class AuthenticatedWebClientTest {
     void reset() {
         tokens = new CountingProvider(resource);
         resource.reset();
+        other.reset();
     }
 
     private AuthenticatedWebClient client() {
@@ -96,6 +103,15 @@ class AuthenticatedWebClientTest {
 
     private String url(String path) {
         return "http://127.0.0.1:" + resource.port() + path;
+    }
+
+    /** A URL on {@code server} (the resource server's or the other origin's) that redirects to {@code to}. */
+    private static String redirect(String server, int status, String to) {
+        return server + "/redirect/" + status + "?to=" + URLEncoder.encode(to, StandardCharsets.UTF_8);
+    }
+
+    private String redirect(int status, String to) {
+        return redirect(url(""), status, to);
     }
 
     @Nested
@@ -218,6 +234,178 @@ class AuthenticatedWebClientTest {
             assertThat(await(client.get(url("/c"))).statusCode()).isEqualTo(200);
             assertThat(resource.apiKeys()).containsOnlyNulls();
             assertThat(events).isEmpty();
+        }
+    }
+
+    @Nested
+    @DisplayName("redirects (issue 16: the token never leaves the addressed origin)")
+    class RedirectsTest {
+
+        private final int[] statuses = {301, 302, 303, 307, 308};
+
+        @Test
+        @DisplayName("a same-origin redirect (301/302/303/307/308, relative or absolute) is followed with the token")
+        void sameOrigin() throws Exception {
+            for (int status : statuses) {
+                for (String to : new String[] {"/orders/" + status, url("/orders/" + status)}) {
+                    resource.reset();
+
+                    HttpResponse<Buffer> r = await(client().get(redirect(status, to)));
+
+                    assertThat(r.statusCode()).as(status + " to " + to).isEqualTo(200);
+                    assertThat(r.bodyAsString()).isEqualTo("GET /orders/" + status + " ok");
+                    String bearer = "Bearer " + tokens.issued().get(0);
+                    assertThat(resource.authorizations()).as(status + " to " + to).containsExactly(bearer, bearer);
+                }
+            }
+            assertThat(tokens.issuedCount()).isEqualTo(1);
+            assertThat(other.requests()).isEmpty();
+        }
+
+        @Test
+        @DisplayName("a cross-origin redirect (another port) is followed without the token, the fallback key or cookies")
+        void crossOrigin() throws Exception {
+            AuthenticatedWebClient client = AuthenticatedWebClient.builder(webClient, tokens, KEY)
+                    .fallbackHeader("X-Api-Key", Secret.of(apiKey))
+                    .build();
+            for (int status : statuses) {
+                resource.reset();
+                other.reset();
+                HttpRequest<Buffer> template = client.requestAbs(HttpMethod.GET, redirect(status, other.url("/landing")))
+                        .putHeader("Cookie", "session=s-1")
+                        .putHeader("X-Request-Id", "r-" + status);
+
+                HttpResponse<Buffer> r = await(client.send(template));
+
+                assertThat(r.statusCode()).as(String.valueOf(status)).isEqualTo(200);
+                assertThat(r.bodyAsString()).isEqualTo("other GET /landing");
+                assertThat(resource.authorizations()).containsExactly("Bearer " + tokens.issued().get(0));
+                assertThat(resource.cookies()).containsExactly("session=s-1");
+                assertThat(other.requests()).as(String.valueOf(status)).singleElement().satisfies(seen -> {
+                    assertThat(seen.authorization()).isNull();
+                    assertThat(seen.apiKey()).isNull();
+                    assertThat(seen.cookie()).isNull();
+                    assertThat(seen.requestId()).as("other headers go along").isEqualTo("r-" + status);
+                });
+            }
+        }
+
+        @Test
+        @DisplayName("another host name on the same port is another origin: no DNS-based sameness")
+        void otherHostNameSamePort() throws Exception {
+            HttpResponse<Buffer> r = await(client().get(redirect(302, "http://localhost:" + resource.port() + "/orders/7")));
+
+            assertThat(r.statusCode()).as("localhost answers the unauthenticated request").isEqualTo(401);
+            assertThat(resource.authorizations()).containsExactly("Bearer " + tokens.issued().get(0), null);
+            assertThat(tokens.invalidations()).as("not the addressed origin's verdict").isZero();
+        }
+
+        @Test
+        @DisplayName("once a chain has left the origin, a hop back to it carries no token either")
+        void crossOriginAndBack() throws Exception {
+            String back = redirect(other.url(""), 302, url("/orders/8"));
+
+            HttpResponse<Buffer> r = await(client().get(redirect(302, back)));
+
+            assertThat(r.statusCode()).isEqualTo(401);
+            assertThat(resource.authorizations()).containsExactly("Bearer " + tokens.issued().get(0), null);
+            assertThat(other.requests()).singleElement().satisfies(seen -> assertThat(seen.authorization()).isNull());
+            assertThat(tokens.invalidations()).isZero();
+            assertThat(tokens.issuedCount()).isEqualTo(1);
+        }
+
+        @Test
+        @DisplayName("a 401 from the other origin is the caller's answer: no invalidation, no replay, no token sent")
+        void crossOrigin401DoesNotReplay() throws Exception {
+            other.reject = true;
+
+            HttpResponse<Buffer> r = await(client().get(redirect(307, other.url("/protected"))));
+
+            assertThat(r.statusCode()).isEqualTo(401);
+            assertThat(tokens.invalidations()).isZero();
+            assertThat(tokens.issuedCount()).isEqualTo(1);
+            assertThat(resource.requestCount()).as("no replay").isEqualTo(1);
+            assertThat(other.requests()).singleElement().satisfies(seen -> assertThat(seen.authorization()).isNull());
+        }
+
+        @Test
+        @DisplayName("a 401 after a same-origin redirect drops the token and replays the whole chain with the new one")
+        void sameOrigin401Replays() throws Exception {
+            await(client().get(url("/warm-up")));
+            String first = tokens.issued().get(0);
+            resource.revoke(first);
+            resource.reset();
+
+            HttpResponse<Buffer> r = await(client().get(redirect(302, "/orders/11")));
+
+            assertThat(r.statusCode()).isEqualTo(200);
+            String second = tokens.issued().get(1);
+            assertThat(resource.authorizations()).containsExactly(
+                    "Bearer " + first, "Bearer " + first, "Bearer " + second, "Bearer " + second);
+            assertThat(tokens.droppedTokens()).containsExactly(first);
+            assertThat(other.requests()).isEmpty();
+        }
+
+        @Test
+        @DisplayName("the replay after a 401 redirected elsewhere does not carry the new token there either")
+        void replayCrossOrigin() throws Exception {
+            await(client().get(url("/warm-up")));
+            String first = tokens.issued().get(0);
+            resource.revoke(first);
+            resource.reset();
+            // the first answer is a 401 from the addressed origin; the replay is then redirected away
+            resource.rejectOnceThenRedirect(other.url("/replayed"));
+
+            HttpResponse<Buffer> r = await(client().get(url("/orders/12")));
+
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.bodyAsString()).isEqualTo("other GET /replayed");
+            assertThat(resource.authorizations()).containsExactly("Bearer " + first, "Bearer " + tokens.issued().get(1));
+            assertThat(other.requests()).singleElement().satisfies(seen -> assertThat(seen.authorization()).isNull());
+        }
+
+        @Test
+        @DisplayName("a POST is followed only on 303, as a GET without the body; 307 is handed back")
+        void post() throws Exception {
+            AuthenticatedWebClient client = client();
+            HttpRequest<Buffer> see = client.requestAbs(HttpMethod.POST, redirect(303, "/orders/13"))
+                    .putHeader("Content-Type", "application/json");
+            HttpResponse<Buffer> r = await(client.sendBuffer(see, Buffer.buffer("{\"item\":1}")));
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.bodyAsString()).isEqualTo("GET /orders/13 ok");
+            assertThat(resource.requests()).extracting(Seen::method, Seen::body)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("POST", "{\"item\":1}"),
+                            org.assertj.core.groups.Tuple.tuple("GET", ""));
+
+            resource.reset();
+            HttpRequest<Buffer> temporary = client.requestAbs(HttpMethod.POST, redirect(307, other.url("/x")));
+            HttpResponse<Buffer> handedBack = await(client.sendBuffer(temporary, Buffer.buffer("{}")));
+            assertThat(handedBack.statusCode()).isEqualTo(307);
+            assertThat(other.requests()).isEmpty();
+        }
+
+        @Test
+        @DisplayName("followRedirects(false) on the template, or a URI template, gets the 3xx itself")
+        void notFollowed() throws Exception {
+            AuthenticatedWebClient client = client();
+            HttpRequest<Buffer> off = client.requestAbs(HttpMethod.GET, redirect(302, other.url("/off")))
+                    .followRedirects(false);
+            assertThat(await(client.send(off)).statusCode()).isEqualTo(302);
+
+            HttpRequest<Buffer> template = webClient.requestAbs(HttpMethod.GET,
+                    UriTemplate.of(redirect(302, other.url("/template"))));
+            assertThat(await(client.send(template)).statusCode()).isEqualTo(302);
+
+            assertThat(other.requests()).isEmpty();
+            assertThat(resource.authorizations()).hasSize(2).allSatisfy(a -> assertThat(a).startsWith("Bearer "));
+        }
+
+        @Test
+        @DisplayName("a redirect loop ends after 16 redirects with the last 3xx")
+        void loop() throws Exception {
+            HttpResponse<Buffer> r = await(client().get(url("/loop")));
+            assertThat(r.statusCode()).isEqualTo(302);
+            assertThat(resource.requestCount()).as("the request and 16 redirects").isEqualTo(17);
         }
     }
 
@@ -414,7 +602,68 @@ class AuthenticatedWebClientTest {
     }
 
     /** What the resource server saw of one request. */
-    private record Seen(String method, String uri, String authorization, String apiKey, String requestId, String body) {}
+    private record Seen(String method, String uri, String authorization, String apiKey, String requestId, String body,
+            String cookie) {}
+
+    private static Seen seen(HttpServerRequest req, Buffer body) {
+        return new Seen(req.method().name(), req.uri(), req.getHeader("Authorization"), req.getHeader("X-Api-Key"),
+                req.getHeader("X-Request-Id"), body.toString(), req.getHeader("Cookie"));
+    }
+
+    /**
+     * {@code /redirect/<status>?to=<location>} on either server answers {@code status} with that
+     * {@code Location} (relative or absolute), whatever the credentials.
+     */
+    private static boolean redirect(HttpServerRequest req) {
+        if (req.path().equals("/loop")) {
+            req.response().setStatusCode(302).putHeader("Location", "/loop").end();
+            return true;
+        }
+        if (!req.path().startsWith("/redirect/")) {
+            return false;
+        }
+        req.response().setStatusCode(Integer.parseInt(req.path().substring("/redirect/".length())))
+                .putHeader("Location", req.getParam("to")).end();
+        return true;
+    }
+
+    /**
+     * Another origin on 127.0.0.1 (another port): records what it is sent, answers 200, or 401 with
+     * a Bearer {@code invalid_token} challenge when told, and serves {@code /redirect/…} too.
+     */
+    private final class OtherOrigin {
+        private final List<Seen> seen = new CopyOnWriteArrayList<>();
+        private volatile boolean reject;
+        private HttpServer server;
+
+        void start(Vertx vertx) throws Exception {
+            server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+                seen.add(seen(req, body));
+                if (redirect(req)) {
+                    return;
+                }
+                if (reject) {
+                    req.response().setStatusCode(401).putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"").end();
+                } else {
+                    req.response().setStatusCode(200).end("other " + req.method().name() + " " + req.path());
+                }
+            }));
+            server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        }
+
+        String url(String path) {
+            return "http://127.0.0.1:" + server.actualPort() + path;
+        }
+
+        void reset() {
+            seen.clear();
+            reject = false;
+        }
+
+        List<Seen> requests() {
+            return List.copyOf(seen);
+        }
+    }
 
     /**
      * A protected API on 127.0.0.1: answers 200 to a valid Bearer token or to the test's API key,
@@ -429,6 +678,7 @@ class AuthenticatedWebClientTest {
         private final AtomicInteger rejections = new AtomicInteger();
         private final AtomicReference<String[]> challengeOnce = new AtomicReference<>();
         private volatile boolean rejectEverything;
+        private volatile String redirectAccepted;
         private volatile int holdUntil;
         private HttpServer server;
 
@@ -457,6 +707,11 @@ class AuthenticatedWebClientTest {
             challengeOnce.set(new String[] {String.valueOf(status), challenge});
         }
 
+        /** Rejects what it rejects anyway, but redirects every accepted request to {@code location}. */
+        void rejectOnceThenRedirect(String location) {
+            redirectAccepted = location;
+        }
+
         void holdRejections(int count) {
             holdUntil = count;
         }
@@ -466,6 +721,7 @@ class AuthenticatedWebClientTest {
             held.clear();
             rejections.set(0);
             rejectEverything = false;
+            redirectAccepted = null;
             holdUntil = 0;
             challengeOnce.set(null);
         }
@@ -473,8 +729,11 @@ class AuthenticatedWebClientTest {
         private void handle(HttpServerRequest req, Buffer body) {
             String authorization = req.getHeader("Authorization");
             String key = req.getHeader("X-Api-Key");
-            seen.add(new Seen(req.method().name(), req.uri(), authorization, key, req.getHeader("X-Request-Id"), body.toString()));
+            seen.add(seen(req, body));
             scanner.seen(req.uri()); // paths and queries are no place for secrets either
+            if (redirect(req)) {
+                return;
+            }
             String[] challenge = challengeOnce.getAndSet(null);
             if (challenge != null) {
                 req.response().setStatusCode(Integer.parseInt(challenge[0])).putHeader("WWW-Authenticate", challenge[1]).end();
@@ -482,6 +741,10 @@ class AuthenticatedWebClientTest {
             }
             boolean ok = !rejectEverything && (apiKey.equals(key)
                     || authorization != null && authorization.startsWith("Bearer ") && valid.contains(authorization.substring(7)));
+            if (ok && redirectAccepted != null) {
+                req.response().setStatusCode(302).putHeader("Location", redirectAccepted).end();
+                return;
+            }
             if (ok) {
                 req.response().setStatusCode(200).end(req.method().name() + " " + req.path() + " ok");
                 return;
@@ -506,6 +769,10 @@ class AuthenticatedWebClientTest {
 
         List<Seen> requests() {
             return List.copyOf(seen);
+        }
+
+        List<String> cookies() {
+            return seen.stream().map(Seen::cookie).toList();
         }
 
         int requestCount() {

@@ -2,6 +2,7 @@ package dev.tokenkeeper.adapter.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -38,6 +39,20 @@ class HttpFailuresTest {
         assertThat(EndpointConfig.isLoopback("localhost.evil.example")).isFalse();
         assertThat(EndpointConfig.isLoopback("127.0.0.1.nip.io")).isFalse();
         assertThat(EndpointConfig.isLoopback("10.0.0.1")).isFalse();
+    }
+
+    @Test
+    @DisplayName("origins: scheme, host by name and effective port; https to http is another origin")
+    void origins() {
+        URI addressed = URI.create("https://API.example:443/orders");
+        assertThat(Redirects.sameOrigin(addressed, URI.create("https://api.example/other?x=1"))).isTrue();
+        assertThat(Redirects.sameOrigin(addressed, URI.create("HTTPS://api.EXAMPLE:443/"))).isTrue();
+        assertThat(Redirects.sameOrigin(addressed, URI.create("http://api.example/orders"))).as("downgrade").isFalse();
+        assertThat(Redirects.sameOrigin(addressed, URI.create("https://api.example:8443/orders"))).isFalse();
+        assertThat(Redirects.sameOrigin(addressed, URI.create("https://api.example.evil/orders"))).isFalse();
+        assertThat(Redirects.sameOrigin(addressed, URI.create("https://evil@api.example.evil/"))).isFalse();
+        assertThat(Redirects.sameOrigin(URI.create("http://[::1]:80/"), URI.create("http://[::1]/a"))).isTrue();
+        assertThat(Redirects.sameOrigin(URI.create("http://127.0.0.1/"), URI.create("http://localhost/"))).isFalse();
     }
 
     @Test
