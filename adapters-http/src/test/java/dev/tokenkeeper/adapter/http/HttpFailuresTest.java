@@ -63,4 +63,36 @@ class HttpFailuresTest {
         String longText = "x".repeat(195) + "p@ss word";
         assertThat(r.sanitize(longText)).doesNotContain("p@ss").hasSizeLessThanOrEqualTo(Redactor.MAX_TEXT_LENGTH + 1);
     }
+
+    @Test
+    @DisplayName("issue 16: a secret with a trailing newline is redacted however the server echoes it")
+    void trailingNewline() {
+        Redactor r = Redactor.of(List.of("k7/Zq+w\n"));
+        for (String echo : List.of("k7/Zq+w\n", "k7/Zq+w", "k7/Zq+w ", "k7%2FZq%2Bw%0A", "k7%2fZq%2bw%0a", "k7%2FZq%2Bw",
+                "k7\\/Zq+w\\n", "k7/Zq+w\\u000A", "k7\\u002fZq\\u002bw", "k7%252FZq%252Bw%250A", "k7/Zq+w&#10;",
+                " \tk7/Zq+w \r\n")) {
+            assertThat(r.sanitize("bad secret '" + echo + "' given")).as(echo)
+                    .matches("bad secret '\\s*\\[redacted]\\s*' given").doesNotContain("k7", "Zq");
+        }
+    }
+
+    @Test
+    @DisplayName("a space in a secret may come back as +, %20 or %2520; a control character inside it dropped or as a space")
+    void spacesAndControls() {
+        Redactor r = Redactor.of(List.of("ab cd\u0007ef"));
+        for (String echo : List.of("ab+cd%07ef", "ab%20cd%07ef", "ab%2520cd%2507ef", "ab cdef", "ab cd ef", "ab cd\u0007ef")) {
+            assertThat(r.sanitize("x " + echo + " y")).as(echo).isEqualTo("x [redacted] y");
+        }
+    }
+
+    @Test
+    @DisplayName("text built to make the matcher backtrack is handled in linear time")
+    void adversarialText() {
+        Redactor r = Redactor.of(List.of("%".repeat(64), "\\".repeat(64), "+ ".repeat(32)));
+        String text = "%25".repeat(10_000) + "%".repeat(10_000) + "\\u005c".repeat(5_000) + "%2B+".repeat(5_000);
+        long start = System.nanoTime();
+        String clean = r.sanitize(text, 100_000);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(clean).contains("[redacted]").doesNotContain("%".repeat(64));
+    }
 }
