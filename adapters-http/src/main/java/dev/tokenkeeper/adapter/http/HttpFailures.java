@@ -48,8 +48,8 @@ final class HttpFailures {
             kind = FailureKind.RATE_LIMITED; // the server says when to come back: a rate limit, not a fault
         } else if (status >= 500) {
             kind = FailureKind.SERVER_ERROR;
-        } else if (status == 401 && code == null) {
-            kind = FailureKind.INVALID_CLIENT;
+        } else if (status == 401) {
+            kind = clientAuthentication(code);
         } else if (status >= 400) {
             kind = FailureKind.fromOAuthError(code);
         } else if (status >= 200 && status < 300 && code != null) {
@@ -144,10 +144,27 @@ final class HttpFailures {
         }
     }
 
+    /**
+     * The kind of a 401: RFC 6749 §5.2 gives that status to failed client authentication only, so
+     * a 401 is {@link FailureKind#INVALID_CLIENT} whatever code comes with it when the code means
+     * nothing more specific: none, {@code invalid_client}, {@code unauthorized_client} (Keycloak's
+     * answer to a wrong secret) or an unknown one (Auth0 sends {@code access_denied}).
+     */
+    private static FailureKind clientAuthentication(String code) {
+        FailureKind kind = FailureKind.fromOAuthError(code);
+        return kind == FailureKind.UNAUTHORIZED_CLIENT || kind == FailureKind.REJECTED ? FailureKind.INVALID_CLIENT : kind;
+    }
+
     private static String hint(FailureKind kind) {
         return switch (kind) {
-            case INVALID_CLIENT -> "; check the client id, the client secret and the client authentication method";
-            case UNAUTHORIZED_CLIENT, UNSUPPORTED_GRANT_TYPE -> "; the client registration does not allow this grant";
+            case INVALID_CLIENT -> "; the identity provider rejected the client authentication: check the client id, the "
+                    + "client secret (rotated or expired at the IdP? stray whitespace?) and the client authentication "
+                    + "method (client_secret_basic or client_secret_post)";
+            case UNAUTHORIZED_CLIENT -> "; the client may not use this grant, or the identity provider does not know it: "
+                    + "check the client id and that its registration allows this grant (for client_credentials, a "
+                    + "confidential client with service accounts enabled)";
+            case UNSUPPORTED_GRANT_TYPE -> "; the identity provider does not support this grant type, or has not enabled "
+                    + "it for this client";
             case INVALID_SCOPE -> "; the client may not request these scopes";
             default -> "";
         };

@@ -52,9 +52,9 @@ import java.util.function.Function;
  * <p>Every stage completes within {@code requestTimeout} (plus scheduling slack), on a Vert.x
  * event-loop thread or a JDK timer thread: dependents that block must use the {@code *Async}
  * variants with their own executor. Failures are {@link TokenException}s whose kind follows RFC 6749
- * §5.2 and HTTP status (401 without body: INVALID_CLIENT, 429: RATE_LIMITED with
- * {@code Retry-After}, 5xx: SERVER_ERROR, timeouts: TIMEOUT, refused or reset connections:
- * NETWORK, unusable answers: MALFORMED_RESPONSE). No message or {@code toString} contains the client
+ * §5.2 and HTTP status (401 without a code or with {@code invalid_client}, {@code unauthorized_client}
+ * or an unknown one: INVALID_CLIENT, 429: RATE_LIMITED with {@code Retry-After}, 5xx: SERVER_ERROR,
+ * timeouts: TIMEOUT, refused or reset connections: NETWORK, unusable answers: MALFORMED_RESPONSE). No message or {@code toString} contains the client
  * secret, a token or a grant's credentials.
  *
  * <p>Immutable once built and thread-safe. Redirects are never followed (they would carry the

@@ -247,13 +247,16 @@ class VertxTokenEndpointFaultTest {
         }
 
         @Test
-        @DisplayName("401 without a body is invalid_client; with one, its code")
+        @DisplayName("401 is a failed client authentication (RFC 6749 §5.2): INVALID_CLIENT, with or without a code")
         void unauthorized() throws Exception {
             TokenException e = failureFor(Response.status(401));
             assertThat(e.kind()).isEqualTo(FailureKind.INVALID_CLIENT);
             assertThat(e.httpStatus()).hasValue(401);
             e = failureFor(Response.json(401, "{\"error\":\"unauthorized_client\"}"));
-            assertThat(e.kind()).isEqualTo(FailureKind.UNAUTHORIZED_CLIENT);
+            assertThat(e.kind()).isEqualTo(FailureKind.INVALID_CLIENT);
+            assertThat(e.oauthError()).as("the IdP's own code is kept").hasValue("unauthorized_client");
+            e = failureFor(Response.json(401, "{\"error\":\"invalid_grant\"}"));
+            assertThat(e.kind()).as("a more specific code keeps its kind").isEqualTo(FailureKind.INVALID_GRANT);
         }
 
         @Test
@@ -298,6 +301,96 @@ class VertxTokenEndpointFaultTest {
             TokenException e = failureFor(Response.status(302).withHeader("Location", idp.uri("/elsewhere").toString()));
             assertThat(e.kind()).isEqualTo(FailureKind.REJECTED);
             assertThat(idp.requestCount()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * Issue 16: the kind and hint for what real IdPs send. Bodies as Keycloak 26, Okta, Entra ID
+     * and Auth0 document or send them; every one is permanent, so that the manager can throttle it.
+     */
+    @Nested
+    @DisplayName("client authentication failures as real IdPs send them")
+    class IdpShapes {
+
+        private static final String CLIENT_AUTH_HINT = "rejected the client authentication";
+        private static final String GRANT_HINT = "may not use this grant";
+
+        private TokenException assertKind(int status, String body, FailureKind kind, String oauthError) throws Exception {
+            TokenException e = failureFor(Response.json(status, body));
+            assertThat(e.kind()).as(body).isEqualTo(kind);
+            assertThat(e.isTransient()).isFalse();
+            assertThat(e.httpStatus()).hasValue(status);
+            assertThat(e.oauthError()).hasValue(oauthError);
+            return e;
+        }
+
+        @Test
+        @DisplayName("Keycloak, wrong secret: 401 unauthorized_client is a rejected client authentication, not a grant problem")
+        void keycloakWrongSecret() throws Exception {
+            TokenException e = assertKind(401, "{\"error\":\"unauthorized_client\",\"error_description\":\"Invalid client or "
+                    + "Invalid client credentials\"}", FailureKind.INVALID_CLIENT, "unauthorized_client");
+            assertThat(e.getMessage())
+                    .contains("HTTP 401 unauthorized_client (Invalid client or Invalid client credentials)", CLIENT_AUTH_HINT,
+                            "client secret", "rotated", "client_secret_basic or client_secret_post")
+                    .doesNotContain("grant");
+        }
+
+        @Test
+        @DisplayName("Keycloak, unknown client: 401 invalid_client")
+        void keycloakUnknownClient() throws Exception {
+            TokenException e = assertKind(401, "{\"error\":\"invalid_client\",\"error_description\":\"Invalid client or "
+                    + "Invalid client credentials\"}", FailureKind.INVALID_CLIENT, "invalid_client");
+            assertThat(e.getMessage()).contains(CLIENT_AUTH_HINT, "client id");
+        }
+
+        @Test
+        @DisplayName("Keycloak, service accounts disabled: 400 unauthorized_client names the grant")
+        void keycloakNoServiceAccount() throws Exception {
+            TokenException e = assertKind(400, "{\"error\":\"unauthorized_client\",\"error_description\":\"Client not "
+                    + "enabled to retrieve service account\"}", FailureKind.UNAUTHORIZED_CLIENT, "unauthorized_client");
+            assertThat(e.getMessage()).contains(GRANT_HINT, "service accounts").doesNotContain(CLIENT_AUTH_HINT);
+        }
+
+        @Test
+        @DisplayName("Okta: 401 invalid_client for a wrong secret, 400 unauthorized_client for a grant not allowed")
+        void okta() throws Exception {
+            assertThat(assertKind(401, "{\"error\":\"invalid_client\",\"error_description\":\"The client secret supplied "
+                    + "for a confidential client is invalid.\"}", FailureKind.INVALID_CLIENT, "invalid_client").getMessage())
+                    .contains(CLIENT_AUTH_HINT);
+            assertThat(assertKind(400, "{\"error\":\"unauthorized_client\",\"error_description\":\"The client is not "
+                    + "authorized to use the provided grant type. Configured grant types: [authorization_code].\"}",
+                    FailureKind.UNAUTHORIZED_CLIENT, "unauthorized_client").getMessage()).contains(GRANT_HINT);
+        }
+
+        @Test
+        @DisplayName("Entra ID: 401 invalid_client (bad or expired secret), 400 invalid_client, 400 unauthorized_client (unknown app)")
+        void entra() throws Exception {
+            String entra = ",\"error_codes\":[7000215],\"timestamp\":\"2030-01-01 00:00:00Z\",\"trace_id\":\"t\"}";
+            assertThat(assertKind(401, "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid "
+                    + "client secret provided. Ensure the secret being sent in the request is the client secret value, not "
+                    + "the client secret ID.\"" + entra, FailureKind.INVALID_CLIENT, "invalid_client").getMessage())
+                    .contains("AADSTS7000215", CLIENT_AUTH_HINT);
+            assertThat(assertKind(401, "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000222: The provided "
+                    + "client secret keys for app 'a' are expired.\"" + entra, FailureKind.INVALID_CLIENT, "invalid_client")
+                    .getMessage()).contains("expired");
+            assertThat(assertKind(400, "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000218: The request "
+                    + "body must contain the following parameter: 'client_assertion' or 'client_secret'.\"" + entra,
+                    FailureKind.INVALID_CLIENT, "invalid_client").getMessage()).contains(CLIENT_AUTH_HINT);
+            assertThat(assertKind(400, "{\"error\":\"unauthorized_client\",\"error_description\":\"AADSTS700016: "
+                    + "Application with identifier 'x' was not found in the directory 'y'.\"" + entra,
+                    FailureKind.UNAUTHORIZED_CLIENT, "unauthorized_client").getMessage())
+                    .contains(GRANT_HINT, "does not know it", "client id");
+        }
+
+        @Test
+        @DisplayName("Auth0: 401 access_denied for a wrong secret is INVALID_CLIENT; 403 unauthorized_client names the grant")
+        void auth0() throws Exception {
+            assertThat(assertKind(401, "{\"error\":\"access_denied\",\"error_description\":\"Unauthorized\"}",
+                    FailureKind.INVALID_CLIENT, "access_denied").getMessage()).contains(CLIENT_AUTH_HINT);
+            assertThat(assertKind(403, "{\"error\":\"unauthorized_client\",\"error_description\":\"Grant type "
+                    + "'client_credentials' not allowed for the client.\",\"error_uri\":\"https://auth0.com/docs/clients/"
+                    + "client-grant-types\"}", FailureKind.UNAUTHORIZED_CLIENT, "unauthorized_client").getMessage())
+                    .contains(GRANT_HINT);
         }
     }
 
