@@ -85,9 +85,20 @@ record EndpointConfig(
         acceptedTokenTypes = java.util.Collections.unmodifiableSet(types);
     }
 
-    /** {@code scheme://authority/path} of {@code url}: what messages show (never the query). */
+    /**
+     * {@code scheme://host:port/path} of {@code url}: what messages show. Never the query, never
+     * user info; when the host cannot be read (a password with an unescaped {@code @} or {@code /}
+     * makes the authority unparseable) nothing of the authority or path, and a path with an
+     * {@code @} is left out too, since it may be the rest of such a password.
+     */
     static String display(URI url) {
-        return url.getScheme() + "://" + url.getRawAuthority() + (url.getRawPath() == null ? "" : url.getRawPath());
+        String scheme = url.getScheme() == null ? "" : url.getScheme();
+        if (url.getHost() == null) {
+            return scheme + "://…";
+        }
+        String path = url.getRawPath() == null ? "" : url.getRawPath();
+        return scheme + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())
+                + (path.contains("@") ? "/…" : path);
     }
 
     private static void checkUrl(String name, URI url, boolean allowInsecureHttp, List<String> problems) {
@@ -97,8 +108,7 @@ record EndpointConfig(
         }
         String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
         if (!url.isAbsolute() || url.getHost() == null || !(scheme.equals("https") || scheme.equals("http"))) {
-            problems.add(name + " must be an absolute http(s) URL with a host, was '" + url.getScheme() + "://"
-                    + url.getRawAuthority() + "…'");
+            problems.add(name + " must be an absolute http(s) URL with a host, was '" + display(url) + "'");
             return;
         }
         if (url.getRawUserInfo() != null) {

@@ -559,6 +559,30 @@ class VertxTokenEndpointFaultTest {
         }
 
         @Test
+        @DisplayName("no password in a URL shows in a configuration error: http, unreadable hosts, '@' and '/' in it")
+        void userInfoNeverShows() {
+            String password = scanner.secret("pw-" + UUID.randomUUID());
+            for (String url : new String[] {"http://user:" + password + "@idp.example/t",
+                    "https://user:" + password + "@idp.example/t", "https://user:p@ss" + password + "@idp.example/t",
+                    "https://user:pa/ss" + password + "@idp.example/t", "http://user:" + password + "@idp_example/t"}) {
+                assertThatThrownBy(() -> VertxTokenEndpoint.builder(URI.create(url), CLIENT_ID, Secret.of(clientSecret))
+                                .revocationUrl(URI.create(url)).build())
+                        .as(url)
+                        .isInstanceOfSatisfying(ConfigurationException.class, e -> {
+                            scanner.seen(e);
+                            assertThat(e.getMessage()).contains("tokenUrl", "revocationUrl")
+                                    .doesNotContain(password, "user:", "pa/ss", "p@ss");
+                        });
+            }
+            // a password "8080/…" leaves a URL that parses, to host "user": its path must not show either
+            URI parses = URI.create("https://user:8080/" + password + "@idp.example/t");
+            try (VertxTokenEndpoint e = VertxTokenEndpoint.builder(parses, CLIENT_ID, Secret.of(clientSecret)).build()) {
+                assertThat(e.toString()).contains("tokenUrl=https://user:8080/…").doesNotContain(password);
+                scanner.seen(e);
+            }
+        }
+
+        @Test
         @DisplayName("the JWT validator refuses alg none")
         void validatorConfig() {
             assertThatThrownBy(() -> TokenResponseValidator.jwt(Set.of("none")))
