@@ -10,7 +10,9 @@ import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -42,10 +44,12 @@ final class TokenResponseParser {
         if (json == null) {
             throw malformed(prefix, "the response body is not a JSON object");
         }
+        // the tokens of this very answer are secrets too, should any other field echo them
+        Redactor safe = redactor.with(stringValues(json, "access_token", "refresh_token", "id_token"));
         Object accessToken = json.getValue("access_token");
         if (accessToken == null && json.getValue("error") instanceof String) {
             // a 2xx answer carrying an RFC 6749 §5.2 error
-            throw HttpFailures.errorResponse(what, url, status, null, body, redactor, config.clock());
+            throw HttpFailures.errorResponse(what, url, status, null, body, safe, config.clock());
         }
         if (!(accessToken instanceof String token) || token.isEmpty()) {
             throw malformed(prefix, accessToken == null ? "access_token is missing"
@@ -55,7 +59,7 @@ final class TokenResponseParser {
             // RFC 6749 A.12: 1*VSCHAR. Anything else could split an Authorization header downstream.
             throw malformed(prefix, "access_token has characters outside %x20-7E");
         }
-        String tokenType = tokenType(prefix, json.getValue("token_type"));
+        String tokenType = tokenType(prefix, json.getValue("token_type"), safe);
         Duration expiresIn = lifetime(prefix, json.getValue("expires_in"), token);
         Set<String> scopes = scopes(prefix, json.getValue("scope"));
         Secret refreshToken = refreshToken(prefix, json.getValue("refresh_token"));
@@ -73,12 +77,22 @@ final class TokenResponseParser {
         return response;
     }
 
-    private String tokenType(String prefix, Object value) {
+    private static List<String> stringValues(JsonObject json, String... names) {
+        List<String> values = new ArrayList<>();
+        for (String name : names) {
+            if (json.getValue(name) instanceof String s) {
+                values.add(s);
+            }
+        }
+        return values;
+    }
+
+    private String tokenType(String prefix, Object value, Redactor safe) {
         if (!(value instanceof String type) || type.isBlank()) {
             throw malformed(prefix, value == null ? "token_type is missing" : "token_type must be a string, was " + typeOf(value));
         }
         if (!config.acceptedTokenTypes().contains(type)) {
-            throw malformed(prefix, "token_type '" + TEXT.sanitize(type, 40) + "' is not accepted (accepted: "
+            throw malformed(prefix, "token_type '" + safe.sanitize(type, 40) + "' is not accepted (accepted: "
                     + config.acceptedTokenTypes() + ")");
         }
         return type;

@@ -443,6 +443,18 @@ class VertxTokenEndpointFaultTest {
         }
 
         @Test
+        @DisplayName("a field that echoes the answer's own tokens shows neither")
+        void echoedTokens() throws Exception {
+            TokenException e = failureFor(Response.json(200, "{\"access_token\":\"" + opaqueToken + "\",\"refresh_token\":\""
+                    + refreshToken + "\",\"token_type\":\"Bearer " + opaqueToken + "\",\"expires_in\":60}"));
+            assertThat(e.kind()).isEqualTo(FailureKind.MALFORMED_RESPONSE);
+            assertThat(e.getMessage()).contains("token_type 'Bearer [redacted]'");
+            e = failureFor(Response.json(200, "{\"refresh_token\":\"" + refreshToken + "\",\"error\":\"invalid_grant\","
+                    + "\"error_description\":\"see " + refreshToken + "\"}"));
+            assertThat(e.getMessage()).contains("see [redacted]");
+        }
+
+        @Test
         void jwtAlreadyExpired() throws Exception {
             String token = scanner.secret(jwt("{\"alg\":\"RS256\"}", "{\"exp\":" + (NOW.getEpochSecond() - 10) + "}"));
             assertMalformed(tokenJson(token, ""));
