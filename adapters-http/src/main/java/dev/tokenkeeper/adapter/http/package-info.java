@@ -9,7 +9,8 @@
  *   <li>{@link dev.tokenkeeper.adapter.http.AuthenticatedWebClient}, on the caller's side of the
  *       {@link dev.tokenkeeper.domain.port.TokenProvider} port, decorates a {@code WebClient}: it adds
  *       the Bearer token to each request and, when a resource server rejects the token, drops it,
- *       gets a fresh one and replays the request once.</li>
+ *       gets a fresh one and replays the request once. The token goes only to the origin the caller
+ *       addressed: a redirect elsewhere is followed without it.</li>
  * </ul>
  *
  * <p>The public API is {@link dev.tokenkeeper.adapter.http.VertxTokenEndpoint} with its builder,
@@ -22,7 +23,8 @@
  *
  * <p>No secret (client secret, access token, refresh token, a grant's credentials) ever appears in
  * an exception message or a {@code toString}; text the server sends back ({@code error_description})
- * is included only after control characters are removed, its length is capped and every known
- * secret value is replaced by {@code [redacted]}.
+ * is included only after every known secret value, in whatever encoding it was echoed, is replaced
+ * by {@code [redacted]}, control characters are removed and its length is capped. URLs in messages
+ * show no user info.
  */
 package dev.tokenkeeper.adapter.http;
