@@ -266,9 +266,15 @@ public final class AuthenticatedWebClient {
             if (next == null) {
                 return Future.succeededFuture(new Answer(response, credentialed));
             }
+            HttpRequest<Buffer> following;
+            try {
+                following = Redirects.request(webClient, request, next);
+            } catch (RuntimeException e) { // a Location the wrapped client cannot address: the 3xx is the answer
+                return Future.succeededFuture(new Answer(response, credentialed));
+            }
             boolean keep = credentialed && Redirects.sameOrigin(addressed, next.uri());
-            return hop(Redirects.request(webClient, request, next), addressed, next.uri(), next.keepsBody() ? body : null,
-                    credential, keep, redirectsLeft - 1);
+            return hop(following, addressed, next.uri(), next.keepsBody() ? body : null, credential, keep,
+                    redirectsLeft - 1);
         });
     }
 

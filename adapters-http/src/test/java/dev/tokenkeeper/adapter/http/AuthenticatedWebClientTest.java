@@ -401,6 +401,17 @@ class AuthenticatedWebClientTest {
         }
 
         @Test
+        @DisplayName("a Location that is unreadable, not http(s) or without a host is not followed: the 3xx is the answer")
+        void unreadableLocation() throws Exception {
+            for (String location : new String[] {"http://[bad", "ftp://127.0.0.1/x", "mailto:a@b.example", "http:///nohost",
+                    "http://exa mple/"}) {
+                HttpResponse<Buffer> r = await(client().get(redirect(302, location)));
+                assertThat(r.statusCode()).as(location).isEqualTo(302);
+            }
+            assertThat(resource.requestCount()).isEqualTo(5);
+        }
+
+        @Test
         @DisplayName("a redirect loop ends after 16 redirects with the last 3xx")
         void loop() throws Exception {
             HttpResponse<Buffer> r = await(client().get(url("/loop")));
