@@ -40,6 +40,8 @@ record EndpointConfig(
     static final Duration MAX_LIFETIME_BOUND = Duration.ofDays(3650);
 
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    /** An authority that is a name and maybe a port: nothing in it can be a password. */
+    private static final Pattern HOST_AND_PORT = Pattern.compile("[^:@/]+(:\\d{1,5})?");
 
     EndpointConfig {
         List<String> problems = new ArrayList<>();
@@ -88,13 +90,14 @@ record EndpointConfig(
     /**
      * {@code scheme://host:port/path} of {@code url}: what messages show. Never the query, never
      * user info; when the host cannot be read (a password with an unescaped {@code @} or {@code /}
-     * makes the authority unparseable) nothing of the authority or path, and a path with an
-     * {@code @} is left out too, since it may be the rest of such a password.
+     * makes the authority unparseable) only an authority that looks like {@code name[:port]}, and
+     * no path; a path with an {@code @} is left out too, since it may be the rest of such a password.
      */
     static String display(URI url) {
         String scheme = url.getScheme() == null ? "" : url.getScheme();
         if (url.getHost() == null) {
-            return scheme + "://…";
+            String authority = url.getRawAuthority();
+            return scheme + "://" + (authority != null && HOST_AND_PORT.matcher(authority).matches() ? authority : "") + "…";
         }
         String path = url.getRawPath() == null ? "" : url.getRawPath();
         return scheme + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())

@@ -586,6 +586,10 @@ class VertxTokenEndpointFaultTest {
                                     .doesNotContain(password, "user:", "pa/ss", "p@ss");
                         });
             }
+            assertThatThrownBy(() -> VertxTokenEndpoint.builder(URI.create("http://idp_example:8080/t"), CLIENT_ID,
+                    Secret.of(clientSecret)).build())
+                    .as("an unreadable host without user info is still named")
+                    .hasMessageContaining("was 'http://idp_example:8080…'");
             // a password "8080/…" leaves a URL that parses, to host "user": its path must not show either
             URI parses = URI.create("https://user:8080/" + password + "@idp.example/t");
             try (VertxTokenEndpoint e = VertxTokenEndpoint.builder(parses, CLIENT_ID, Secret.of(clientSecret)).build()) {
