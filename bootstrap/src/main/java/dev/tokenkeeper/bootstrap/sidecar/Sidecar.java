@@ -13,6 +13,7 @@ import dev.tokenkeeper.domain.port.TokenEvent;
 import dev.tokenkeeper.domain.port.TokenStatus;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -39,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -329,7 +331,7 @@ public final class Sidecar implements AutoCloseable {
             return Future.succeededFuture(down(FailureKind.CIRCUIT_OPEN.name(), "no valid token; the circuit breaker is open"));
         }
         if (!status.hasToken()) {
-            java.util.concurrent.CompletionStage<AccessToken> acquisition;
+            CompletionStage<AccessToken> acquisition;
             try {
                 acquisition = tk.provider().tokenAsync(key);
             } catch (RuntimeException e) {
@@ -431,7 +433,7 @@ public final class Sidecar implements AutoCloseable {
     // Header timeout
 
     private void connected(HttpConnection connection) {
-        HeaderDeadline deadline = new HeaderDeadline(connection);
+        HeaderDeadline deadline = new HeaderDeadline(connection, vertx.getOrCreateContext());
         deadlines.put(connection, deadline);
         connection.closeHandler(v -> {
             deadline.cancel();
@@ -445,15 +447,18 @@ public final class Sidecar implements AutoCloseable {
      * connection opens and whenever its last outstanding response ends, cancelled when a request
      * arrives (Vert.x calls the request handler once the headers are parsed), and fatal to the
      * connection when it fires. Vert.x has only an idle timeout, which a client trickling one
-     * byte at a time keeps resetting. Confined to the connection's event loop.
+     * byte at a time keeps resetting. Confined to the connection's event loop: a response may end
+     * on another thread (a token completes on the manager's), so that news is passed to the loop.
      */
     private final class HeaderDeadline {
         private final HttpConnection connection;
+        private final Context loop;
         private long timer = -1;
         private int outstanding;
 
-        HeaderDeadline(HttpConnection connection) {
+        HeaderDeadline(HttpConnection connection, Context loop) {
             this.connection = connection;
+            this.loop = loop;
         }
 
         void arm() {
@@ -470,10 +475,12 @@ public final class Sidecar implements AutoCloseable {
         }
 
         void responseEnded() {
-            if (--outstanding <= 0) {
-                outstanding = 0;
-                arm();
-            }
+            loop.runOnContext(v -> {
+                if (--outstanding <= 0) {
+                    outstanding = 0;
+                    arm();
+                }
+            });
         }
 
         void cancel() {
