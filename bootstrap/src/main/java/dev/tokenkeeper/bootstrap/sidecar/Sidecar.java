@@ -287,6 +287,9 @@ public final class Sidecar implements AutoCloseable {
             JsonObject perClient = new JsonObject();
             List<String> failing = new ArrayList<>();
             boolean up = "UP".equals(store.result());
+            if (!up) {
+                failing.add("store: " + FailureKind.STORE_UNAVAILABLE.name());
+            }
             for (Map.Entry<String, Future<JsonObject>> e : clients.entrySet()) {
                 JsonObject state = e.getValue().result();
                 perClient.put(e.getKey(), state);

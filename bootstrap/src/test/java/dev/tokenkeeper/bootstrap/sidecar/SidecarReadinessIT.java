@@ -158,6 +158,25 @@ class SidecarReadinessIT {
         }
     }
 
+    @Test
+    @DisplayName("a store that does not answer: 503 naming the store, though every client holds a token")
+    void storeDown() throws Exception {
+        alphaIdp.issueTokens(Duration.ofHours(1));
+        betaIdp.issueTokens(Duration.ofHours(1));
+        String deadRedis = "redis://127.0.0.1:" + dev.tokenkeeper.testsupport.RequiredServers.freePort();
+        try (Sidecar sidecar = launch(InstantSource.system(), Map.of("store.type", "redis", "store.url", deadRedis,
+                "sealing.keys", dev.tokenkeeper.application.SealingKeys.generateSpec("k1")))) {
+            dev.tokenkeeper.testsupport.Await.until("both clients hold tokens", () -> sidecar.tokenkeeper().provider()
+                    .status(sidecar.tokenkeeper().key("alpha")).isValid()
+                    && sidecar.tokenkeeper().provider().status(sidecar.tokenkeeper().key("beta")).isValid());
+            HttpResponse<String> ready = ready(sidecar);
+            assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
+            JsonObject body = new JsonObject(ready.body());
+            assertThat(body.getString("failing")).isEqualTo("store: STORE_UNAVAILABLE");
+            assertThat(body.getJsonObject("checks").getString("store")).isEqualTo("DOWN");
+        }
+    }
+
     HttpResponse<String> ready(Sidecar sidecar) throws IOException, InterruptedException {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(sidecar.uri().resolve("/health/ready"))
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
