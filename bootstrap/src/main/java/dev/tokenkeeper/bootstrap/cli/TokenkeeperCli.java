@@ -8,11 +8,15 @@ import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import dev.tokenkeeper.bootstrap.demo.Demo;
 import dev.tokenkeeper.bootstrap.sidecar.SidecarConfig;
+import dev.tokenkeeper.bootstrap.sidecar.StatusDocument;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.ConfigurationException;
+import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.port.TokenEvent;
 import dev.tokenkeeper.domain.port.TokenStatus;
+import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -184,7 +188,9 @@ public final class TokenkeeperCli {
         @Option(names = "--client", paramLabel = "NAME", description = "Only this client.")
         String client;
 
-        @Option(names = "--json", description = "One JSON object per client, one per line.")
+        @Option(names = "--json", description = {"One JSON object per client, one per line, in the shape of the",
+            "sidecar's /auth/status: client, has_token, expires_at, expires_in_seconds, is_valid,",
+            "refresh_at, freshness, source, last_error, circuit."})
         boolean json;
 
         @Override
@@ -192,35 +198,36 @@ public final class TokenkeeperCli {
             int code = OK;
             try (Tokenkeeper tk = parent.start()) {
                 for (TokenKey key : keysOf(tk, client)) {
-                    String error = null;
+                    FailureKind error = null;
                     try {
                         tk.provider().token(key);
                     } catch (TokenException e) {
-                        error = e.kind().name();
+                        error = e.kind();
                         code = NO_TOKEN;
                     }
-                    System.out.println(render(tk.provider().status(key), error, json));
+                    System.out.println(render(tk.provider().status(key), error,
+                            tk.manager().circuitState(key.client()), Instant.now(), json));
                 }
             }
             return code;
         }
 
-        static String render(TokenStatus s, String error, boolean json) {
-            Instant now = Instant.now();
-            Long secondsLeft = s.expiresAt() == null ? null : Duration.between(now, s.expiresAt()).toSeconds();
+        /**
+         * One client's line. {@code error}, the failure this command just saw, wins over the
+         * manager's last error (a caller's own timeout is not recorded there).
+         */
+        static String render(TokenStatus s, FailureKind error, TokenEvent.CircuitState circuit, Instant now, boolean json) {
+            TokenStatus shown = error == null ? s
+                    : new TokenStatus(s.key(), s.freshness(), s.expiresAt(), s.refreshAt(), s.source(), error);
+            JsonObject doc = StatusDocument.client(shown, circuit, now);
             if (json) {
-                return "{\"client\":\"" + s.key().client() + "\",\"has_token\":" + s.hasToken()
-                        + ",\"expires_at\":" + quote(s.expiresAt()) + ",\"expires_in_seconds\":" + secondsLeft
-                        + ",\"is_valid\":" + s.isValid() + ",\"refresh_at\":" + quote(s.refreshAt())
-                        + ",\"source\":" + quote(s.source()) + ",\"last_error\":" + quote(error) + "}";
+                return doc.encode();
             }
-            return String.format("%-16s has_token=%-5s valid=%-5s expires_at=%s expires_in=%ss source=%s%s",
-                    s.key().client(), s.hasToken(), s.isValid(), s.expiresAt(), secondsLeft, s.source(),
-                    error == null ? "" : " error=" + error);
-        }
-
-        private static String quote(Object o) {
-            return o == null ? "null" : "\"" + o + "\"";
+            return String.format("%-16s has_token=%-5s valid=%-5s expires_at=%s expires_in=%ss freshness=%s source=%s circuit=%s%s",
+                    doc.getString("client"), doc.getBoolean("has_token"), doc.getBoolean("is_valid"),
+                    doc.getString("expires_at"), doc.getLong("expires_in_seconds"), doc.getString("freshness"),
+                    doc.getString("source"), doc.getString("circuit"),
+                    doc.getString("last_error") == null ? "" : " error=" + doc.getString("last_error"));
         }
     }
 

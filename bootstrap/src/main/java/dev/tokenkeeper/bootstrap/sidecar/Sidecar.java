@@ -5,6 +5,7 @@ import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import dev.tokenkeeper.bootstrap.metrics.TokenMetrics;
 import dev.tokenkeeper.domain.AccessToken;
+import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.port.StoreKey;
@@ -12,16 +13,21 @@ import dev.tokenkeeper.domain.port.TokenEvent;
 import dev.tokenkeeper.domain.port.TokenStatus;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.SocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -31,10 +37,13 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,19 +52,23 @@ import org.slf4j.LoggerFactory;
  * The sidecar HTTP server in front of a running {@link Tokenkeeper}.
  *
  * <ul>
- *   <li>{@code GET /auth/status}: per configured client {@code has_token}, {@code expires_at},
- *       {@code expires_in_seconds}, {@code is_valid}, {@code refresh_at}, {@code freshness},
- *       {@code source} (idp or store), {@code last_error} (a failure kind) and {@code circuit}
- *       (the breaker state). Never a token.</li>
+ *   <li>{@code GET /auth/status}: per configured client, the {@link StatusDocument} shape (the
+ *       same as {@code tokenkeeper status --json}). Never a token.</li>
  *   <li>{@code GET /health/live}: 200 while the server runs.</li>
- *   <li>{@code GET /health/ready}: 200 when the store answers and every client has a valid token or
- *       a reachable identity provider (breaker not open, TCP connect to the token URL succeeds);
- *       503 otherwise and during shutdown. The body says which check failed.</li>
+ *   <li>{@code GET /health/ready}: 200 when the store answers and every client is ready (see
+ *       {@link #clientReadiness}); 503 otherwise and during shutdown. The body names each client
+ *       that is not ready and the failure kind, never a secret.</li>
  *   <li>{@code GET /metrics}: every meter in the Prometheus text format.</li>
  *   <li>{@code GET /token/{client}}: only when {@link SidecarConfig#tokenEndpointEnabled()}; the
  *       caller must send {@code Authorization: Bearer <secret>}. Answers
  *       {@code {"access_token","token_type","expires_at","expires_in"}} with {@code Cache-Control: no-store}.</li>
  * </ul>
+ *
+ * <p>Every request must name this sidecar in its {@code Host} header
+ * ({@link SidecarConfig#acceptsHost}); others get 421 and no detail, which defeats DNS rebinding.
+ * A connection is closed when it carries no traffic for {@link SidecarConfig#idleTimeout()}, or
+ * when a request's line and headers take longer than {@link SidecarConfig#headerTimeout()} to
+ * arrive (a slow-header client cannot hold sockets open by trickling bytes).
  *
  * <p>Nothing blocks an event loop: tokens are awaited asynchronously and the store probe runs on a
  * worker thread. The server writes no access log (a log line must never see a bearer header).
@@ -81,7 +94,8 @@ public final class Sidecar implements AutoCloseable {
     private final InstantSource clock;
     private final Map<String, TokenKey> keys = new LinkedHashMap<>();
     private final Vertx vertx;
-    private final NetClient probes;
+    private final HttpClient probes;
+    private final Map<HttpConnection, HeaderDeadline> deadlines = new ConcurrentHashMap<>();
     private final HttpServer server;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final long keepWarmTimer;
@@ -94,12 +108,21 @@ public final class Sidecar implements AutoCloseable {
         this.clock = clock;
         tk.config().clientList().forEach(c -> keys.put(c.name(), c.key()));
         this.vertx = Vertx.vertx();
-        this.probes = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) PROBE_TIMEOUT.toMillis()));
+        this.probes = vertx.createHttpClient(new HttpClientOptions()
+                .setConnectTimeout((int) PROBE_TIMEOUT.toMillis())
+                .setKeepAlive(false)); // redirects are not followed: any answer is an answer
         this.server = vertx.createHttpServer(new HttpServerOptions()
                 .setHost(config.host())
                 .setPort(config.port())
                 .setMaxInitialLineLength(2048)
-                .setMaxHeaderSize(8192));
+                .setMaxHeaderSize(8192)
+                // HTTP/1.1 only: local callers need nothing more, and with cleartext HTTP/2 on, Vert.x
+                // holds a new connection back until it has seen enough bytes to choose, so the header
+                // deadline could not start on connect
+                .setHttp2ClearTextEnabled(false)
+                .setIdleTimeout((int) config.idleTimeout().toMillis())
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS));
+        server.connectionHandler(this::connected);
         server.requestHandler(this::handle);
         try {
             server.listen().await(10, TimeUnit.SECONDS);
@@ -107,6 +130,11 @@ public final class Sidecar implements AutoCloseable {
             vertx.close();
             throw new IllegalStateException("the sidecar cannot listen on " + config.host() + ":" + config.port()
                     + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+        }
+        if (config.remotelyReachable() && config.tokenEndpointEnabled()) {
+            LOG.warn("SECURITY: the sidecar binds {}, reachable from other hosts, and serves access tokens at "
+                    + "/token/... over plain HTTP: anyone on the path can read them. Bind 127.0.0.1, or put a TLS "
+                    + "proxy in front and restrict the network.", config.host());
         }
         if (config.keepWarm()) {
             keepWarm();
@@ -171,7 +199,18 @@ public final class Sidecar implements AutoCloseable {
 
     private void handle(HttpServerRequest req) {
         HttpServerResponse res = req.response();
+        HeaderDeadline deadline = deadlines.get(req.connection());
+        if (deadline != null) {
+            deadline.requestArrived();
+            res.endHandler(v -> deadline.responseEnded());
+        }
         res.putHeader("Cache-Control", "no-store");
+        if (!config.acceptsHost(hostOf(req), localAddressOf(req))) {
+            // DNS rebinding: a page's own name arrives in Host; answer nothing about this sidecar
+            res.putHeader("Connection", "close").setStatusCode(421);
+            json(res, new JsonObject().put("error", "misdirected_request"));
+            return;
+        }
         String path = req.path();
         if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
             res.putHeader("Allow", "GET").setStatusCode(405);
@@ -201,6 +240,16 @@ public final class Sidecar implements AutoCloseable {
         }
     }
 
+    private static String hostOf(HttpServerRequest req) {
+        HostAndPort authority = req.authority();
+        return authority == null ? null : authority.host();
+    }
+
+    private static String localAddressOf(HttpServerRequest req) {
+        SocketAddress local = req.localAddress();
+        return local == null ? null : local.hostAddress();
+    }
+
     private static void json(HttpServerResponse res, JsonObject body) {
         res.putHeader("Content-Type", "application/json").end(body.encodePrettily() + "\n");
     }
@@ -212,24 +261,9 @@ public final class Sidecar implements AutoCloseable {
     JsonObject status() {
         JsonObject clients = new JsonObject();
         Instant now = clock.instant();
-        keys.forEach((name, key) -> clients.put(name, clientStatus(tk.provider().status(key), tk.manager().circuitState(name), now)));
+        keys.forEach((name, key) -> clients.put(name,
+                StatusDocument.client(tk.provider().status(key), tk.manager().circuitState(name), now)));
         return new JsonObject().put("clients", clients);
-    }
-
-    static JsonObject clientStatus(TokenStatus s, TokenEvent.CircuitState circuit, Instant now) {
-        Long secondsLeft = s.hasToken() && s.expiresAt() != null
-                ? Math.max(0, Duration.between(now, s.expiresAt()).toSeconds())
-                : null;
-        return new JsonObject()
-                .put("has_token", s.hasToken())
-                .put("expires_at", s.hasToken() && s.expiresAt() != null ? s.expiresAt().toString() : null)
-                .put("expires_in_seconds", secondsLeft)
-                .put("is_valid", s.isValid())
-                .put("refresh_at", s.hasToken() && s.refreshAt() != null ? s.refreshAt().toString() : null)
-                .put("freshness", s.freshness() == null ? null : s.freshness().name().toLowerCase(Locale.ROOT))
-                .put("source", s.source() == null ? null : s.source().name().toLowerCase(Locale.ROOT))
-                .put("last_error", s.lastError() == null ? null : s.lastError().name())
-                .put("circuit", circuit.name().toLowerCase(Locale.ROOT));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -244,37 +278,110 @@ public final class Sidecar implements AutoCloseable {
             tk.store().load(PROBE_KEY);
             return "UP";
         }, false).timeout(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).otherwise(e -> "DOWN");
-        Map<String, Future<String>> clients = new LinkedHashMap<>();
+        Map<String, Future<JsonObject>> clients = new LinkedHashMap<>();
         keys.forEach((name, key) -> clients.put(name, clientReadiness(name, key)));
-        List<Future<String>> all = new ArrayList<>(clients.values());
+        List<Future<?>> all = new ArrayList<>(clients.values());
         all.add(store);
         Future.join(all).onComplete(done -> {
             JsonObject checks = new JsonObject().put("store", store.result());
             JsonObject perClient = new JsonObject();
+            List<String> failing = new ArrayList<>();
             boolean up = "UP".equals(store.result());
-            for (Map.Entry<String, Future<String>> e : clients.entrySet()) {
-                String state = e.getValue().result();
+            if (!up) {
+                failing.add("store: " + FailureKind.STORE_UNAVAILABLE.name());
+            }
+            for (Map.Entry<String, Future<JsonObject>> e : clients.entrySet()) {
+                JsonObject state = e.getValue().result();
                 perClient.put(e.getKey(), state);
-                up &= !"DOWN".equals(state);
+                if (!"UP".equals(state.getString("status"))) {
+                    up = false;
+                    failing.add(e.getKey() + ": " + state.getString("kind"));
+                }
             }
             checks.put("clients", perClient);
-            json(res.setStatusCode(up ? 200 : 503), new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", checks));
+            JsonObject body = new JsonObject().put("status", up ? "UP" : "DOWN");
+            if (!failing.isEmpty()) {
+                body.put("failing", String.join(", ", failing));
+            }
+            json(res.setStatusCode(up ? 200 : 503), body.put("checks", checks));
         });
     }
 
-    /** "token" if a valid token is held, "idp_reachable" if the IdP can be reached, else "DOWN". */
-    private Future<String> clientReadiness(String name, TokenKey key) {
-        if (tk.provider().status(key).isValid()) {
-            return Future.succeededFuture("token");
+    /**
+     * Whether one client is ready, as {@code {"status":"UP"|"DOWN","check"|"kind":…,"detail":…}}.
+     * Ready means the client holds a valid token, or its last acquisition succeeded and the
+     * identity provider answers HTTP now. The probe never causes a login storm:
+     *
+     * <ul>
+     *   <li>a valid token: UP, nothing is sent;</li>
+     *   <li>no valid token and the last acquisition failed (or the breaker is open): DOWN with that
+     *       failure kind, nothing is sent;</li>
+     *   <li>no token and no acquisition yet: the probe asks the manager for the token (single
+     *       flight: it joins one already running) and waits at most {@link #PROBE_TIMEOUT};</li>
+     *   <li>an expired token whose acquisition succeeded: a plain {@code GET} of the token URL
+     *       (no credentials, not a token request); any HTTP answer within the timeout is UP.</li>
+     * </ul>
+     */
+    private Future<JsonObject> clientReadiness(String name, TokenKey key) {
+        TokenStatus status = tk.provider().status(key);
+        if (status.isValid()) {
+            return Future.succeededFuture(up("valid_token"));
+        }
+        if (status.lastError() != null) {
+            return Future.succeededFuture(down(status.lastError().name(), "no valid token; the last acquisition failed"));
         }
         if (tk.manager().circuitState(name) == TokenEvent.CircuitState.OPEN) {
-            return Future.succeededFuture("DOWN");
+            return Future.succeededFuture(down(FailureKind.CIRCUIT_OPEN.name(), "no valid token; the circuit breaker is open"));
         }
-        URI url = tk.config().clients().get(name).tokenUrl();
-        int port = url.getPort() != -1 ? url.getPort() : "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
-        return probes.connect(port, url.getHost())
-                .compose(socket -> socket.close().map("idp_reachable"))
-                .otherwise(e -> "DOWN");
+        if (!status.hasToken()) {
+            CompletionStage<AccessToken> acquisition;
+            try {
+                acquisition = tk.provider().tokenAsync(key);
+            } catch (RuntimeException e) {
+                return Future.succeededFuture(acquisitionFailed(e));
+            }
+            return Future.fromCompletionStage(acquisition)
+                    .timeout(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .map(token -> up("valid_token"))
+                    .otherwise(Sidecar::acquisitionFailed);
+        }
+        return idpAnswers(tk.config().clients().get(name).tokenUrl());
+    }
+
+    private static JsonObject acquisitionFailed(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof TokenException te) {
+            return down(te.kind().name(), "no token could be acquired");
+        }
+        if (cause instanceof TimeoutException) {
+            return down(FailureKind.TIMEOUT.name(), "no token within " + PROBE_TIMEOUT.toMillis() + " ms (an acquisition is running)");
+        }
+        return down("INTERNAL", "no token could be acquired (" + cause.getClass().getSimpleName() + ")");
+    }
+
+    /** Any HTTP answer to a bare GET of the token URL within the probe timeout. */
+    private Future<JsonObject> idpAnswers(URI tokenUrl) {
+        RequestOptions get = new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setAbsoluteURI(tokenUrl.toString())
+                .setTimeout(PROBE_TIMEOUT.toMillis());
+        return probes.request(get)
+                .compose(req -> req.send())
+                .compose(res -> res.end().map(v -> up("idp_answers")))
+                .timeout(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .otherwise(e -> e instanceof TimeoutException
+                        ? down(FailureKind.TIMEOUT.name(), "the token has expired and the IdP did not answer within "
+                                + PROBE_TIMEOUT.toMillis() + " ms")
+                        : down(FailureKind.NETWORK.name(), "the token has expired and the IdP cannot be reached ("
+                                + e.getClass().getSimpleName() + ")"));
+    }
+
+    private static JsonObject up(String check) {
+        return new JsonObject().put("status", "UP").put("check", check);
+    }
+
+    private static JsonObject down(String kind, String detail) {
+        return new JsonObject().put("status", "DOWN").put("kind", kind).put("detail", detail);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -323,6 +430,68 @@ public final class Sidecar implements AutoCloseable {
         byte[] presented = header.substring(7).strip().getBytes(StandardCharsets.UTF_8);
         byte[] expected = config.tokenEndpointSecret().reveal().getBytes(StandardCharsets.UTF_8);
         return MessageDigest.isEqual(presented, expected);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Header timeout
+
+    private void connected(HttpConnection connection) {
+        HeaderDeadline deadline = new HeaderDeadline(connection, vertx.getOrCreateContext());
+        deadlines.put(connection, deadline);
+        connection.closeHandler(v -> {
+            deadline.cancel();
+            deadlines.remove(connection);
+        });
+        deadline.arm();
+    }
+
+    /**
+     * The time one connection has to deliver its next request's line and headers: armed when the
+     * connection opens and whenever its last outstanding response ends, cancelled when a request
+     * arrives (Vert.x calls the request handler once the headers are parsed), and fatal to the
+     * connection when it fires. Vert.x has only an idle timeout, which a client trickling one
+     * byte at a time keeps resetting. Confined to the connection's event loop: a response may end
+     * on another thread (a token completes on the manager's), so that news is passed to the loop.
+     */
+    private final class HeaderDeadline {
+        private final HttpConnection connection;
+        private final Context loop;
+        private long timer = -1;
+        private int outstanding;
+
+        HeaderDeadline(HttpConnection connection, Context loop) {
+            this.connection = connection;
+            this.loop = loop;
+        }
+
+        void arm() {
+            cancel();
+            timer = vertx.setTimer(config.headerTimeout().toMillis(), id -> {
+                timer = -1;
+                connection.close();
+            });
+        }
+
+        void requestArrived() {
+            outstanding++;
+            cancel();
+        }
+
+        void responseEnded() {
+            loop.runOnContext(v -> {
+                if (--outstanding <= 0) {
+                    outstanding = 0;
+                    arm();
+                }
+            });
+        }
+
+        void cancel() {
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+                timer = -1;
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------

@@ -30,7 +30,17 @@ import java.util.TreeSet;
  * sidecar.token-endpoint.secret-file=PATH   # ...or from a file
  * sidecar.shutdown-grace=10s                # how long in-flight requests may finish at shutdown
  * sidecar.keep-warm=true                    # keep every client's token acquired and refreshed
+ * sidecar.allowed-hosts=sidecar.internal    # Host header names accepted besides the loopback ones
+ * sidecar.idle-timeout=60s                  # a connection with no traffic for this long is closed
+ * sidecar.header-timeout=10s                # a request's line and headers must arrive within this
  * </pre>
+ *
+ * <p>The {@code Host} check defends against DNS rebinding: a web page whose name an attacker
+ * re-points at 127.0.0.1 reaches the sidecar with its own name in {@code Host}. Accepted always:
+ * {@code localhost}, {@code 127.0.0.1}, {@code ::1}, the bind address, and the IP address the
+ * connection arrived on (a literal address involves no DNS, so it cannot be rebound; it is what
+ * Kubernetes probes send). {@code sidecar.allowed-hosts} adds names (comma-separated, ports
+ * ignored); {@code *} turns the check off.
  *
  * @param host the address to bind
  * @param port the port to bind (0: any free port)
@@ -40,6 +50,12 @@ import java.util.TreeSet;
  * @param shutdownGrace how long in-flight requests may take to finish at shutdown
  * @param keepWarm whether the sidecar asks for every client's token at start and periodically, so
  *     that tokens are held and refreshed even when no local process asks
+ * @param allowedHosts the host names accepted in the {@code Host} header besides the loopback names,
+ *     the bind address and the connection's local address: lower case, without brackets or port;
+ *     {@code *} accepts any
+ * @param idleTimeout how long a connection may carry no traffic before it is closed
+ * @param headerTimeout how long a request's line and headers may take to arrive, from the moment the
+ *     connection opens or its previous response ends
  */
 public record SidecarConfig(
         String host,
@@ -48,7 +64,10 @@ public record SidecarConfig(
         boolean tokenEndpointEnabled,
         Secret tokenEndpointSecret,
         Duration shutdownGrace,
-        boolean keepWarm) {
+        boolean keepWarm,
+        Set<String> allowedHosts,
+        Duration idleTimeout,
+        Duration headerTimeout) {
 
     /** Loopback: only processes on this host can reach the sidecar unless told otherwise. */
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -58,14 +77,31 @@ public record SidecarConfig(
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
     /** A bearer secret shorter than this is too easy to guess. */
     public static final int MIN_SECRET_LENGTH = 16;
+    /** Far longer than any local caller's pause between requests; frees sockets a caller forgot. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    /** A local caller sends its request line and headers in microseconds; ten seconds tolerates a loaded host. */
+    public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+    /** The longest timeout accepted: beyond it a timeout protects nothing. */
+    static final Duration MAX_TIMEOUT = Duration.ofHours(1);
+    /** The {@code sidecar.allowed-hosts} entry that turns the Host check off. */
+    public static final String ANY_HOST = "*";
+    /** Host names that always mean this machine. */
+    static final Set<String> LOOPBACK_NAMES = Set.of("localhost", "127.0.0.1", "0:0:0:0:0:0:0:1");
 
     private static final Set<String> KEYS = Set.of("sidecar.host", "sidecar.port", "sidecar.allow-remote-bind",
             "sidecar.token-endpoint.enabled", "sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file",
-            "sidecar.shutdown-grace", "sidecar.keep-warm");
+            "sidecar.shutdown-grace", "sidecar.keep-warm", "sidecar.allowed-hosts", "sidecar.idle-timeout",
+            "sidecar.header-timeout");
 
     public SidecarConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        allowedHosts = Set.copyOf(Objects.requireNonNull(allowedHosts, "allowedHosts"));
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(headerTimeout, "headerTimeout");
+        if (!positiveAndBounded(idleTimeout) || !positiveAndBounded(headerTimeout)) {
+            throw new IllegalArgumentException("the idle and header timeouts must be positive and at most " + MAX_TIMEOUT);
+        }
         if (tokenEndpointEnabled && tokenEndpointSecret == null) {
             throw new IllegalArgumentException("the token endpoint needs a secret");
         }
@@ -73,7 +109,70 @@ public record SidecarConfig(
 
     /** The defaults: loopback, port {@value #DEFAULT_PORT}, no token endpoint. */
     public static SidecarConfig defaults() {
-        return new SidecarConfig(DEFAULT_HOST, DEFAULT_PORT, false, false, null, DEFAULT_SHUTDOWN_GRACE, true);
+        return new SidecarConfig(DEFAULT_HOST, DEFAULT_PORT, false, false, null, DEFAULT_SHUTDOWN_GRACE, true,
+                Set.of(), DEFAULT_IDLE_TIMEOUT, DEFAULT_HEADER_TIMEOUT);
+    }
+
+    /** Whether a non-loopback address is bound, so that other hosts can reach the sidecar. */
+    public boolean remotelyReachable() {
+        return !isLoopback(host);
+    }
+
+    /**
+     * Whether {@code hostHeader} (a {@code Host} value's host part, any case, IPv6 with or without
+     * brackets) names this sidecar: a loopback name, the bind address, {@code localAddress} (the
+     * address the connection arrived on; may be null) or a {@code sidecar.allowed-hosts} entry.
+     */
+    public boolean acceptsHost(String hostHeader, String localAddress) {
+        if (allowedHosts.contains(ANY_HOST)) {
+            return true;
+        }
+        if (hostHeader == null || hostHeader.isBlank()) {
+            return false;
+        }
+        String h = canonical(hostHeader);
+        if (LOOPBACK_NAMES.contains(h) || h.equals(canonical(host)) || (localAddress != null && h.equals(canonical(localAddress)))) {
+            return true;
+        }
+        for (String allowed : allowedHosts) {
+            if (h.equals(canonical(allowed))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@link #normalizeHost}, and an IPv6 literal in its one full form ({@code [::1]} and
+     * {@code 0:0:0:0:0:0:0:1} alike). Only text with a colon is parsed, and the JDK parses such text
+     * as a literal without asking DNS.
+     */
+    static String canonical(String host) {
+        String h = normalizeHost(host);
+        if (h.indexOf(':') >= 0) {
+            try {
+                return InetAddress.getByName(h).getHostAddress();
+            } catch (IOException | RuntimeException notALiteral) {
+                return h;
+            }
+        }
+        return h;
+    }
+
+    /** Lower case, without IPv6 brackets or a trailing dot. */
+    static String normalizeHost(String host) {
+        String h = host.strip().toLowerCase(Locale.ROOT);
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        if (h.endsWith(".")) {
+            h = h.substring(0, h.length() - 1);
+        }
+        return h;
+    }
+
+    private static boolean positiveAndBounded(Duration d) {
+        return !d.isNegative() && !d.isZero() && d.compareTo(MAX_TIMEOUT) <= 0;
     }
 
     /**
@@ -152,19 +251,71 @@ public record SidecarConfig(
         if (g != null) {
             try {
                 grace = TokenkeeperConfig.parseDuration(g);
-                if (grace.isNegative()) {
-                    problems.add(problem(s, "sidecar.shutdown-grace", "must not be negative, was '" + g + "'"));
+                if (grace.isNegative() || grace.compareTo(MAX_TIMEOUT) > 0) {
+                    problems.add(problem(s, "sidecar.shutdown-grace", "must be between 0 and 1h, was '" + g + "'"));
                     grace = DEFAULT_SHUTDOWN_GRACE;
                 }
-            } catch (IllegalArgumentException e) {
+            } catch (RuntimeException e) { // IllegalArgumentException, or ArithmeticException on overflow
                 problems.add(problem(s, "sidecar.shutdown-grace", "must be a duration such as 10s, was '" + g + "'"));
             }
         }
         boolean keepWarm = bool(s, "sidecar.keep-warm", true, problems);
+        Set<String> allowedHosts = allowedHosts(s, problems);
+        Duration idle = timeout(s, "sidecar.idle-timeout", DEFAULT_IDLE_TIMEOUT, problems);
+        Duration header = timeout(s, "sidecar.header-timeout", DEFAULT_HEADER_TIMEOUT, problems);
         if (enabled && secret == null) {
             return null;
         }
-        return new SidecarConfig(host, port, allowRemote, enabled, secret, grace, keepWarm);
+        return new SidecarConfig(host, port, allowRemote, enabled, secret, grace, keepWarm, allowedHosts, idle, header);
+    }
+
+    private static Set<String> allowedHosts(Settings s, List<String> problems) {
+        String v = s.get("sidecar.allowed-hosts");
+        Set<String> hosts = new TreeSet<>();
+        if (v == null) {
+            return hosts;
+        }
+        for (String part : v.split(",")) {
+            String h = part.strip();
+            if (h.isEmpty()) {
+                continue;
+            }
+            if (h.equals(ANY_HOST)) {
+                hosts.add(ANY_HOST);
+                continue;
+            }
+            // a port is ignored: the name is what DNS rebinding forges; "[::1]:80" and "host:80" lose it
+            if (h.startsWith("[") && h.contains("]")) {
+                h = h.substring(0, h.indexOf(']') + 1);
+            } else if (h.indexOf(':') == h.lastIndexOf(':') && h.contains(":")) {
+                h = h.substring(0, h.indexOf(':'));
+            }
+            h = normalizeHost(h);
+            if (h.isEmpty() || !h.matches("[a-z0-9._:-]+")) {
+                problems.add(problem(s, "sidecar.allowed-hosts", "'" + part.strip() + "' is not a host name or address "
+                        + "(a comma-separated list of names, or * for any)"));
+                continue;
+            }
+            hosts.add(h);
+        }
+        return hosts;
+    }
+
+    private static Duration timeout(Settings s, String key, Duration fallback, List<String> problems) {
+        String v = s.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            Duration d = TokenkeeperConfig.parseDuration(v);
+            if (positiveAndBounded(d)) {
+                return d;
+            }
+        } catch (RuntimeException e) {
+            // reported below, without the exception's text
+        }
+        problems.add(problem(s, key, "must be a duration above 0 and at most 1h, such as 10s or 500ms, was '" + v + "'"));
+        return fallback;
     }
 
     private static Secret secret(Settings s, List<String> problems) {
@@ -243,7 +394,12 @@ public record SidecarConfig(
     public String describe() {
         return "sidecar: http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port
                 + " token-endpoint=" + (tokenEndpointEnabled ? "on (bearer secret set)" : "off")
-                + " keep-warm=" + keepWarm + " shutdown-grace=" + shutdownGrace.toString().substring(2).toLowerCase(Locale.ROOT);
+                + " keep-warm=" + keepWarm + " shutdown-grace=" + shutdownGrace.toString().substring(2).toLowerCase(Locale.ROOT)
+                + " allowed-hosts=" + (allowedHosts.contains(ANY_HOST) ? "any (Host check off)"
+                        : "loopback names, " + (host.contains(":") ? "[" + host + "]" : host) + ", the local address"
+                                + (allowedHosts.isEmpty() ? "" : ", " + String.join(", ", new TreeSet<>(allowedHosts))))
+                + " idle-timeout=" + idleTimeout.toString().substring(2).toLowerCase(Locale.ROOT)
+                + " header-timeout=" + headerTimeout.toString().substring(2).toLowerCase(Locale.ROOT);
     }
 
     @Override

@@ -92,4 +92,52 @@ class SidecarConfigTest {
                 .hasMessageContaining("at least 16 characters")
                 .hasMessageNotContaining("hunter2");
     }
+
+    @Test
+    @DisplayName("Host check: loopback names, the bind address, the connection's own address and sidecar.allowed-hosts "
+            + "are accepted, ports and case ignored; any other name (what DNS rebinding sends) is not")
+    void allowedHosts() {
+        SidecarConfig c = SidecarConfig.from(Settings.of(Map.of("sidecar.allowed-hosts", " Tokens.Internal:8787 , [fd00::5]")));
+        assertThat(c.allowedHosts()).containsExactlyInAnyOrder("tokens.internal", "fd00::5");
+        for (String ok : new String[] {"localhost", "LocalHost.", "127.0.0.1", "::1", "[::1]", "[0:0:0:0:0:0:0:1]",
+                "tokens.internal", "TOKENS.INTERNAL", "fd00:0:0:0:0:0:0:5"}) {
+            assertThat(c.acceptsHost(ok, "127.0.0.1")).as(ok).isTrue();
+        }
+        for (String refused : new String[] {"attacker.example", "localhost.attacker.example", "127.0.0.1.nip.io", "", "10.0.0.7"}) {
+            assertThat(c.acceptsHost(refused, "127.0.0.1")).as(refused).isFalse();
+        }
+        assertThat(c.acceptsHost(null, "127.0.0.1")).isFalse();
+        // a wildcard bind: the address the connection arrived on is a literal, which DNS cannot rebind
+        SidecarConfig remote = SidecarConfig.from(Settings.of(Map.of("sidecar.host", "0.0.0.0", "sidecar.allow-remote-bind", "true")));
+        assertThat(remote.remotelyReachable()).isTrue();
+        assertThat(remote.acceptsHost("10.0.0.7", "10.0.0.7")).isTrue();
+        assertThat(remote.acceptsHost("10.0.0.8", "10.0.0.7")).isFalse();
+        assertThat(SidecarConfig.defaults().remotelyReachable()).isFalse();
+        SidecarConfig any = SidecarConfig.from(Settings.of(Map.of("sidecar.allowed-hosts", "*")));
+        assertThat(any.acceptsHost("anything.example", null)).isTrue();
+        assertThat(any.describe()).contains("Host check off");
+    }
+
+    @Test
+    @DisplayName("idle and header timeouts: defaults 60s and 10s; zero, negative, huge or garbage values are refused by name")
+    void timeouts() {
+        SidecarConfig d = SidecarConfig.from(Settings.of(Map.of()));
+        assertThat(d.idleTimeout()).isEqualTo(java.time.Duration.ofSeconds(60));
+        assertThat(d.headerTimeout()).isEqualTo(java.time.Duration.ofSeconds(10));
+        SidecarConfig c = SidecarConfig.from(Settings.of(Map.of("sidecar.idle-timeout", "2m", "sidecar.header-timeout", "500ms")));
+        assertThat(c.idleTimeout()).isEqualTo(java.time.Duration.ofMinutes(2));
+        assertThat(c.headerTimeout()).isEqualTo(java.time.Duration.ofMillis(500));
+        assertThat(c.describe()).contains("idle-timeout=2m", "header-timeout=0.5s");
+        assertThatThrownBy(() -> SidecarConfig.from(Settings.of(Map.of(
+                        "sidecar.idle-timeout", "0s",
+                        "sidecar.header-timeout", "9223372036854775807h",
+                        "sidecar.shutdown-grace", "99999999999999d",
+                        "sidecar.allowed-hosts", "good.example, bad host/"))))
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> {
+                    assertThat(e.getMessage()).contains("sidecar.idle-timeout: must be a duration above 0",
+                            "sidecar.header-timeout: must be a duration above 0", "sidecar.shutdown-grace:",
+                            "sidecar.allowed-hosts: 'bad host/' is not a host name");
+                    assertThat(e.problems()).hasSize(4);
+                });
+    }
 }
