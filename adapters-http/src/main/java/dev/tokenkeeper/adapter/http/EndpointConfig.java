@@ -1,7 +1,6 @@
 package dev.tokenkeeper.adapter.http;
 
 import dev.tokenkeeper.domain.ConfigurationException;
-import dev.tokenkeeper.domain.Secret;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -21,7 +20,7 @@ import java.util.regex.Pattern;
 record EndpointConfig(
         URI tokenUrl,
         String clientId,
-        Secret clientSecret,
+        SecretSource clientSecret,
         ClientAuthentication authentication,
         URI revocationUrl,
         Duration connectTimeout,
@@ -87,7 +86,13 @@ record EndpointConfig(
 
     /** {@code scheme://authority/path} of {@code url}: what messages show (never the query). */
     static String display(URI url) {
-        return url.getScheme() + "://" + url.getRawAuthority() + (url.getRawPath() == null ? "" : url.getRawPath());
+        return url.getScheme() + "://" + authority(url) + (url.getRawPath() == null ? "" : url.getRawPath());
+    }
+
+    /** The authority without any user info: a password there must never reach a message. */
+    static String authority(URI url) {
+        String a = url.getRawAuthority();
+        return a == null ? "" : a.substring(a.lastIndexOf('@') + 1);
     }
 
     private static void checkUrl(String name, URI url, boolean allowInsecureHttp, List<String> problems) {
@@ -98,7 +103,7 @@ record EndpointConfig(
         String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
         if (!url.isAbsolute() || url.getHost() == null || !(scheme.equals("https") || scheme.equals("http"))) {
             problems.add(name + " must be an absolute http(s) URL with a host, was '" + url.getScheme() + "://"
-                    + url.getRawAuthority() + "…'");
+                    + authority(url) + "…'");
             return;
         }
         if (url.getRawUserInfo() != null) {
