@@ -261,6 +261,14 @@ public record TokenkeeperConfig(
             try {
                 StoreUrl split = StoreUrl.split("store.url", url).withPassword("store.url", storePassword);
                 store = new StoreConfig(type, split.location(), settings.get("store.prefix"), split.user(), split.password());
+                if ("redis".equals(type)) {
+                    URI uri = new URI(split.location()); // the location holds no password: its errors may be shown
+                    if (uri.getHost() == null) {
+                        problems.add("store.url", "the Redis URI " + split + " has no host (percent-encode special characters)");
+                    }
+                }
+            } catch (URISyntaxException e) {
+                problems.add("store.url", "is not a valid Redis URI: " + e.getReason() + " (percent-encode special characters)");
             } catch (ConfigurationException e) {
                 e.problems().forEach(msg -> problems.add("store.url", msg.substring(msg.indexOf(": ") + 2)));
             }

@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  *
  * <p>The password may be in the user info ({@code redis://:pw@host}, {@code redis://user:pw@host},
  * {@code jdbc:postgresql://user:pw@host/db}, percent-encoded or not, even holding {@code / @ : # ?}
- * or spaces: the user info ends at the last {@code @}), or in a parameter ({@code ?password=},
+ * or spaces: the user info ends at the last {@code @} before any {@code user=} or
+ * {@code password=} parameter), or in a parameter ({@code ?password=},
  * {@code &password=}, {@code ;password=}, any case). An {@code @} that belongs to a parameter
  * ({@code ?user=me@corp}) does not start user info.
  *
@@ -148,12 +149,14 @@ public record StoreUrl(String location, String user, Secret password) {
 
     /** The index in {@code rest} (the URL after {@code //}) of the {@code @} that ends user info, or -1. */
     private static int userInfoEnd(String rest) {
-        int at = rest.lastIndexOf('@');
-        if (at < 0) {
-            return -1;
+        // the last @ that no user or password parameter precedes: an @ inside a parameter value
+        // (?user=me@corp, ?password=a@b) is not user info, but one inside the password is
+        for (int at = rest.lastIndexOf('@'); at >= 0; at = rest.lastIndexOf('@', at - 1)) {
+            if (!PARAMETER_BEFORE_AT.matcher(rest.substring(0, at)).find()) {
+                return at;
+            }
         }
-        // an @ inside a parameter value (?user=me@corp) is not user info
-        return PARAMETER_BEFORE_AT.matcher(rest.substring(0, at)).find() ? -1 : at;
+        return -1;
     }
 
     private static String decode(String s) {
