@@ -173,6 +173,44 @@ class ConfigHardeningTest {
     }
 
     @Test
+    @DisplayName("store passwords: from the URL, a variable or a file, never in the location or a message; twice is refused")
+    void storePasswords() throws Exception {
+        String pw = "store/" + SECRET + "@:%#? x";
+        Map<String, String> base = client(Map.of("TOKENKEEPER_STORE", "redis", "TOKENKEEPER_SEALING_KEYS",
+                dev.tokenkeeper.application.SealingKeys.generateSpec("k1")));
+        Map<String, String> inUrl = new HashMap<>(base);
+        inUrl.put("TOKENKEEPER_STORE_URL", "redis://:" + pw + "@127.0.0.1:6379/1");
+        TokenkeeperConfig c = TokenkeeperConfig.from(Settings.load(null, inUrl));
+        assertThat(c.store().url()).isEqualTo("redis://127.0.0.1:6379/1");
+        assertThat(c.store().password().reveal()).isEqualTo(pw);
+        assertThat(c.store().toString()).doesNotContain(SECRET).contains("password=(set)");
+
+        Path file = Files.writeString(dir.resolve("store.pw"), pw + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        Map<String, String> fromFile = new HashMap<>(base);
+        fromFile.put("TOKENKEEPER_STORE_URL", "redis://127.0.0.1:6379");
+        fromFile.put("TOKENKEEPER_STORE_PASSWORD_FILE", file.toString());
+        assertThat(TokenkeeperConfig.from(Settings.load(null, fromFile)).store().password().reveal()).isEqualTo(pw);
+
+        Map<String, String> fromEnv = new HashMap<>(base);
+        fromEnv.put("TOKENKEEPER_STORE_URL", "redis://127.0.0.1:6379");
+        fromEnv.put("TOKENKEEPER__STORE__PASSWORD_ENV", "REDIS_PW");
+        fromEnv.put("REDIS_PW", pw);
+        assertThat(TokenkeeperConfig.from(Settings.load(null, fromEnv)).store().password().reveal()).isEqualTo(pw);
+
+        Map<String, String> twice = new HashMap<>(inUrl);
+        twice.put("TOKENKEEPER_STORE_PASSWORD", pw);
+        assertThat(invalid(twice).getMessage()).contains("store.url: the URL holds a password and one is also given");
+
+        Map<String, String> badHost = new HashMap<>(base);
+        badHost.put("TOKENKEEPER_STORE_URL", "redis://:" + pw + "@bad host:6379");
+        assertThat(invalid(badHost).getMessage()).contains("store.url: is not a valid Redis URI");
+
+        Map<String, String> memory = client(Map.of("TOKENKEEPER_STORE_PASSWORD", pw));
+        assertThat(invalid(memory).getMessage()).contains("store.password: only used by store.type=redis or jdbc");
+    }
+
+    @Test
     @DisplayName("a client secret with a trailing newline reaches the IdP without it, inline, from a variable and from a file")
     void secretsAreTrimmedWhateverTheirSource() throws Exception {
         String secret = "trim-me-" + UUID.randomUUID();
