@@ -144,7 +144,7 @@ public record TokenkeeperConfig(
         @Override
         public String toString() {
             return "StoreConfig[type=" + type + ", url=" + StoreUrl.redact(url) + ", prefix=" + prefix
-                    + (password == null ? "" : ", password=(set)") + "]";
+                    + (password == null ? "" : ", with a password") + "]";
         }
     }
 

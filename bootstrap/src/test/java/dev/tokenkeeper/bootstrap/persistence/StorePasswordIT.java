@@ -76,7 +76,9 @@ class StorePasswordIT {
                 "OAUTH_CLIENT_SECRET", clientSecret,
                 "TOKENKEEPER_SEALING_KEYS", SealingKeys.generateSpec("k1"),
                 "TOKENKEEPER__RESILIENCE__ATTEMPTS", "1",
-                "TOKENKEEPER_HOME", dir.resolve("home").toString()));
+                "TOKENKEEPER_HOME", dir.resolve("home").toString(),
+                // entries this test leaves in the shared Redis stay apart from everyone else's
+                "TOKENKEEPER__STORE__PREFIX", "tk-pw-" + UUID.randomUUID().toString().substring(0, 8) + ":"));
         stdout = System.out;
         stderr = System.err;
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -88,7 +90,6 @@ class StorePasswordIT {
         System.setOut(stdout);
         System.setErr(stderr);
         String printed = printed();
-        stderr.println(printed); // for the reader of a failure: what the commands printed
         for (String s : List.of(password, head, tail, URLEncoder.encode(password, StandardCharsets.UTF_8),
                 URLEncoder.encode(password, StandardCharsets.UTF_8).replace("+", "%20"), clientSecret)) {
             assertThat(printed).as("everything printed").doesNotContain(s);
@@ -97,6 +98,11 @@ class StorePasswordIT {
 
     String printed() {
         return out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Standard error only, for assertion messages: standard output may hold a token. */
+    String errors() {
+        return err.toString(StandardCharsets.UTF_8);
     }
 
     /** The URL forms a password can take: raw user info, percent-encoded user info, with a user. */
@@ -113,7 +119,7 @@ class StorePasswordIT {
             env.put("TOKENKEEPER_STORE", "redis");
             env.put("TOKENKEEPER_STORE_URL", url);
             int code = TokenkeeperCli.run(env, "token");
-            assertThat(code).as(printed()).isEqualTo(TokenkeeperCli.OK);
+            assertThat(code).as(errors()).isEqualTo(TokenkeeperCli.OK);
             assertThat(printed()).doesNotContain("URISyntaxException").doesNotContain("IllegalArgumentException");
         }
     }
@@ -129,7 +135,7 @@ class StorePasswordIT {
         serve.start();
         Await.until("serve started or ended", Duration.ofSeconds(20), () -> printed().contains("sidecar listening") || exit.isDone());
         serve.interrupt();
-        assertThat(exit.get(30, TimeUnit.SECONDS)).as(printed()).isEqualTo(TokenkeeperCli.OK);
+        assertThat(exit.get(30, TimeUnit.SECONDS)).as(errors()).isEqualTo(TokenkeeperCli.OK);
         assertThat(printed()).contains("sidecar listening").doesNotContain("Exception");
     }
 
@@ -140,15 +146,15 @@ class StorePasswordIT {
         for (String url : urls) {
             env.put("TOKENKEEPER_STORE", "redis");
             env.put("TOKENKEEPER_STORE_URL", url);
-            assertThat(TokenkeeperCli.run(env, "config", "check")).as(printed()).isZero();
-            assertThat(out.toString(StandardCharsets.UTF_8)).contains("redis://redis.example.com:6379", "password=(set)");
+            assertThat(TokenkeeperCli.run(env, "config", "check")).as(errors()).isZero();
+            assertThat(out.toString(StandardCharsets.UTF_8)).contains("redis://redis.example.com:6379", "with a password");
         }
         for (String url : List.of("jdbc:postgresql://db.example.com/tokens?user=tk&password=" + password.replace("&", ""),
                 "jdbc:postgresql://tk:" + password + "@db.example.com/tokens",
                 "jdbc:h2:mem:tokens;PASSWORD=" + password.replace(";", ""))) {
             env.put("TOKENKEEPER_STORE", "jdbc");
             env.put("TOKENKEEPER_STORE_URL", url);
-            assertThat(TokenkeeperCli.run(env, "config", "check")).as(printed()).isZero();
+            assertThat(TokenkeeperCli.run(env, "config", "check")).as(errors()).isZero();
         }
     }
 
@@ -166,10 +172,10 @@ class StorePasswordIT {
         RequiredServers.postgres();
         for (String store : stores) {
             int copy = TokenkeeperCli.run(env, "copy", "--from", "memory:", "--to", store, "--to-prefix", prefix);
-            assertThat(copy).as(store.replace(password, "***") + "\n" + printed()).isIn(0, 3, 4);
+            assertThat(copy).as(store.replace(password, "***") + "\n" + errors()).isIn(0, 3, 4);
             if (store.startsWith("jdbc:")) {
                 int schema = TokenkeeperCli.run(env, "schema", "check", "--store", store, "--prefix", prefix);
-                assertThat(schema).as(printed()).isIn(3, 4);
+                assertThat(schema).as(errors()).isIn(3, 4);
             }
         }
         assertThat(printed()).contains("no-such-host.invalid").contains("visible to other users in the process list");
@@ -189,7 +195,7 @@ class StorePasswordIT {
             env.put("TOKENKEEPER_STORE_URL", "redis://127.0.0.1:" + redis.port());
 
             env.put("TOKENKEEPER_STORE_PASSWORD_FILE", file.toString());
-            assertThat(TokenkeeperCli.run(env, "token")).as(printed()).isZero();
+            assertThat(TokenkeeperCli.run(env, "token")).as(errors()).isZero();
             assertThat(keys(redis)).as("the token was stored: the password from the file was accepted").isEqualTo(1);
             assertThat(printed()).doesNotContain("WARN");
 
@@ -197,12 +203,13 @@ class StorePasswordIT {
             env.put("TOKENKEEPER__CLIENTS__DEFAULT__SCOPE", "other");
             env.put("TOKENKEEPER__STORE__PASSWORD_ENV", "MY_REDIS_PASSWORD");
             env.put("MY_REDIS_PASSWORD", password);
-            assertThat(TokenkeeperCli.run(env, "token")).as(printed()).isZero();
+            assertThat(TokenkeeperCli.run(env, "token")).as(errors()).isZero();
             assertThat(keys(redis)).as("a second entry, stored with the password from the variable").isEqualTo(2);
 
             Path target = dir.resolve("copy");
             assertThat(TokenkeeperCli.run(env, "copy", "--from", "redis://127.0.0.1:" + redis.port(),
-                    "--from-password-file", file.toString(), "--to", "file:" + target)).as(printed()).isZero();
+                    "--from-password-file", file.toString(), "--from-prefix", env.get("TOKENKEEPER__STORE__PREFIX"),
+                    "--to", "file:" + target)).as(errors()).isZero();
             assertThat(out.toString(StandardCharsets.UTF_8)).contains("copied 2 entries");
 
             out.reset();
