@@ -360,13 +360,19 @@ public record TokenkeeperConfig(
         return Secret.of(value);
     }
 
-    /** {@code name} if it looks like an environment variable name, else a placeholder. */
-    static String shownName(String name) {
+    /**
+     * {@code name} if it looks like an environment variable name (upper case, digits, underscores),
+     * else a placeholder: the value of a {@code *-env} setting may be a secret pasted by mistake.
+     */
+    public static String shownName(String name) {
         return name.matches("[A-Z_][A-Z0-9_]{0,63}") ? name : "(name not shown: it does not look like one)";
     }
 
-    /** {@code path} if it looks like a path, else a placeholder: the value could be a pasted secret. */
-    static String shownPath(String path) {
+    /**
+     * {@code path} if it looks like a path (absolute or {@code ./}, {@code ../}, {@code ~/}, or an
+     * existing file), else a placeholder: the value of a {@code *-file} setting may be a pasted secret.
+     */
+    public static String shownPath(String path) {
         return path.matches("(/|\\./|\\.\\./|~/)[A-Za-z0-9._/ -]*") || Files.exists(Path.of(path))
                 ? path : "(path not shown: it does not look like one)";
     }

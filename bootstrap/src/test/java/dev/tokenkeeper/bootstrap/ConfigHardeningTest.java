@@ -131,6 +131,16 @@ class ConfigHardeningTest {
     }
 
     @Test
+    @DisplayName("the sidecar's bearer secret-env and secret-file do not echo a pasted secret either")
+    void sidecarSecretReferencesAreNotEchoed() {
+        for (String key : List.of("sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file")) {
+            Settings s = Settings.of(Map.of("sidecar.token-endpoint.enabled", "true", key, SECRET));
+            assertThatThrownBy(() -> dev.tokenkeeper.bootstrap.sidecar.SidecarConfig.from(s))
+                    .isInstanceOf(ConfigurationException.class).message().doesNotContain(SECRET).contains(key);
+        }
+    }
+
+    @Test
     @DisplayName("a secret file others can read is accepted with one WARN naming the path and the mode, never the content")
     void readableSecretFile() throws Exception {
         Path file = Files.writeString(dir.resolve("secret"), SECRET + "\n");
