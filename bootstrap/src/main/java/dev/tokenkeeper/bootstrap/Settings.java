@@ -24,7 +24,8 @@ import java.util.TreeMap;
  * <p>Environment variables understood (the conventional names, for one client called
  * {@value #DEFAULT_CLIENT}):
  * <pre>
- * OAUTH_TOKEN_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_SCOPE, OAUTH_AUDIENCE,
+ * OAUTH_TOKEN_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET (or OAUTH_CLIENT_SECRET_FILE, a file read
+ * again when it changes), OAUTH_SCOPE, OAUTH_AUDIENCE,
  * OAUTH_RESOURCE, OAUTH_AUTH_METHOD, OAUTH_REVOCATION_URL,
  * TOKENKEEPER_REFRESH_AHEAD, TOKENKEEPER_REFRESH_AHEAD_FRACTION, TOKENKEEPER_CLOCK_SKEW,
  * TOKENKEEPER_JITTER, TOKENKEEPER_STORE, TOKENKEEPER_STORE_URL, TOKENKEEPER_STORE_PASSWORD,
@@ -47,6 +48,7 @@ public final class Settings {
             Map.entry("OAUTH_TOKEN_URL", "clients.default.token-url"),
             Map.entry("OAUTH_CLIENT_ID", "clients.default.client-id"),
             Map.entry("OAUTH_CLIENT_SECRET", "clients.default.client-secret"),
+            Map.entry("OAUTH_CLIENT_SECRET_FILE", "clients.default.client-secret-file"),
             Map.entry("OAUTH_SCOPE", "clients.default.scope"),
             Map.entry("OAUTH_AUDIENCE", "clients.default.audience"),
             Map.entry("OAUTH_RESOURCE", "clients.default.resource"),

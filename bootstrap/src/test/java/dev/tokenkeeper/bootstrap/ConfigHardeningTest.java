@@ -141,6 +141,21 @@ class ConfigHardeningTest {
     }
 
     @Test
+    @DisplayName("OAUTH_CLIENT_SECRET_FILE gives the default client a rotatable secret file; with OAUTH_CLIENT_SECRET it is refused")
+    void clientSecretFileVariable() throws Exception {
+        Path file = Files.writeString(dir.resolve("secret"), SECRET + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        Map<String, String> env = client(Map.of("OAUTH_CLIENT_SECRET_FILE", file.toString()));
+        assertThat(invalid(env).getMessage()).contains("give only one of client-secret, client-secret-env, client-secret-file");
+        env.remove("OAUTH_CLIENT_SECRET");
+        TokenkeeperConfig c = TokenkeeperConfig.from(Settings.load(null, env));
+        assertThat(c.clients().get("default").clientSecret().reveal()).isEqualTo(SECRET);
+        Files.writeString(file, "rotated-" + SECRET);
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5_000));
+        assertThat(c.clients().get("default").clientSecret().reveal()).isEqualTo("rotated-" + SECRET);
+    }
+
+    @Test
     @DisplayName("a secret file others can read is accepted with one WARN naming the path and the mode, never the content")
     void readableSecretFile() throws Exception {
         Path file = Files.writeString(dir.resolve("secret"), SECRET + "\n");
