@@ -59,8 +59,8 @@ import java.util.function.Supplier;
  * secret, a token or a grant's credentials.
  *
  * <p>Thread-safe. Its settings are fixed once built; the client secret comes from a
- * {@link SecretSource} on every request, so a secret kept in a file can be rotated without a restart. Redirects are never followed (they would carry the
- * client's credentials elsewhere). It owns, and {@link #close() closes}, the {@code Vertx} and
+ * {@link SecretSource} on every request, so a secret kept in a file can be rotated without a
+ * restart. Redirects are never followed (they would carry the client's credentials elsewhere). It owns, and {@link #close() closes}, the {@code Vertx} and
  * {@code WebClient} it created; one passed in through the builder stays the caller's.
  */
 public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
