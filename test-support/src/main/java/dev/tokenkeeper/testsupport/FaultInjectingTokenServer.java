@@ -156,12 +156,16 @@ public final class FaultInjectingTokenServer implements AutoCloseable {
                 .withHeader("WWW-Authenticate", "Basic realm=\"test\"");
     }
 
-    /** Forgets the script, the recorded requests and the count; the fallback becomes the 500 again. */
+    /**
+     * Forgets the script, the recorded requests, the count and any {@link #acceptOnlyClientSecret}; the
+     * fallback becomes the 500 again.
+     */
     public synchronized void reset() {
         script.clear();
         requests.clear();
         issuedTokens.clear();
         count.set(0);
+        acceptedSecret = null;
         fallback = Response.json(500, "{\"error\":\"server_error\",\"error_description\":\"nothing scripted\"}");
     }
 
