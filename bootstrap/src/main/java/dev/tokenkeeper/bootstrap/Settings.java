@@ -8,8 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.Properties;
 import java.util.TreeMap;
 
@@ -21,14 +24,18 @@ import java.util.TreeMap;
  * <p>Environment variables understood (the conventional names, for one client called
  * {@value #DEFAULT_CLIENT}):
  * <pre>
- * OAUTH_TOKEN_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_SCOPE, OAUTH_AUDIENCE,
+ * OAUTH_TOKEN_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET (or OAUTH_CLIENT_SECRET_FILE, a file read
+ * again when it changes), OAUTH_SCOPE, OAUTH_AUDIENCE,
  * OAUTH_RESOURCE, OAUTH_AUTH_METHOD, OAUTH_REVOCATION_URL,
  * TOKENKEEPER_REFRESH_AHEAD, TOKENKEEPER_REFRESH_AHEAD_FRACTION, TOKENKEEPER_CLOCK_SKEW,
- * TOKENKEEPER_JITTER, TOKENKEEPER_STORE, TOKENKEEPER_STORE_URL, TOKENKEEPER_SEALING_KEYS
+ * TOKENKEEPER_JITTER, TOKENKEEPER_STORE, TOKENKEEPER_STORE_URL, TOKENKEEPER_STORE_PASSWORD,
+ * TOKENKEEPER_STORE_PASSWORD_FILE, TOKENKEEPER_SEALING_KEYS
  * </pre>
  * and, for any setting, {@code TOKENKEEPER__} followed by the key with {@code .} written as
  * {@code __} and {@code -} as {@code _}, e.g. {@code TOKENKEEPER__CLIENTS__BILLING__TOKEN_URL}
- * (client names are then lower-cased).
+ * (client names are then lower-cased). Any other {@code OAUTH_*} or {@code TOKENKEEPER_*} variable
+ * is reported by {@link #unknownVariables()} (a typo such as {@code OAUTH_SCOPES} would otherwise
+ * be silently ignored).
  *
  * <p>Immutable.
  */
@@ -41,6 +48,7 @@ public final class Settings {
             Map.entry("OAUTH_TOKEN_URL", "clients.default.token-url"),
             Map.entry("OAUTH_CLIENT_ID", "clients.default.client-id"),
             Map.entry("OAUTH_CLIENT_SECRET", "clients.default.client-secret"),
+            Map.entry("OAUTH_CLIENT_SECRET_FILE", "clients.default.client-secret-file"),
             Map.entry("OAUTH_SCOPE", "clients.default.scope"),
             Map.entry("OAUTH_AUDIENCE", "clients.default.audience"),
             Map.entry("OAUTH_RESOURCE", "clients.default.resource"),
@@ -52,7 +60,15 @@ public final class Settings {
             Map.entry("TOKENKEEPER_JITTER", "refresh.jitter"),
             Map.entry("TOKENKEEPER_STORE", "store.type"),
             Map.entry("TOKENKEEPER_STORE_URL", "store.url"),
+            Map.entry("TOKENKEEPER_STORE_PASSWORD", "store.password"),
+            Map.entry("TOKENKEEPER_STORE_PASSWORD_FILE", "store.password-file"),
             Map.entry("TOKENKEEPER_SEALING_KEYS", "sealing.keys"));
+
+    /** Variables with these prefixes are ours: an unknown one is most likely a typo. */
+    private static final List<String> OWN_PREFIXES = List.of("OAUTH_", "TOKENKEEPER_");
+
+    /** Variables read elsewhere (the local store's directory). */
+    private static final Set<String> OTHER_KNOWN = Set.of("TOKENKEEPER_HOME");
 
     private final Map<String, String> values;
     private final Map<String, String> origins;
@@ -131,6 +147,68 @@ public final class Settings {
         v.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
         o.put(key, Objects.requireNonNull(why, "why"));
         return new Settings(v, o, environment);
+    }
+
+    /**
+     * The {@code OAUTH_*} and {@code TOKENKEEPER_*} variables of the environment that configure
+     * nothing (not a known name, not {@code TOKENKEEPER__…}, not named by a {@code *-env} setting),
+     * each as a sentence naming the variable, never its value, with the closest known name.
+     */
+    public List<String> unknownVariables() {
+        Set<String> referenced = new java.util.HashSet<>();
+        values.forEach((k, v) -> {
+            if (k.endsWith("-env")) {
+                referenced.add(v);
+            }
+        });
+        List<String> known = new java.util.ArrayList<>(ENV_NAMES.keySet());
+        known.addAll(OTHER_KNOWN);
+        java.util.Collections.sort(known);
+        List<String> unknown = new java.util.ArrayList<>();
+        for (String name : new TreeMap<>(environment).keySet()) {
+            if (OWN_PREFIXES.stream().noneMatch(name::startsWith) || name.startsWith("TOKENKEEPER__")
+                    || ENV_NAMES.containsKey(name) || OTHER_KNOWN.contains(name) || referenced.contains(name)) {
+                continue;
+            }
+            String closest = closest(name, known);
+            unknown.add("the environment variable " + name + " is not one tokenkeeper reads and is ignored"
+                    + (closest == null ? "" : "; did you mean " + closest + "?"));
+        }
+        return unknown;
+    }
+
+    /** The known name nearest to {@code name} by edit distance, if it is near enough to be a typo. */
+    private static String closest(String name, List<String> known) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String k : known) {
+            int d = distance(name.toUpperCase(Locale.ROOT), k);
+            if (d < bestDistance) {
+                best = k;
+                bestDistance = d;
+            }
+        }
+        return bestDistance <= Math.max(2, name.length() / 4) ? best : null;
+    }
+
+    /** Levenshtein distance. */
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     /** The environment these settings were read with, for resolving secret references. */

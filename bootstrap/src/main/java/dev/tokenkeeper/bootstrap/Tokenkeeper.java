@@ -12,12 +12,15 @@ import dev.tokenkeeper.application.ClientRegistration;
 import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.application.TokenManager;
 import dev.tokenkeeper.bootstrap.persistence.LocalStore;
+import dev.tokenkeeper.bootstrap.persistence.StoreUrl;
+import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.port.TokenEventListener;
 import dev.tokenkeeper.domain.port.TokenProvider;
 import dev.tokenkeeper.domain.port.TokenStore;
 import io.vertx.core.Vertx;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -110,7 +113,7 @@ public final class Tokenkeeper implements AutoCloseable {
                 b.sealingKeys(keys);
             }
             for (TokenkeeperConfig.ClientConfig c : config.clientList()) {
-                VertxTokenEndpoint.Builder eb = VertxTokenEndpoint.builder(c.tokenUrl(), c.clientId(), c.clientSecret())
+                VertxTokenEndpoint.Builder eb = VertxTokenEndpoint.builder(c.tokenUrl(), c.clientId(), c.secretSource())
                         .clientAuthentication(c.authMethod().equals("client_secret_post")
                                 ? ClientAuthentication.CLIENT_SECRET_POST
                                 : ClientAuthentication.CLIENT_SECRET_BASIC)
@@ -140,7 +143,7 @@ public final class Tokenkeeper implements AutoCloseable {
     private static TokenStore store(TokenkeeperConfig.StoreConfig s, InstantSource clock, List<AutoCloseable> resources) {
         switch (s.type()) {
             case "redis" -> {
-                RedisTokenStore.Builder b = RedisTokenStore.connectBuilder(URI.create(s.url()), STORE_TIMEOUT);
+                RedisTokenStore.Builder b = redis(s.credentials(), STORE_TIMEOUT);
                 if (s.prefix() != null) {
                     b.keyPrefix(s.prefix());
                 }
@@ -149,7 +152,7 @@ public final class Tokenkeeper implements AutoCloseable {
                 return store;
             }
             case "jdbc" -> {
-                HikariDataSource pool = pool(s.url());
+                HikariDataSource pool = pool(s.credentials());
                 resources.add(pool);
                 JdbiTokenStore.Builder b = JdbiTokenStore.builder(pool).clock(clock).schemaAction(SchemaAction.APPLY);
                 if (s.prefix() != null) {
@@ -172,10 +175,48 @@ public final class Tokenkeeper implements AutoCloseable {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
+    /**
+     * A builder for a Redis store at {@code url}, its password handed to the client apart from the
+     * URI, so that neither a URI parser nor a driver message can show it.
+     *
+     * @throws ConfigurationException if the location is not a valid URI (the message shows no password)
+     */
+    public static RedisTokenStore.Builder redis(StoreUrl url, Duration timeout) {
+        URI uri;
+        try {
+            uri = new URI(url.location());
+        } catch (URISyntaxException e) {
+            throw new ConfigurationException("the Redis URI " + url + " is not valid: " + e.getReason()
+                    + " (percent-encode special characters)");
+        }
+        RedisTokenStore.Builder b;
+        try {
+            b = RedisTokenStore.connectBuilder(uri, timeout);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException("the Redis URI " + url + " is not usable: " + url.scrub(e.getMessage()));
+        }
+        return url.password() == null ? b : b.credentials(url.user(), url.password());
+    }
+
     /** A small pool with short timeouts: a dead database must fail calls quickly, not queue them. */
     public static HikariDataSource pool(String jdbcUrl) {
+        return pool(new StoreUrl(jdbcUrl, null, null));
+    }
+
+    /**
+     * A small pool with short timeouts for {@code url}, its user and password given to the driver as
+     * properties, never in the URL.
+     */
+    public static HikariDataSource pool(StoreUrl url) {
         HikariConfig hc = new HikariConfig();
+        String jdbcUrl = url.location();
         hc.setJdbcUrl(jdbcUrl);
+        if (url.user() != null) {
+            hc.setUsername(url.user());
+        }
+        if (url.password() != null) {
+            hc.setPassword(url.password().reveal());
+        }
         hc.setPoolName("tokenkeeper");
         hc.setMaximumPoolSize(8);
         hc.setMinimumIdle(0);

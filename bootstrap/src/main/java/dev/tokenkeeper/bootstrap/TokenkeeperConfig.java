@@ -1,8 +1,10 @@
 package dev.tokenkeeper.bootstrap;
 
+import dev.tokenkeeper.adapter.http.SecretSource;
 import dev.tokenkeeper.application.Resilience;
 import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.bootstrap.persistence.LocalStore;
+import dev.tokenkeeper.bootstrap.persistence.StoreUrl;
 import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.ExpiryPolicy;
 import dev.tokenkeeper.domain.RetryStrategy;
@@ -15,6 +17,8 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -27,6 +31,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The validated configuration of a tokenkeeper process: its clients, refresh policy, resilience,
@@ -51,6 +57,8 @@ public record TokenkeeperConfig(
     /** The store types ({@code file}: the local H2 file, see {@link LocalStore}). */
     public static final Set<String> STORE_TYPES = Set.of("memory", "redis", "jdbc", "file");
 
+    private static final Logger LOG = LoggerFactory.getLogger(TokenkeeperConfig.class);
+
     private static final Pattern CLIENT_KEY = Pattern.compile("clients\\.([A-Za-z0-9_-]+)\\.(.+)");
     private static final Set<String> CLIENT_SETTINGS = Set.of("token-url", "client-id", "client-secret",
             "client-secret-env", "client-secret-file", "auth-method", "scope", "audience", "resource",
@@ -58,7 +66,16 @@ public record TokenkeeperConfig(
     private static final Set<String> GLOBAL_SETTINGS = Set.of("refresh.ahead", "refresh.ahead-fraction",
             "refresh.clock-skew", "refresh.jitter", "refresh.proactive", "resilience.attempts",
             "resilience.attempt-timeout", "resilience.deadline", "breaker.failures", "breaker.open-delay",
-            "store.type", "store.url", "store.prefix", "store.path", "sealing.keys", "sealing.keys-env", "sealing.keys-file");
+            "store.type", "store.url", "store.prefix", "store.path", "store.password", "store.password-env",
+            "store.password-file", "sealing.keys", "sealing.keys-env", "sealing.keys-file");
+
+    /** The longest duration any setting accepts: ten years; anything longer is a typo or an overflow waiting to happen. */
+    public static final Duration MAX_DURATION = Duration.ofDays(3650);
+
+    /** The most attempts {@code resilience.attempts} allows (as {@link RetryStrategy}). */
+    static final int MAX_ATTEMPTS = 100;
+
+    private static final String OUT_OF_RANGE = "out of range";
 
     /**
      * One client registration.
@@ -66,7 +83,7 @@ public record TokenkeeperConfig(
      * @param name the registration name (the {@link TokenKey#client()})
      * @param tokenUrl the token endpoint
      * @param clientId the client id
-     * @param clientSecret the client secret
+     * @param secretSource where the client secret comes from (a file is read again when it changes)
      * @param authMethod {@code client_secret_basic} or {@code client_secret_post}
      * @param scopes the scopes to request
      * @param audience the audience to request, or null
@@ -78,13 +95,18 @@ public record TokenkeeperConfig(
             String name,
             URI tokenUrl,
             String clientId,
-            Secret clientSecret,
+            SecretSource secretSource,
             String authMethod,
             List<String> scopes,
             String audience,
             String resource,
             URI revocationUrl,
             boolean allowInsecureHttp) {
+
+        /** The client secret now. */
+        public Secret clientSecret() {
+            return secretSource.current();
+        }
 
         /** The key for this client's configured scopes, audience and resource. */
         public TokenKey key() {
@@ -96,10 +118,24 @@ public record TokenkeeperConfig(
      * Where tokens are kept.
      *
      * @param type memory, redis, jdbc or file
-     * @param url the Redis URI or JDBC URL, the directory for file, or null for memory
+     * @param url the Redis URI or JDBC URL without any password, the directory for file, or null for memory
      * @param prefix the key or table prefix, or null for the default
+     * @param user the user from the URL's user info, or null
+     * @param password the store's password (from the URL, store.password, store.password-env or
+     *     store.password-file), or null; never part of {@code url}
      */
-    public record StoreConfig(String type, String url, String prefix) {
+    public record StoreConfig(String type, String url, String prefix, String user, Secret password) {
+
+        /** A store without credentials apart from its URL. */
+        public StoreConfig(String type, String url, String prefix) {
+            this(type, url, prefix, null, null);
+        }
+
+        /** The URL split from its credentials, for opening the store. */
+        public StoreUrl credentials() {
+            return new StoreUrl(url == null ? "" : url, user, password);
+        }
+
         /** Whether the store outlives the process or is shared. */
         public boolean persistent() {
             return !"memory".equals(type);
@@ -107,7 +143,8 @@ public record TokenkeeperConfig(
 
         @Override
         public String toString() {
-            return "StoreConfig[type=" + type + ", url=" + redactUserInfo(url) + ", prefix=" + prefix + "]";
+            return "StoreConfig[type=" + type + ", url=" + StoreUrl.redact(url) + ", prefix=" + prefix
+                    + (password == null ? "" : ", with a password") + "]";
         }
     }
 
@@ -118,6 +155,7 @@ public record TokenkeeperConfig(
      */
     public static TokenkeeperConfig from(Settings settings) {
         Problems problems = new Problems(settings);
+        settings.unknownVariables().forEach(LOG::warn);
         Map<String, Map<String, String>> byClient = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : settings.all().entrySet()) {
             Matcher m = CLIENT_KEY.matcher(e.getKey());
@@ -164,6 +202,33 @@ public record TokenkeeperConfig(
 
         Resilience resilience = resilience(problems);
 
+        StoreConfig store = store(settings, problems);
+        String type = store.type();
+
+        SealingKeys keys = sealingKeys(settings, problems);
+        // file: without configured keys, the local store's key file is used (see LocalStore.sealingKeys)
+        if (keys == null && store.persistent() && STORE_TYPES.contains(type) && !"file".equals(type)) {
+            problems.add("sealing.keys", "required for store.type=" + type + ": tokens at rest are sealed with "
+                    + "AES-256-GCM; generate a key with `tokenkeeper config keygen` and pass it in "
+                    + "TOKENKEEPER_SEALING_KEYS or sealing.keys-file");
+        }
+        problems.throwIfAny();
+        return new TokenkeeperConfig(Map.copyOf(clients), expiry.build(), proactive, resilience, store, keys);
+    }
+
+    /**
+     * The store {@code settings} configure, alone (for showing what a command would use).
+     *
+     * @throws ConfigurationException listing the store's problems
+     */
+    public static StoreConfig storeConfig(Settings settings) {
+        Problems problems = new Problems(settings);
+        StoreConfig store = store(settings, problems);
+        problems.throwIfAny();
+        return store;
+    }
+
+    private static StoreConfig store(Settings settings, Problems problems) {
         String type = settings.get("store.type") == null ? "memory" : settings.get("store.type").toLowerCase(Locale.ROOT);
         if (!STORE_TYPES.contains(type)) {
             problems.add("store.type", "unknown store '" + settings.get("store.type") + "' (use one of " + new TreeSet<>(STORE_TYPES) + ")");
@@ -191,16 +256,24 @@ public record TokenkeeperConfig(
             problems.add("store.path", "only used by store.type=file");
         }
         StoreConfig store = new StoreConfig(type, url, settings.get("store.prefix"));
-
-        SealingKeys keys = sealingKeys(settings, problems);
-        // file: without configured keys, the local store's key file is used (see LocalStore.sealingKeys)
-        if (keys == null && store.persistent() && STORE_TYPES.contains(type) && !"file".equals(type)) {
-            problems.add("sealing.keys", "required for store.type=" + type + ": tokens at rest are sealed with "
-                    + "AES-256-GCM; generate a key with `tokenkeeper config keygen` and pass it in "
-                    + "TOKENKEEPER_SEALING_KEYS or sealing.keys-file");
+        Secret storePassword = storePassword(type, settings, problems);
+        if (url != null && ("redis".equals(type) || "jdbc".equals(type))) {
+            try {
+                StoreUrl split = StoreUrl.split("store.url", url).withPassword("store.url", storePassword);
+                store = new StoreConfig(type, split.location(), settings.get("store.prefix"), split.user(), split.password());
+                if ("redis".equals(type)) {
+                    URI uri = new URI(split.location()); // the location holds no password: its errors may be shown
+                    if (uri.getHost() == null) {
+                        problems.add("store.url", "the Redis URI " + split + " has no host (percent-encode special characters)");
+                    }
+                }
+            } catch (URISyntaxException e) {
+                problems.add("store.url", "is not a valid Redis URI: " + e.getReason() + " (percent-encode special characters)");
+            } catch (ConfigurationException e) {
+                e.problems().forEach(msg -> problems.add("store.url", msg.substring(msg.indexOf(": ") + 2)));
+            }
         }
-        problems.throwIfAny();
-        return new TokenkeeperConfig(Map.copyOf(clients), expiry.build(), proactive, resilience, store, keys);
+        return store;
     }
 
     /** The clients in configuration order. */
@@ -217,7 +290,7 @@ public record TokenkeeperConfig(
         if (clientId == null || clientId.isBlank()) {
             problems.add(p + "client-id", "required");
         }
-        Secret secret = secret(p, v, settings, problems);
+        SecretSource secret = secret(p, v, settings, problems);
         String method = v.getOrDefault("auth-method", "client_secret_basic").toLowerCase(Locale.ROOT);
         if (!method.equals("client_secret_basic") && !method.equals("client_secret_post")) {
             problems.add(p + "auth-method", "must be client_secret_basic or client_secret_post, was '" + v.get("auth-method") + "'");
@@ -238,7 +311,7 @@ public record TokenkeeperConfig(
         return new ClientConfig(name, tokenUrl, clientId, secret, method, scopes, audience, resource, revocationUrl, insecure);
     }
 
-    private static Secret secret(String p, Map<String, String> v, Settings settings, Problems problems) {
+    private static SecretSource secret(String p, Map<String, String> v, Settings settings, Problems problems) {
         String inline = v.get("client-secret");
         String envName = v.get("client-secret-env");
         String file = v.get("client-secret-file");
@@ -253,52 +326,181 @@ public record TokenkeeperConfig(
             return null;
         }
         if (inline != null) {
-            return Secret.of(inline);
+            String value = SecretSource.clean(inline);
+            if (value == null) {
+                problems.add(p + "client-secret", "is blank");
+                return null;
+            }
+            return SecretSource.of(Secret.of(value));
         }
         if (envName != null) {
-            String value = settings.environment().get(envName);
-            if (value == null || value.isEmpty()) {
-                problems.add(p + "client-secret-env", "the environment variable " + envName + " is not set");
-                return null;
-            }
-            return Secret.of(value);
+            // the environment of a running JVM cannot change: read once
+            Secret value = fromEnvironment(p + "client-secret-env", envName, settings, problems);
+            return value == null ? null : SecretSource.of(value);
         }
-        return readSecretFile(p + "client-secret-file", file, problems);
+        return secretFile(p + "client-secret-file", file, problems);
     }
 
-    private static Secret readSecretFile(String key, String file, Problems problems) {
+    /**
+     * The cleaned value of the variable {@code name}, or null (and a problem). The name is echoed
+     * only when it looks like a variable name in the usual upper case: a secret pasted into a
+     * {@code *-env} field by mistake must not end up in the message.
+     */
+    private static Secret fromEnvironment(String key, String name, Settings settings, Problems problems) {
+        if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            problems.add(key, "the value of " + key + " is not a valid environment variable name (not shown: it may be a "
+                    + "secret; this setting takes the NAME of a variable that holds the secret)");
+            return null;
+        }
+        String value = SecretSource.clean(settings.environment().get(name));
+        if (value == null) {
+            problems.add(key, "the environment variable " + shownName(name) + " is not set or is blank");
+            return null;
+        }
+        return Secret.of(value);
+    }
+
+    /**
+     * {@code name} if it looks like an environment variable name (upper case, digits, underscores),
+     * else a placeholder: the value of a {@code *-env} setting may be a secret pasted by mistake.
+     */
+    public static String shownName(String name) {
+        return name.matches("[A-Z_][A-Z0-9_]{0,63}") ? name : "(name not shown: it does not look like one)";
+    }
+
+    /**
+     * {@code path} if it looks like a path (absolute or {@code ./}, {@code ../}, {@code ~/}, or an
+     * existing file), else a placeholder: the value of a {@code *-file} setting may be a pasted secret.
+     */
+    public static String shownPath(String path) {
+        return path.matches("(/|\\./|\\.\\./|~/)[A-Za-z0-9._/ -]*") || Files.exists(Path.of(path))
+                ? path : "(path not shown: it does not look like one)";
+    }
+
+    /**
+     * A secret file as a source that is read again when it changes, or null (and a problem). A file
+     * others can read is accepted with one WARN naming the path (Kubernetes mounts secrets 0644
+     * unless told otherwise, so refusing would break ordinary deployments).
+     */
+    private static SecretSource secretFile(String key, String file, Problems problems) {
+        String shown;
         try {
-            String value = Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
-            if (value.isEmpty()) {
-                problems.add(key, "the file " + file + " is empty");
-                return null;
-            }
-            return Secret.of(value);
-        } catch (IOException | RuntimeException e) {
-            problems.add(key, "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+            shown = shownPath(file);
+        } catch (RuntimeException e) { // InvalidPathException: not a path at all
+            problems.add(key, "the value of " + key + " is not a valid path (not shown: it may be a secret)");
+            return null;
+        }
+        try {
+            SecretSource source = SecretSource.file(Path.of(file));
+            warnIfOthersCanRead(key, Path.of(file), shown);
+            return source;
+        } catch (ConfigurationException e) {
+            problems.add(key, e.getMessage().replace(file, shown).replace("invalid configuration: ", ""));
             return null;
         }
     }
 
+    private static void warnIfOthersCanRead(String key, Path file, String shown) {
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            if (perms.contains(PosixFilePermission.OTHERS_READ) || perms.contains(PosixFilePermission.GROUP_READ)) {
+                LOG.warn("{}: the secret file {} can be read by other users (mode {}); make it readable by its owner "
+                        + "only (chmod 600)", key, shown, PosixFilePermissions.toString(perms));
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // not a POSIX file system, or gone already: nothing to warn about here
+        }
+    }
+
+    private static Secret readSecretFile(String key, String file, Problems problems) {
+        SecretSource source = secretFile(key, file, problems);
+        return source == null ? null : source.current();
+    }
+
+    /**
+     * The store password configured in {@code settings} (store.password or TOKENKEEPER_STORE_PASSWORD,
+     * store.password-env, store.password-file or TOKENKEEPER_STORE_PASSWORD_FILE), or null.
+     *
+     * @param type the store type it is for (redis or jdbc)
+     * @throws ConfigurationException if it is given twice or cannot be read; the message shows no password
+     */
+    public static Secret storePassword(String type, Settings settings) {
+        Problems problems = new Problems(settings);
+        Secret s = storePassword(type, settings, problems);
+        problems.throwIfAny();
+        return s;
+    }
+
+    /**
+     * A secret named on the command line: the name of an environment variable or a file path (so
+     * that the secret itself is never in the process list), or null if neither is given.
+     *
+     * @throws ConfigurationException if both are given, the variable is not set, or the file cannot
+     *     be read; the message never shows a secret
+     */
+    public static Secret secretFromOptions(String envOption, String envName, String fileOption, String file,
+            Map<String, String> environment) {
+        if (envName == null && file == null) {
+            return null;
+        }
+        Settings settings = Settings.load(null, environment);
+        Problems problems = new Problems(settings);
+        if (envName != null && file != null) {
+            throw new ConfigurationException("give only one of " + envOption + " and " + fileOption);
+        }
+        Secret s = envName != null ? fromEnvironment(envOption, envName, settings, problems) : readSecretFile(fileOption, file, problems);
+        problems.throwIfAny();
+        return s;
+    }
+
+    /** The store password from store.password, store.password-env or store.password-file, or null. */
+    private static Secret storePassword(String type, Settings settings, Problems problems) {
+        String inline = settings.get("store.password");
+        String envName = settings.get("store.password-env");
+        String file = settings.get("store.password-file");
+        int given = (inline != null ? 1 : 0) + (envName != null ? 1 : 0) + (file != null ? 1 : 0);
+        if (given == 0) {
+            return null;
+        }
+        String key = inline != null ? "store.password" : envName != null ? "store.password-env" : "store.password-file";
+        if (given > 1) {
+            problems.add(key, "give only one of store.password (TOKENKEEPER_STORE_PASSWORD), store.password-env, "
+                    + "store.password-file (TOKENKEEPER_STORE_PASSWORD_FILE)");
+            return null;
+        }
+        if (!"redis".equals(type) && !"jdbc".equals(type)) {
+            problems.add(key, "only used by store.type=redis or jdbc");
+            return null;
+        }
+        if (inline != null) {
+            String value = SecretSource.clean(inline);
+            return value == null ? null : Secret.of(value);
+        }
+        if (envName != null) {
+            return fromEnvironment(key, envName, settings, problems);
+        }
+        return readSecretFile(key, file, problems);
+    }
+
     private static Resilience resilience(Problems problems) {
         Resilience r = Resilience.defaults();
-        Double attempts = problems.number("resilience.attempts");
+        Integer attempts = problems.integer("resilience.attempts", 1, MAX_ATTEMPTS);
         Duration attemptTimeout = problems.duration("resilience.attempt-timeout");
         Duration deadline = problems.duration("resilience.deadline");
-        Double failures = problems.number("breaker.failures");
+        Integer failures = problems.integer("breaker.failures", 1, Integer.MAX_VALUE);
         Duration openDelay = problems.duration("breaker.open-delay");
         try {
             if (attempts != null) {
-                r = r.withRetry(attempts.intValue() <= 1
+                r = r.withRetry(attempts == 1
                         ? RetryStrategy.none()
-                        : RetryStrategy.exponentialWithJitter(Duration.ofMillis(250), Duration.ofSeconds(5), attempts.intValue()));
+                        : RetryStrategy.exponentialWithJitter(Duration.ofMillis(250), Duration.ofSeconds(5), attempts));
             }
             if (attemptTimeout != null || deadline != null) {
                 r = r.withTimeouts(
                         attemptTimeout != null ? attemptTimeout : r.attemptTimeout(), deadline != null ? deadline : r.deadline());
             }
             if (failures != null || openDelay != null) {
-                r = r.withBreaker(failures != null ? failures.intValue() : r.breakerFailureThreshold(),
+                r = r.withBreaker(failures != null ? failures : r.breakerFailureThreshold(),
                         openDelay != null ? openDelay : r.breakerOpenDelay(), r.breakerSuccessThreshold());
             }
         } catch (ConfigurationException | IllegalArgumentException e) {
@@ -312,11 +514,11 @@ public record TokenkeeperConfig(
         String envName = settings.get("sealing.keys-env");
         String file = settings.get("sealing.keys-file");
         if (spec == null && envName != null) {
-            spec = settings.environment().get(envName);
-            if (spec == null) {
-                problems.add("sealing.keys-env", "the environment variable " + envName + " is not set");
+            Secret value = fromEnvironment("sealing.keys-env", envName, settings, problems);
+            if (value == null) {
                 return null;
             }
+            spec = value.reveal();
         }
         if (spec == null && file != null) {
             Secret s = readSecretFile("sealing.keys-file", file, problems);
@@ -340,7 +542,7 @@ public record TokenkeeperConfig(
         if (url == null) {
             return null;
         }
-        return url.replaceAll("//[^/@]*@", "//***@").replaceAll("(?i)(password=)[^&;]*", "$1***");
+        return StoreUrl.redact(url);
     }
 
     /** Collects problems, each naming the setting and where it was set. */
@@ -383,11 +585,34 @@ public record TokenkeeperConfig(
                 return null;
             }
             try {
-                return Double.parseDouble(v);
+                double d = Double.parseDouble(v);
+                if (Double.isFinite(d)) {
+                    return d;
+                }
             } catch (NumberFormatException e) {
-                add(key, "must be a number, was '" + v + "'");
+                // reported below
+            }
+            add(key, "must be a number, was '" + v + "'");
+            return null;
+        }
+
+        /** A whole number in [min, max], or null (and a problem naming the key and the range). */
+        Integer integer(String key, int min, int max) {
+            String v = settings.get(key);
+            if (v == null) {
                 return null;
             }
+            try {
+                long n = Long.parseLong(v.strip());
+                if (n >= min && n <= max) {
+                    return (int) n;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            add(key, "must be a whole number from " + min + (max == Integer.MAX_VALUE ? " up" : " to " + max)
+                    + ", was '" + v + "'");
+            return null;
         }
 
         Duration duration(String key) {
@@ -403,7 +628,9 @@ public record TokenkeeperConfig(
                 }
                 return d;
             } catch (IllegalArgumentException e) {
-                add(key, "must be a duration such as 500ms, 30s, 5m, 1h or PT1M, was '" + v + "'");
+                add(key, OUT_OF_RANGE.equals(e.getMessage())
+                        ? "is out of range, was '" + v + "' (at most " + MAX_DURATION.toDays() + "d)"
+                        : "must be a duration such as 500ms, 30s, 5m, 1h or PT1M, was '" + v + "'");
                 return null;
             }
         }
@@ -462,13 +689,29 @@ public record TokenkeeperConfig(
         }
     }
 
-    /** Parses {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 2d}, a plain number of seconds, or ISO-8601. */
+    /**
+     * Parses {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 2d}, a plain number of
+     * seconds, or ISO-8601.
+     *
+     * @throws IllegalArgumentException if it is none of these, or longer than {@link #MAX_DURATION}
+     *     (the message is then {@code "out of range"})
+     */
     public static Duration parseDuration(String text) {
+        Duration d = parseUnbounded(text);
+        if (d.abs().compareTo(MAX_DURATION) > 0) {
+            throw new IllegalArgumentException(OUT_OF_RANGE);
+        }
+        return d;
+    }
+
+    private static Duration parseUnbounded(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         try {
             if (t.startsWith("pt") || t.startsWith("p") || t.startsWith("-p")) {
                 return Duration.parse(text.trim().toUpperCase(Locale.ROOT));
             }
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(OUT_OF_RANGE);
         } catch (DateTimeParseException e) {
             throw new IllegalArgumentException(text);
         }
@@ -476,14 +719,18 @@ public record TokenkeeperConfig(
         if (!m.matches()) {
             throw new IllegalArgumentException(text);
         }
-        long n = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? "s" : m.group(2);
-        return switch (unit) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
-        };
+        try {
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "s" : m.group(2);
+            return switch (unit) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new IllegalArgumentException(OUT_OF_RANGE); // more digits than a long, or more seconds than a Duration
+        }
     }
 }

@@ -129,6 +129,37 @@ class CliIT {
     }
 
     @Test
+    @DisplayName("config check shows the store each command really uses: the file for token, memory for serve, "
+            + "or the configured one for every command")
+    void configCheckShowsTheStoreOfEachCommand(@org.junit.jupiter.api.io.TempDir java.nio.file.Path home) {
+        Map<String, String> noStore = new HashMap<>(env);
+        noStore.remove("TOKENKEEPER_STORE");
+        noStore.put("TOKENKEEPER_HOME", home.toString());
+        assertThat(TokenkeeperCli.run(noStore, "config", "check")).isZero();
+        assertThat(stdout())
+                .contains("store (token, status, revoke, clear, schema): StoreConfig[type=file, url=" + home)
+                .contains("store (serve): StoreConfig[type=memory")
+                .doesNotContain("store: ");
+        out.reset();
+        assertThat(TokenkeeperCli.run(env, "config", "check")).isZero();
+        assertThat(stdout()).contains("store (every command): StoreConfig[type=memory");
+    }
+
+    @Test
+    @DisplayName("config check: an overflowing duration or a bad attempts count is exit 3 naming the key, no stack trace")
+    void configCheckRejectsOverflowAndBadAttempts() {
+        Map<String, String> bad = new HashMap<>(env);
+        bad.put("TOKENKEEPER_REFRESH_AHEAD", "9223372036854775807h");
+        bad.put("TOKENKEEPER_CLOCK_SKEW", "99999999999999d");
+        bad.put("TOKENKEEPER__RESILIENCE__ATTEMPTS", "NaN");
+        assertThat(TokenkeeperCli.run(bad, "config", "check")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains("refresh.ahead: is out of range", "refresh.clock-skew: is out of range",
+                        "resilience.attempts: must be a whole number from 1 to 100, was 'NaN'")
+                .doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @Test
     @DisplayName("an unknown --client is a usage error naming the configured clients, exit 2")
     void unknownClient() {
         assertThat(TokenkeeperCli.run(env, "token", "--client", "payroll")).isEqualTo(TokenkeeperCli.USAGE);

@@ -64,6 +64,7 @@ public final class FaultInjectingTokenServer implements AutoCloseable {
     private final AtomicInteger count = new AtomicInteger();
     private final AtomicLong tokenCounter = new AtomicLong();
     private Response fallback = Response.json(500, "{\"error\":\"server_error\",\"error_description\":\"nothing scripted\"}");
+    private volatile String acceptedSecret;
 
     private FaultInjectingTokenServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 50);
@@ -124,12 +125,47 @@ public final class FaultInjectingTokenServer implements AutoCloseable {
         return alwaysRespond(Response.tokens(lifetime));
     }
 
-    /** Forgets the script, the recorded requests and the count; the fallback becomes the 500 again. */
+    /**
+     * From now on, answers {@code 401 invalid_client} (without using the script) to every request
+     * whose client secret, from {@code client_secret_basic} or {@code client_secret_post}, is not
+     * {@code secret}; null accepts any secret again. For secret rotation tests.
+     */
+    public FaultInjectingTokenServer acceptOnlyClientSecret(String secret) {
+        acceptedSecret = secret;
+        return this;
+    }
+
+    /** The client secret a request carried (Basic or form), or null. */
+    public static String clientSecretOf(RecordedRequest request) {
+        String auth = request.header("Authorization");
+        if (auth != null && auth.regionMatches(true, 0, "Basic ", 0, 6)) {
+            String pair = new String(java.util.Base64.getDecoder().decode(auth.substring(6).strip()), StandardCharsets.UTF_8);
+            int colon = pair.indexOf(':');
+            return colon < 0 ? null : URLDecoder.decode(pair.substring(colon + 1), StandardCharsets.UTF_8);
+        }
+        return request.form().get("client_secret");
+    }
+
+    private boolean rejectsClient(RecordedRequest request) {
+        String accepted = acceptedSecret;
+        return accepted != null && !accepted.equals(clientSecretOf(request));
+    }
+
+    private static Response invalidClient() {
+        return Response.json(401, "{\"error\":\"invalid_client\",\"error_description\":\"client authentication failed\"}")
+                .withHeader("WWW-Authenticate", "Basic realm=\"test\"");
+    }
+
+    /**
+     * Forgets the script, the recorded requests, the count and any {@link #acceptOnlyClientSecret}; the
+     * fallback becomes the 500 again.
+     */
     public synchronized void reset() {
         script.clear();
         requests.clear();
         issuedTokens.clear();
         count.set(0);
+        acceptedSecret = null;
         fallback = Response.json(500, "{\"error\":\"server_error\",\"error_description\":\"nothing scripted\"}");
     }
 
@@ -175,8 +211,9 @@ public final class FaultInjectingTokenServer implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             count.incrementAndGet();
-            requests.add(record(exchange));
-            Response r = next();
+            RecordedRequest recorded = record(exchange);
+            requests.add(recorded);
+            Response r = rejectsClient(recorded) ? invalidClient() : next();
             if (!r.delay.isZero() && closed.await(r.delay.toMillis(), TimeUnit.MILLISECONDS)) {
                 return;
             }

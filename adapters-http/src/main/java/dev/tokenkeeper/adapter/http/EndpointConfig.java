@@ -1,7 +1,6 @@
 package dev.tokenkeeper.adapter.http;
 
 import dev.tokenkeeper.domain.ConfigurationException;
-import dev.tokenkeeper.domain.Secret;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -21,7 +20,7 @@ import java.util.regex.Pattern;
 record EndpointConfig(
         URI tokenUrl,
         String clientId,
-        Secret clientSecret,
+        SecretSource clientSecret,
         ClientAuthentication authentication,
         URI revocationUrl,
         Duration connectTimeout,

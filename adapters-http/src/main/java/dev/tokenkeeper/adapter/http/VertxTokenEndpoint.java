@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * A {@link TokenEndpoint} on Vert.x Web Client 5: runs any {@link dev.tokenkeeper.domain.port.Grant}
@@ -57,8 +58,9 @@ import java.util.function.Function;
  * timeouts: TIMEOUT, refused or reset connections: NETWORK, unusable answers: MALFORMED_RESPONSE). No message or {@code toString} contains the client
  * secret, a token or a grant's credentials.
  *
- * <p>Immutable once built and thread-safe. Redirects are never followed (they would carry the
- * client's credentials elsewhere). It owns, and {@link #close() closes}, the {@code Vertx} and
+ * <p>Thread-safe. Its settings are fixed once built; the client secret comes from a
+ * {@link SecretSource} on every request, so a secret kept in a file can be rotated without a
+ * restart. Redirects are never followed (they would carry the client's credentials elsewhere). It owns, and {@link #close() closes}, the {@code Vertx} and
  * {@code WebClient} it created; one passed in through the builder stays the caller's.
  */
 public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
@@ -103,8 +105,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     private final boolean ownsWebClient;
     private final Vertx ownedVertx;
     private final TokenResponseParser parser;
-    private final Redactor clientRedactor;
-    private final String basicCredentials;
+    private volatile Credentials credentials;
     private final String tokenUrl;
     private final String revocationUrl;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -112,10 +113,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     private VertxTokenEndpoint(EndpointConfig config, Vertx vertx, WebClient webClient) {
         this.config = config;
         this.parser = new TokenResponseParser(config);
-        String id = formEncode(config.clientId());
-        String secret = formEncode(config.clientSecret().reveal());
-        this.basicCredentials = "Basic " + Base64.getEncoder().encodeToString((id + ":" + secret).getBytes(StandardCharsets.UTF_8));
-        this.clientRedactor = Redactor.of(List.of(config.clientSecret().reveal(), basicCredentials.substring(6)));
+        this.credentials = Credentials.of(config.clientId(), config.clientSecret().current());
         this.tokenUrl = EndpointConfig.display(config.tokenUrl());
         this.revocationUrl = config.revocationUrl() == null ? null : EndpointConfig.display(config.revocationUrl());
         if (webClient != null) {
@@ -144,7 +142,43 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
      * @param clientSecret the client secret
      */
     public static Builder builder(URI tokenUrl, String clientId, Secret clientSecret) {
+        return new Builder(tokenUrl, clientId, clientSecret == null ? null : SecretSource.of(clientSecret));
+    }
+
+    /**
+     * A builder for an endpoint whose client secret comes from {@code clientSecret} on every
+     * request, e.g. {@link SecretSource#file(java.nio.file.Path)} so that a rotated secret is picked up without a
+     * restart. When the server answers {@code invalid_client} or {@code unauthorized_client}, the
+     * endpoint {@link SecretSource#reload() reloads} the secret and, if it changed, sends the
+     * request once more with the new one.
+     *
+     * @param tokenUrl the token endpoint; {@code https}, or {@code http} to a loopback host
+     * @param clientId the client identifier
+     * @param clientSecret where the client secret comes from
+     */
+    public static Builder builder(URI tokenUrl, String clientId, SecretSource clientSecret) {
         return new Builder(tokenUrl, clientId, clientSecret);
+    }
+
+    /** The client credentials of one secret, encoded once; replaced when the secret changes. */
+    private record Credentials(Secret secret, String basic, Redactor redactor) {
+        static Credentials of(String clientId, Secret secret) {
+            String id = formEncode(clientId);
+            String encoded = formEncode(secret.reveal());
+            String basic = Base64.getEncoder().encodeToString((id + ":" + encoded).getBytes(StandardCharsets.UTF_8));
+            return new Credentials(secret, "Basic " + basic, Redactor.of(List.of(secret.reveal(), basic)));
+        }
+    }
+
+    /** The credentials for the secret the source gives now (one cheap check per request). */
+    private Credentials credentials() {
+        Secret now = config.clientSecret().current();
+        Credentials c = credentials;
+        if (c.secret() != now && !c.secret().equals(now)) {
+            c = Credentials.of(config.clientId(), now);
+            credentials = c;
+        }
+        return c;
     }
 
     @Override
@@ -164,10 +198,29 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         }
         key.audience().ifPresent(a -> form.add(new String[] {"audience", a}));
         key.resource().ifPresent(r -> form.add(new String[] {"resource", r}));
-        Redactor redactor = clientRedactor.with(grantValues);
         String what = "token request (" + request.grant().grantType() + ")";
-        return exchange(config.tokenUrl(), tokenUrl, what, form, redactor,
-                response -> parser.parse(what, tokenUrl, response.statusCode(), response.body(), redactor));
+        return withRotation(() -> {
+            Credentials c = credentials();
+            Redactor redactor = c.redactor().with(grantValues);
+            return exchange(config.tokenUrl(), tokenUrl, what, form, c, redactor,
+                    response -> parser.parse(what, tokenUrl, response.statusCode(), response.body(), redactor));
+        });
+    }
+
+    /**
+     * Sends, and if the server rejects the client and the secret source then has a new secret (it
+     * was rotated), sends once more with it: a rotation costs at most one rejected request.
+     */
+    private <T> CompletionStage<T> withRotation(Supplier<CompletionStage<T>> send) {
+        return send.get().exceptionallyCompose(failure -> {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            if (cause instanceof TokenException te
+                    && (te.kind() == FailureKind.INVALID_CLIENT || te.kind() == FailureKind.UNAUTHORIZED_CLIENT)
+                    && config.clientSecret().reload()) {
+                return send.get(); // reload read a few bytes from a file: cheap enough for the event loop
+            }
+            return CompletableFuture.failedFuture(cause);
+        });
     }
 
     @Override
@@ -181,8 +234,11 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         if (tokenTypeHint != null && !tokenTypeHint.isBlank()) {
             form.add(new String[] {"token_type_hint", tokenTypeHint});
         }
-        return exchange(config.revocationUrl(), revocationUrl, "revocation request", form,
-                clientRedactor.with(List.of(token.reveal())), response -> null);
+        return withRotation(() -> {
+            Credentials c = credentials();
+            return exchange(config.revocationUrl(), revocationUrl, "revocation request", form, c,
+                    c.redactor().with(List.of(token.reveal())), response -> null);
+        });
     }
 
     /**
@@ -190,7 +246,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
      * everything else becomes a {@link TokenException}.
      */
     private <T> CompletionStage<T> exchange(URI url, String displayUrl, String what, List<String[]> form,
-            Redactor redactor, Function<HttpResponse<Buffer>, T> onSuccess) {
+            Credentials credentials, Redactor redactor, Function<HttpResponse<Buffer>, T> onSuccess) {
         if (closed.get()) {
             return CompletableFuture.failedFuture(new TokenException(FailureKind.BAD_CONFIGURATION,
                     what + " to " + displayUrl + " refused: this token endpoint is closed"));
@@ -207,10 +263,10 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                 .putHeader("Accept", "application/json")
                 .putHeader("Content-Type", "application/x-www-form-urlencoded");
         switch (config.authentication()) {
-            case CLIENT_SECRET_BASIC -> http.putHeader("Authorization", basicCredentials);
+            case CLIENT_SECRET_BASIC -> http.putHeader("Authorization", credentials.basic());
             case CLIENT_SECRET_POST -> {
                 body.add(new String[] {"client_id", config.clientId()});
-                body.add(new String[] {"client_secret", config.clientSecret().reveal()});
+                body.add(new String[] {"client_secret", credentials.secret().reveal()});
             }
         }
         Future<HttpResponse<Buffer>> sent;
@@ -312,7 +368,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     public static final class Builder {
         private final URI tokenUrl;
         private final String clientId;
-        private final Secret clientSecret;
+        private final SecretSource clientSecret;
         private ClientAuthentication authentication = ClientAuthentication.CLIENT_SECRET_BASIC;
         private URI revocationUrl;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
@@ -327,7 +383,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         private Vertx vertx;
         private WebClient webClient;
 
-        private Builder(URI tokenUrl, String clientId, Secret clientSecret) {
+        private Builder(URI tokenUrl, String clientId, SecretSource clientSecret) {
             this.tokenUrl = tokenUrl;
             this.clientId = clientId;
             this.clientSecret = clientSecret;

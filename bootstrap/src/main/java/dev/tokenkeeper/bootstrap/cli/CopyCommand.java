@@ -1,7 +1,9 @@
 package dev.tokenkeeper.bootstrap.cli;
 
 import ch.qos.logback.classic.Level;
+import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import dev.tokenkeeper.bootstrap.persistence.StoreSpec;
+import dev.tokenkeeper.bootstrap.persistence.StoreUrl;
 import dev.tokenkeeper.domain.ConfigurationException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,8 +32,11 @@ import picocli.CommandLine.ParentCommand;
             "  memory:",
             "  file:        the file store in TOKENKEEPER_HOME or ~/.config/tokenkeeper",
             "  file:DIR     the file store in DIR",
-            "  jdbc:postgresql://host:5432/db?user=U&password=P   or   jdbc:h2:...",
-            "  redis://host:6379   or   rediss://..."
+            "  jdbc:postgresql://host:5432/db?user=U   or   jdbc:h2:...",
+            "  redis://host:6379   or   rediss://...",
+            "",
+            "Give a store's password with --from-password-env/--from-password-file (and",
+            "--to-…), not in the URL: the command line is visible to every user of the host."
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -60,14 +65,30 @@ final class CopyCommand implements Callable<Integer> {
     @Option(names = "--to-prefix", paramLabel = "PREFIX", description = "The target's table or key prefix (default: the store's).")
     String toPrefix;
 
+    @Option(names = "--from-password-env", paramLabel = "NAME", description = "The source's password is in this environment variable.")
+    String fromPasswordEnv;
+
+    @Option(names = "--from-password-file", paramLabel = "FILE", description = "The source's password is in this file.")
+    String fromPasswordFile;
+
+    @Option(names = "--to-password-env", paramLabel = "NAME", description = "The target's password is in this environment variable.")
+    String toPasswordEnv;
+
+    @Option(names = "--to-password-file", paramLabel = "FILE", description = "The target's password is in this file.")
+    String toPasswordFile;
+
     @Option(names = "--apply-schema", description = "Create or upgrade the target's tables first (jdbc; never alters tables it does not know).")
     boolean applySchema;
 
     @Override
     public Integer call() {
         TokenkeeperCli.setLogLevel(parent.verbose ? Level.INFO : Level.WARN);
-        StoreSpec source = StoreSpec.parse("--from", from, fromPrefix, parent.environment);
-        StoreSpec target = StoreSpec.parse("--to", to, toPrefix, parent.environment);
+        StoreSpec source = StoreSpec.parse("--from", from, fromPrefix, parent.environment, TokenkeeperConfig.secretFromOptions(
+                "--from-password-env", fromPasswordEnv, "--from-password-file", fromPasswordFile, parent.environment));
+        StoreSpec target = StoreSpec.parse("--to", to, toPrefix, parent.environment, TokenkeeperConfig.secretFromOptions(
+                "--to-password-env", toPasswordEnv, "--to-password-file", toPasswordFile, parent.environment));
+        warnIfPasswordOnCommandLine("--from", from, source, "--from-password-env");
+        warnIfPasswordOnCommandLine("--to", to, target, "--to-password-env");
         if (source.equals(target)) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--from and --to name the same store: " + source);
         }
@@ -81,7 +102,7 @@ final class CopyCommand implements Callable<Integer> {
         } catch (ConfigurationException e) {
             throw e;
         } catch (RuntimeException e) {
-            System.err.println("tokenkeeper: copy failed after " + copied.get() + " entries: " + describe(e));
+            System.err.println("tokenkeeper: copy failed after " + copied.get() + " entries: " + describe(e, source, target));
             System.out.println("copied " + copied.get() + " entries from " + source + " to " + target + " before a failure");
             return STORE_FAILED;
         }
@@ -89,15 +110,26 @@ final class CopyCommand implements Callable<Integer> {
         return TokenkeeperCli.OK;
     }
 
-    /** The innermost cause's class and message, on one line, any password hidden. */
-    static String describe(Throwable e) {
+    /** A password typed into a URL on the command line is in the process list: say so, and how to avoid it. */
+    static void warnIfPasswordOnCommandLine(String option, String given, StoreSpec spec, String envOption) {
+        if (spec.credentials() != null && spec.credentials().password() != null
+                && StoreUrl.split(option, given).password() != null) {
+            System.err.println("tokenkeeper: WARN the password in " + option + " is visible to other users in the process "
+                    + "list; give it with " + envOption + " or " + envOption.replace("-env", "-file") + " instead");
+        }
+    }
+
+    /** The innermost cause's class and message, on one line, any password of {@code specs} hidden. */
+    static String describe(Throwable e, StoreSpec... specs) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
         String message = root.getMessage() == null ? "" : ": " + root.getMessage().lines().findFirst().orElse("");
-        return (root.getClass().getSimpleName() + message)
-                .replaceAll("//[^/@\\s]*@", "//***@")
-                .replaceAll("(?i)(password=)[^&;\\s]*", "$1***");
+        String text = root.getClass().getSimpleName() + message;
+        for (StoreSpec spec : specs) {
+            text = spec.scrub(text);
+        }
+        return StoreUrl.redact(text);
     }
 }

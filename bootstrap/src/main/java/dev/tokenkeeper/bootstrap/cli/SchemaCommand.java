@@ -4,6 +4,8 @@ import ch.qos.logback.classic.Level;
 import dev.tokenkeeper.adapter.store.jdbc.JdbiSchema;
 import dev.tokenkeeper.adapter.store.jdbc.JdbiTokenStore;
 import dev.tokenkeeper.bootstrap.Settings;
+import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
+import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.bootstrap.persistence.LocalStore;
 import dev.tokenkeeper.bootstrap.persistence.StoreSpec;
 import dev.tokenkeeper.domain.ConfigurationException;
@@ -34,6 +36,14 @@ final class SchemaCommand {
             "store: store.type=jdbc with store.url or JDBC_URL, or store.type=file)."})
         String store;
 
+        @Option(names = "--password-env", paramLabel = "NAME", description = {
+            "The store's password is in this environment variable (default: the",
+            "configured store.password-env, TOKENKEEPER_STORE_PASSWORD(_FILE))."})
+        String passwordEnv;
+
+        @Option(names = "--password-file", paramLabel = "FILE", description = "The store's password is in this file.")
+        String passwordFile;
+
         @Option(names = "--prefix", paramLabel = "PREFIX", description = "The table prefix (default: store.prefix, else tokenkeeper_).")
         String prefix;
 
@@ -53,7 +63,15 @@ final class SchemaCommand {
                             + "is " + type + ", which has no tables)");
                 }
             }
-            StoreSpec spec = StoreSpec.parse("--store", s, p, cli.environment);
+            Secret password = TokenkeeperConfig.secretFromOptions(
+                    "--password-env", passwordEnv, "--password-file", passwordFile, cli.environment);
+            if (password == null && (s.startsWith("jdbc:") || s.startsWith("redis"))) {
+                password = TokenkeeperConfig.storePassword(s.startsWith("jdbc:") ? "jdbc" : "redis", settings);
+            }
+            StoreSpec spec = StoreSpec.parse("--store", s, p, cli.environment, password);
+            if (store != null) {
+                CopyCommand.warnIfPasswordOnCommandLine("--store", store, spec, "--password-env");
+            }
             if (!spec.type().equals("jdbc") && !spec.type().equals("file")) {
                 throw new CommandLine.ParameterException(cmd, spec + " has no tables: only jdbc and file stores do");
             }
@@ -117,7 +135,7 @@ final class SchemaCommand {
         } catch (ConfigurationException e) {
             throw e;
         } catch (RuntimeException e) {
-            System.err.println("tokenkeeper: schema failed for " + spec + ": " + CopyCommand.describe(e));
+            System.err.println("tokenkeeper: schema failed for " + spec + ": " + CopyCommand.describe(e, spec));
             return CopyCommand.STORE_FAILED;
         }
     }

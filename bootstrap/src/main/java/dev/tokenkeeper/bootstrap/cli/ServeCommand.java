@@ -1,7 +1,6 @@
 package dev.tokenkeeper.bootstrap.cli;
 
 import ch.qos.logback.classic.Level;
-import dev.tokenkeeper.bootstrap.Settings;
 import dev.tokenkeeper.bootstrap.sidecar.Sidecar;
 import dev.tokenkeeper.bootstrap.sidecar.SidecarConfig;
 import java.lang.reflect.InvocationTargetException;
@@ -61,7 +60,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         TokenkeeperCli.setLogLevel(Level.INFO);
-        SidecarConfig.Loaded loaded = SidecarConfig.load(Settings.load(parent.config, parent.environment));
+        SidecarConfig.Loaded loaded = SidecarConfig.load(parent.serveSettings());
         Sidecar sidecar;
         try {
             sidecar = Sidecar.launch(loaded, InstantSource.system());

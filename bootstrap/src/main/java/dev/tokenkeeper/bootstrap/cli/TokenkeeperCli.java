@@ -129,6 +129,14 @@ public final class TokenkeeperCli {
         return Settings.load(config, environment).withDefault("store.type", "file", "the command line's default");
     }
 
+    /**
+     * The settings of {@code serve}, where the store stays the library's default (memory): a
+     * sidecar keeps its tokens in its own memory unless a shared store is configured.
+     */
+    Settings serveSettings() {
+        return Settings.load(config, environment);
+    }
+
     static void setLogLevel(Level level) {
         if (LoggerFactory.getLogger("dev.tokenkeeper") instanceof Logger l) {
             l.setLevel(level);
@@ -285,19 +293,31 @@ public final class TokenkeeperCli {
                 // the sidecar.* settings too, so that one run lists every problem
                 SidecarConfig.Loaded loaded = SidecarConfig.load(cli.settings()); // the store the other commands use
                 TokenkeeperConfig c = loaded.config();
+                // serve defaults to another store than the other commands: show what each really uses
+                TokenkeeperConfig served = new TokenkeeperConfig(c.clients(), c.expiryPolicy(), c.proactiveRefresh(),
+                        c.resilience(), TokenkeeperConfig.storeConfig(cli.serveSettings()), c.sealingKeys());
                 for (TokenkeeperConfig.ClientConfig client : c.clientList()) {
                     System.out.printf("client %s: token-url=%s client-id=%s auth=%s scopes=%s%n", client.name(),
                             client.tokenUrl(), client.clientId(), client.authMethod(), client.scopes());
                 }
-                System.out.printf("store: %s%n", c.store());
-                System.out.printf("sealing keys: %s%n", c.sealingKeys() != null ? c.sealingKeys()
-                        : "file".equals(c.store().type()) ? "the key file " + c.store().url() + "/sealing.key (made on first use)"
-                        : "ephemeral (memory store)");
+                if (served.store().equals(c.store())) {
+                    printStore("every command", c);
+                } else {
+                    printStore("token, status, revoke, clear, schema", c);
+                    printStore("serve", served);
+                }
                 System.out.printf("refresh: %s, proactive=%s%n", c.expiryPolicy(), c.proactiveRefresh());
                 System.out.println(loaded.sidecar().describe());
                 System.out.println("configuration OK");
                 return OK;
             }
+        }
+
+        private static void printStore(String commands, TokenkeeperConfig c) {
+            System.out.printf("store (%s): %s%n", commands, c.store());
+            System.out.printf("sealing keys (%s): %s%n", commands, c.sealingKeys() != null ? c.sealingKeys()
+                    : "file".equals(c.store().type()) ? "the key file " + c.store().url() + "/sealing.key (made on first use)"
+                    : "ephemeral (memory store)");
         }
 
         /** {@code config keygen}. */

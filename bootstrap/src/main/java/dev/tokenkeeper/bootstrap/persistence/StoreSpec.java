@@ -25,11 +25,15 @@ import java.util.Objects;
  * {@code jdbc:h2:…} or {@code jdbc:postgresql:…}, {@code redis://…} or {@code rediss://…}.
  * Opening one needs no sealing key: tools only ever handle sealed bytes.
  *
+ * <p>A password never stays in the location: it is split off (see {@link StoreUrl}) and handed to
+ * the driver on its own, so no driver or parser message can show it.
+ *
  * @param type memory, file, jdbc or redis
- * @param location the directory (file), the JDBC URL or the Redis URI, or null (memory)
+ * @param location the directory (file), the JDBC URL or the Redis URI without any password, or null (memory)
  * @param prefix the table or key prefix, or null for the store's default
+ * @param credentials the location with its user and password (jdbc, redis), or null
  */
-public record StoreSpec(String type, String location, String prefix) {
+public record StoreSpec(String type, String location, String prefix, StoreUrl credentials) {
 
     /** Longer than the request path's 500 ms: a tool may wait for a busy server. */
     static final Duration TOOL_TIMEOUT = Duration.ofSeconds(5);
@@ -48,6 +52,11 @@ public record StoreSpec(String type, String location, String prefix) {
         Objects.requireNonNull(type, "type");
     }
 
+    /** A spec without credentials. */
+    public StoreSpec(String type, String location, String prefix) {
+        this(type, location, prefix, location == null ? null : new StoreUrl(location, null, null));
+    }
+
     /**
      * Parses {@code spec}.
      *
@@ -56,6 +65,18 @@ public record StoreSpec(String type, String location, String prefix) {
      * @throws ConfigurationException naming {@code option} if the spec is not one of the forms
      */
     public static StoreSpec parse(String option, String spec, String prefix, Map<String, String> environment) {
+        return parse(option, spec, prefix, environment, null);
+    }
+
+    /**
+     * Parses {@code spec}, with {@code password} given apart from it (from a file or a variable).
+     *
+     * @param password the password, or null
+     * @throws ConfigurationException naming {@code option} if the spec is not one of the forms, or
+     *     holds a password and {@code password} is given too; no message shows a password
+     */
+    public static StoreSpec parse(String option, String spec, String prefix, Map<String, String> environment,
+            dev.tokenkeeper.domain.Secret password) {
         Objects.requireNonNull(spec, option);
         String s = spec.strip();
         String lower = s.toLowerCase(Locale.ROOT);
@@ -72,13 +93,12 @@ public record StoreSpec(String type, String location, String prefix) {
             }
             return new StoreSpec("file", LocalStore.directory(path, environment).toString(), prefix);
         }
-        if (lower.startsWith("jdbc:")) {
-            return new StoreSpec("jdbc", s, prefix);
+        if (lower.startsWith("jdbc:") || lower.startsWith("redis://") || lower.startsWith("rediss://")) {
+            StoreUrl url = StoreUrl.split(option, s).withPassword(option, password);
+            return new StoreSpec(lower.startsWith("jdbc:") ? "jdbc" : "redis", url.location(), prefix, url);
         }
-        if (lower.startsWith("redis://") || lower.startsWith("rediss://")) {
-            return new StoreSpec("redis", s, prefix);
-        }
-        throw new ConfigurationException(option + ": '" + redact(s) + "' is not a store; use memory:, file:, file:DIR, "
+        throw new ConfigurationException(option + ": not a store (the value is not shown: it may hold a password); "
+                + "use memory:, file:, file:DIR, "
                 + "jdbc:postgresql://…, jdbc:h2:…, redis://… or rediss://…");
     }
 
@@ -108,7 +128,7 @@ public record StoreSpec(String type, String location, String prefix) {
                     yield local.store();
                 }
                 case "jdbc" -> {
-                    HikariDataSource pool = Tokenkeeper.pool(location);
+                    HikariDataSource pool = Tokenkeeper.pool(credentials);
                     resources.add(pool);
                     JdbiTokenStore.Builder b = JdbiTokenStore.builder(pool).clock(clock).queryTimeout(TOOL_TIMEOUT)
                             .schemaAction(use == Use.TARGET_APPLYING_SCHEMA ? SchemaAction.APPLY : SchemaAction.VALIDATE);
@@ -118,7 +138,7 @@ public record StoreSpec(String type, String location, String prefix) {
                     yield b.build();
                 }
                 case "redis" -> {
-                    RedisTokenStore.Builder b = RedisTokenStore.connectBuilder(URI.create(location), TOOL_TIMEOUT);
+                    RedisTokenStore.Builder b = Tokenkeeper.redis(credentials, TOOL_TIMEOUT);
                     if (prefix != null) {
                         b.keyPrefix(prefix);
                     }
@@ -146,7 +166,12 @@ public record StoreSpec(String type, String location, String prefix) {
     }
 
     static String redact(String text) {
-        return text.replaceAll("//[^/@]*@", "//***@").replaceAll("(?i)(password=)[^&;]*", "$1***");
+        return StoreUrl.redact(text);
+    }
+
+    /** {@code text} (a driver's message) with this store's password hidden in every form. */
+    public String scrub(String text) {
+        return credentials == null ? StoreUrl.redact(text) : credentials.scrub(text);
     }
 
     /** An open store and what it holds open. */

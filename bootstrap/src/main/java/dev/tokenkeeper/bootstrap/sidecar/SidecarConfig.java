@@ -337,7 +337,7 @@ public record SidecarConfig(
             key = "sidecar.token-endpoint.secret-env";
             value = s.environment().get(env);
             if (value == null || value.isBlank()) {
-                problems.add(problem(s, key, "the environment variable " + env + " is not set"));
+                problems.add(problem(s, key, "the environment variable " + TokenkeeperConfig.shownName(env) + " is not set"));
                 return null;
             }
         } else {
@@ -345,7 +345,7 @@ public record SidecarConfig(
             try {
                 value = Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
             } catch (IOException | RuntimeException e) {
-                problems.add(problem(s, key, "cannot read " + file + " (" + e.getClass().getSimpleName() + ")"));
+                problems.add(problem(s, key, "cannot read " + shownPath(file) + " (" + e.getClass().getSimpleName() + ")"));
                 return null;
             }
         }
@@ -356,6 +356,14 @@ public record SidecarConfig(
             return null;
         }
         return Secret.of(value);
+    }
+
+    private static String shownPath(String file) {
+        try {
+            return TokenkeeperConfig.shownPath(file);
+        } catch (RuntimeException e) { // not a path at all
+            return "(path not shown)";
+        }
     }
 
     private static boolean bool(Settings s, String key, boolean fallback, List<String> problems) {

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.adapter.store.redis;
 
+import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.port.Lease;
 import dev.tokenkeeper.domain.port.SealedToken;
 import dev.tokenkeeper.domain.port.StoreKey;
@@ -428,6 +429,8 @@ public final class RedisTokenStore implements TokenStore {
         private URI uri;
         private Duration timeout;
         private String keyPrefix;
+        private String user;
+        private Secret password;
         private boolean built;
 
         private Builder(UnifiedJedis jedis, boolean ownsClient) {
@@ -459,6 +462,29 @@ public final class RedisTokenStore implements TokenStore {
         }
 
         /**
+         * The user and password to authenticate with, given apart from the URI so that the
+         * password is never part of a URI that a parser or a message could echo. Only for
+         * {@link RedisTokenStore#connectBuilder}; they replace any credentials in its URI.
+         *
+         * @param user the ACL user, or null for the default user
+         * @param password the password
+         * @throws NullPointerException if {@code password} is null
+         * @throws IllegalStateException if the builder wraps a client it did not make, or credentials were already set
+         */
+        public Builder credentials(String user, Secret password) {
+            Objects.requireNonNull(password, "password");
+            if (jedis != null) {
+                throw new IllegalStateException("credentials are for connectBuilder: a given client has its own");
+            }
+            if (this.password != null) {
+                throw new IllegalStateException("credentials were already set");
+            }
+            this.user = user;
+            this.password = password;
+            return this;
+        }
+
+        /**
          * The store.
          *
          * @throws IllegalArgumentException if a setting is out of range (the message names it)
@@ -470,11 +496,11 @@ public final class RedisTokenStore implements TokenStore {
             }
             Settings settings = new Settings(keyPrefix == null ? DEFAULT_KEY_PREFIX : keyPrefix);
             built = true;
-            UnifiedJedis client = jedis != null ? jedis : newClient(uri, timeout);
+            UnifiedJedis client = jedis != null ? jedis : newClient(uri, timeout, user, password);
             return new RedisTokenStore(client, ownsClient, settings);
         }
 
-        private static UnifiedJedis newClient(URI uri, Duration timeout) {
+        private static UnifiedJedis newClient(URI uri, Duration timeout, String user, Secret password) {
             ConnectionPoolConfig pool = new ConnectionPoolConfig();
             pool.setMaxTotal(MAX_POOL_CONNECTIONS);
             pool.setMaxIdle(MAX_POOL_CONNECTIONS);
@@ -482,7 +508,7 @@ public final class RedisTokenStore implements TokenStore {
             pool.setTestWhileIdle(true); // drops connections a restarted server has closed
             return RedisClient.builder()
                     .hostAndPort(JedisURIHelper.getHostAndPort(uri))
-                    .clientConfig(clientConfig(uri, timeout))
+                    .clientConfig(clientConfig(uri, timeout, user, password))
                     .poolConfig(pool)
                     .build();
         }
@@ -495,6 +521,11 @@ public final class RedisTokenStore implements TokenStore {
      * {@code fromURI}, so the URI is read here.)
      */
     static JedisClientConfig clientConfig(URI uri, Duration timeout) {
+        return clientConfig(uri, timeout, null, null);
+    }
+
+    /** Like {@link #clientConfig(URI, Duration)}, with {@code password} (if not null) instead of the URI's credentials. */
+    static JedisClientConfig clientConfig(URI uri, Duration timeout, String user, Secret password) {
         int millis = (int) timeout.toMillis();
         DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(millis)
@@ -503,9 +534,10 @@ public final class RedisTokenStore implements TokenStore {
             // rediss://: the JDK trust store, and the certificate must name the host
             config.sslOptions(SslOptions.builder().sslVerifyMode(SslVerifyMode.FULL).build());
         }
-        String password = JedisURIHelper.getPassword(uri);
         if (password != null) {
-            config.user(JedisURIHelper.getUser(uri)).password(password);
+            config.user(user).password(password.reveal());
+        } else if (JedisURIHelper.getPassword(uri) != null) {
+            config.user(JedisURIHelper.getUser(uri)).password(JedisURIHelper.getPassword(uri));
         }
         if (JedisURIHelper.hasDbIndex(uri)) {
             config.database(JedisURIHelper.getDBIndex(uri));
