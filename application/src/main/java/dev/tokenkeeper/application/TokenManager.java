@@ -1375,11 +1375,15 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
          * ends it. Defaults {@link #DEFAULT_PERMANENT_FAILURE_BACKOFF} and
          * {@link #DEFAULT_MAX_PERMANENT_FAILURE_BACKOFF}.
          *
-         * @throws ConfigurationException if either is not positive or {@code first} exceeds {@code max}
+         * @throws ConfigurationException if either is not positive, {@code first} exceeds {@code max}, or
+         *     {@code max} exceeds a day
          */
         public Builder permanentFailureBackoff(Duration first, Duration max) {
             positive(first, "permanentFailureBackoff");
             positive(max, "maxPermanentFailureBackoff");
+            if (max.compareTo(Duration.ofDays(1)) > 0) {
+                throw new ConfigurationException("maxPermanentFailureBackoff must be at most one day (PT24H), was " + max);
+            }
             if (first.compareTo(max) > 0) {
                 throw new ConfigurationException("permanentFailureBackoff (" + first
                         + ") must not be longer than maxPermanentFailureBackoff (" + max + ")");
@@ -1395,10 +1399,14 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
          * refresh token expires, so a later process refreshes instead of logging in again. Default
          * {@link #DEFAULT_REFRESH_TOKEN_LIFETIME}.
          *
-         * @throws ConfigurationException if not positive
+         * @throws ConfigurationException if not positive, or longer than ten years
          */
         public Builder refreshTokenLifetime(Duration lifetime) {
-            this.refreshTokenLifetime = positive(lifetime, "refreshTokenLifetime");
+            positive(lifetime, "refreshTokenLifetime");
+            if (lifetime.compareTo(Duration.ofDays(3650)) > 0) {
+                throw new ConfigurationException("refreshTokenLifetime must be at most ten years (P3650D), was " + lifetime);
+            }
+            this.refreshTokenLifetime = lifetime;
             return this;
         }
 

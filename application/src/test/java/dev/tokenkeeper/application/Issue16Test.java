@@ -168,6 +168,24 @@ class Issue16Test {
         }
 
         @Test
+        @DisplayName("the builder refuses windows that make no sense, naming the setting")
+        void builderValidation() {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> builder()
+                            .permanentFailureBackoff(Duration.ofMinutes(10), Duration.ofMinutes(5)))
+                    .isInstanceOf(dev.tokenkeeper.domain.ConfigurationException.class)
+                    .hasMessageContaining("permanentFailureBackoff");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> builder()
+                            .permanentFailureBackoff(Duration.ofSeconds(1), Duration.ofDays(2)))
+                    .hasMessageContaining("maxPermanentFailureBackoff");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> builder()
+                            .permanentFailureBackoff(Duration.ZERO, Duration.ofDays(1)))
+                    .hasMessageContaining("permanentFailureBackoff");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> builder()
+                            .refreshTokenLifetime(Duration.ofSeconds(Long.MAX_VALUE)))
+                    .hasMessageContaining("refreshTokenLifetime");
+        }
+
+        @Test
         @DisplayName("invalidate and forgetFailures end the remembered failure at once")
         void invalidateAndForget() {
             endpoint.failAll(FailureKind.INVALID_CLIENT);
@@ -424,14 +442,15 @@ class Issue16Test {
                     Duration.ofSeconds(120), 429, null));
             TokenManager m = manager(builder().resilience(Resilience.defaults()
                     .withRetry(RetryStrategy.fixed(Duration.ofMillis(10), 4))
-                    .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(2))));
+                    .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(10))));
             long t0 = System.nanoTime();
             TokenException e = failure(() -> m.token(KEY));
             assertThat(e.kind()).isEqualTo(FailureKind.RATE_LIMITED);
             assertThat(e.retryAfter()).contains(Duration.ofSeconds(120));
             assertThat(e.httpStatus()).hasValue(429);
             assertThat(endpoint.requestCount()).isEqualTo(1);
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("no pointless wait").isLessThan(Duration.ofSeconds(1));
+            // the old code waited out the whole 10 s deadline (capped Retry-After: 30 s), then said TIMEOUT
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("no pointless wait").isLessThan(Duration.ofSeconds(5));
         }
 
         @Test
