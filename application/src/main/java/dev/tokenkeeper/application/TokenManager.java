@@ -85,7 +85,8 @@ import java.util.random.RandomGenerator;
  * invalid_scope, a bad configuration, ...) is remembered per key for a bounded time that doubles with
  * each repeat (see {@link Builder#permanentFailureBackoff}). Meanwhile callers that have no valid
  * token fail at once with a copy of it that says until when, and no request is sent, so that many
- * callers never turn into many rejected logins; a still-valid token keeps being served. The failure
+ * callers never turn into many rejected logins; a still-valid token keeps being served, and the
+ * store is still read (a token another instance put there is served). The failure
  * counts toward the client's circuit breaker and shows in {@link #status(TokenKey)}. A success,
  * {@link #invalidate(TokenKey)} or {@link #forgetFailures(String)} ends it.
  *
@@ -357,10 +358,10 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         }
         misses.increment();
         emit(new TokenEvent.CacheMiss(key, e == null ? TokenEvent.MissReason.ABSENT : TokenEvent.MissReason.EXPIRED));
-        Remembered remembered = s.remembered;
+        Remembered remembered = store == null ? s.remembered : null;
         if (remembered != null && now < remembered.untilMillis) {
-            // a permanent failure is remembered: fail at once, without a request (no stack trace
-            // needed here; the caller gets its own copy with one)
+            // a permanent failure is remembered and there is no store to look in: fail at once,
+            // without a flight (with a store, the flight looks there first, then fails fast)
             return CompletableFuture.failedFuture(remembered.copy(now));
         }
         CompletableFuture<AccessToken> flight = join(s, false);
@@ -420,15 +421,10 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
                 finish(s, mine, current);
                 return;
             }
-            Remembered remembered = s.remembered;
-            if (remembered != null && now < remembered.untilMillis) {
-                // the failure was remembered between the caller's look and now: no request either
-                s.inFlight.compareAndSet(mine, null);
-                mine.completeExceptionally(remembered.copy(now));
-                return;
-            }
             if (store == null) {
-                acquireFromIdp(s, mine, background, current, null);
+                if (!failedFast(s, mine, now)) {
+                    acquireFromIdp(s, mine, background, current, null);
+                }
                 return;
             }
             Entry stored = loadFromStore(s);
@@ -438,10 +434,25 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
                 finish(s, mine, stored);
                 return;
             }
-            clusterAcquire(s, mine, background, current, 1);
+            // a remembered failure is checked after the store: another instance (or a process with a
+            // fixed secret) may have put a good token there, and reading it sends no token request
+            if (!failedFast(s, mine, now)) {
+                clusterAcquire(s, mine, background, current, 1);
+            }
         } catch (Throwable t) {
             fail(s, mine, t, background);
         }
+    }
+
+    /** Ends the flight with the remembered permanent failure, if one is remembered now; then true. */
+    private boolean failedFast(KeyState s, CompletableFuture<AccessToken> mine, long now) {
+        Remembered remembered = s.remembered;
+        if (remembered == null || now >= remembered.untilMillis) {
+            return false;
+        }
+        s.inFlight.compareAndSet(mine, null);
+        mine.completeExceptionally(remembered.copy(now));
+        return true;
     }
 
     /** Whether a token read from the store may replace {@code current}. */

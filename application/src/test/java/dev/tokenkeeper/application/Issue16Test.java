@@ -168,6 +168,27 @@ class Issue16Test {
         }
 
         @Test
+        @DisplayName("with a store: callers still read it (no token request) and take a token another instance put there")
+        void storeStillRead() {
+            MapStore store = new MapStore(clock, true);
+            ScriptedEndpoint rejecting = new ScriptedEndpoint().lifetime(LIFETIME);
+            rejecting.failAll(FailureKind.INVALID_CLIENT);
+            TokenManager stale = manager(TokenManager.builder().clock(clock).expiryPolicy(POLICY).proactiveRefresh(false)
+                    .client("billing", rejecting).store(store).sealingKeys(keys)
+                    .permanentFailureBackoff(Duration.ofMinutes(1), Duration.ofMinutes(5)));
+            for (int i = 0; i < 20; i++) {
+                assertThat(failure(() -> stale.token(KEY)).kind()).isEqualTo(FailureKind.INVALID_CLIENT);
+            }
+            assertThat(rejecting.requestCount()).isEqualTo(1);
+            TokenManager rotated = manager(builder().store(store).sealingKeys(keys)); // has the new secret
+            AccessToken good = rotated.token(KEY);
+            await(() -> store.tokens.size() == 1, "the good token is saved");
+            assertThat(stale.token(KEY)).isEqualTo(good);
+            assertThat(rejecting.requestCount()).isEqualTo(1);
+            assertThat(stale.status(KEY).lastFailure()).isEmpty();
+        }
+
+        @Test
         @DisplayName("the builder refuses windows that make no sense, naming the setting")
         void builderValidation() {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> builder()
