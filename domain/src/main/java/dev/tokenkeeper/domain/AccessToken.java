@@ -103,14 +103,6 @@ public final class AccessToken {
     }
 
     /**
-     * Whether the refresh token may still be used at {@code now}: there is one, and it is not known
-     * to have expired.
-     */
-    public boolean hasUsableRefreshToken(Instant now) {
-        return refreshToken != null && (refreshTokenExpiresAt == null || now.isBefore(refreshTokenExpiresAt));
-    }
-
-    /**
      * How long a store should keep this token: until the access token expires, or until the refresh
      * token does if that is later (a later process may still use the refresh token).
      */
