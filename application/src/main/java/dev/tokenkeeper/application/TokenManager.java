@@ -664,9 +664,8 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
 
     /** Runs the right grant: refresh token if there is one, the primary grant otherwise or on invalid_grant. */
     private CompletableFuture<Acquired> obtain(KeyState s, RefreshCandidate refresh, boolean background) {
-        Grant primary = s.client.primaryGrant();
         if (refresh == null) {
-            return grant(s, primary, null, background);
+            return primaryGrant(s, background);
         }
         Grant.RefreshToken refreshGrant = new Grant.RefreshToken(refresh.token);
         return grant(s, refreshGrant, refresh, background).handle((token, error) -> {
@@ -679,10 +678,19 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
                 if (s.spareRefresh == refresh) {
                     s.spareRefresh = null;
                 }
-                return grant(s, primary, null, background);
+                return primaryGrant(s, background);
             }
             return CompletableFuture.<Acquired>failedFuture(te);
         }).thenCompose(f -> f);
+    }
+
+    /** The client's primary grant; a primary refresh-token grant (an imported token) is kept in force like any. */
+    private CompletableFuture<Acquired> primaryGrant(KeyState s, boolean background) {
+        Grant primary = s.client.primaryGrant();
+        RefreshCandidate used = primary instanceof Grant.RefreshToken rt
+                ? new RefreshCandidate(rt.refreshToken(), null, Instant.EPOCH)
+                : null;
+        return grant(s, primary, used, background);
     }
 
     /** A grant's token, its near-cache entry, and what the success event reports. */

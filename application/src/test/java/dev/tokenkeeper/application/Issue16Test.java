@@ -394,6 +394,35 @@ class Issue16Test {
         }
 
         @Test
+        @DisplayName("a client whose only grant is a refresh token: a later process uses the stored (rotated) one")
+        void refreshOnlyClient() {
+            MapStore store = new MapStore(clock, true);
+            endpoint.refreshToken("rotated-1");
+            ClientRegistration refreshOnly =
+                    new ClientRegistration("billing", endpoint, new Grant.RefreshToken(Secret.of("imported-initial")));
+            TokenManager first = manager(TokenManager.builder().clock(clock).expiryPolicy(POLICY).proactiveRefresh(false)
+                    .client(refreshOnly).store(store).sealingKeys(keys));
+            first.token(KEY);
+            first.close(); // waits for the save
+            clock.advance(LIFETIME.plusHours(1));
+            TokenManager later = manager(TokenManager.builder().clock(clock).expiryPolicy(POLICY).proactiveRefresh(false)
+                    .client(refreshOnly).store(store).sealingKeys(keys));
+            later.token(KEY);
+            assertThat(endpoint.requests()).extracting(r -> ((Grant.RefreshToken) r.grant()).refreshToken().reveal())
+                    .as("the spent initial token is not sent again").containsExactly("imported-initial", "rotated-1");
+        }
+
+        @Test
+        @DisplayName("an imported refresh token that the server keeps in force (not sent again) stays with the token")
+        void importedRefreshTokenKept() {
+            TokenManager m = manager(TokenManager.builder().clock(clock).expiryPolicy(POLICY).proactiveRefresh(false)
+                    .client(new ClientRegistration("billing", endpoint, new Grant.RefreshToken(Secret.of("imported")))));
+            AccessToken t = m.token(KEY);
+            assertThat(t.refreshToken()).map(Secret::reveal).contains("imported");
+            assertThat(t.refreshTokenExpiresAt()).contains(t.issuedAt().plus(TokenManager.DEFAULT_REFRESH_TOKEN_LIFETIME));
+        }
+
+        @Test
         @DisplayName("the sealed format is versioned: entries without a refresh token expiry keep format 1")
         void codecVersions() {
             Instant t0 = clock.instant();
