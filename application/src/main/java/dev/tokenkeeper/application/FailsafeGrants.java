@@ -27,6 +27,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * Runs grants under Failsafe: deadline ∘ retry ∘ circuit breaker ∘ attempt timeout, outermost
  * first. Failsafe stays inside this package-private class; callers see {@link Resilience} and
  * {@link TokenException}s only.
+ *
+ * <p>Every failed attempt counts toward the client's breaker, permanent ones too (a client whose
+ * every key is refused must not keep knocking), except {@code invalid_grant}, which says a refresh
+ * token is spent, not that the endpoint or the client is in trouble. A retry whose pause (a
+ * server's {@code Retry-After}) would not end before the grant's deadline is not attempted, and a
+ * deadline that runs out during a pause reports the failure that caused the pause: a long
+ * {@code Retry-After} surfaces as {@link FailureKind#RATE_LIMITED}, not as a timeout.
  */
 final class FailsafeGrants implements TokenManager.GrantExecutor {
 
@@ -34,6 +41,8 @@ final class FailsafeGrants implements TokenManager.GrantExecutor {
     private final ScheduledExecutorService scheduler;
     private final TokenEventListener listener;
     private final Map<String, CircuitBreaker<TokenResponse>> breakers = new ConcurrentHashMap<>();
+    /** The kind of the last failure each client's breaker counted, for the CIRCUIT_OPEN message. */
+    private final Map<String, FailureKind> lastCounted = new ConcurrentHashMap<>();
 
     FailsafeGrants(Resilience settings, ScheduledExecutorService scheduler, TokenEventListener listener) {
         this.settings = settings;
@@ -43,10 +52,11 @@ final class FailsafeGrants implements TokenManager.GrantExecutor {
 
     @Override
     public CompletableFuture<TokenResponse> execute(ClientRegistration client, TokenRequest request, GrantCall call) {
+        long deadlineNanos = System.nanoTime() + settings.deadline().toNanos();
         List<Policy<TokenResponse>> policies = new ArrayList<>(4);
         policies.add(Timeout.<TokenResponse>builder(settings.deadline()).withInterrupt().build());
         if (settings.retry().maxAttempts() > 1) {
-            policies.add(retryPolicy(call));
+            policies.add(retryPolicy(call, deadlineNanos));
         }
         CircuitBreaker<TokenResponse> breaker = settings.breakerEnabled() ? breaker(client.name()) : null;
         if (breaker != null) {
@@ -64,21 +74,49 @@ final class FailsafeGrants implements TokenManager.GrantExecutor {
                 })
                 .handle((response, error) -> {
                     if (error != null) {
-                        throw new CompletionException(classify(error, client.name(), breaker));
+                        TokenException paused = call.waitingAfter();
+                        if (paused != null && unwrap(error) instanceof TimeoutExceededException) {
+                            // the deadline ran out between attempts: the cause is the last failure
+                            throw new CompletionException(deadlineDuringPause(paused));
+                        }
+                        throw new CompletionException(classify(error, client.name(), breaker, lastCounted));
                     }
                     return response;
                 });
     }
 
-    private RetryPolicy<TokenResponse> retryPolicy(GrantCall call) {
+    private TokenException deadlineDuringPause(TokenException last) {
+        return new TokenException(last.kind(), last.getMessage() + "; no further attempt: the grant's deadline of "
+                + settings.deadline().toMillis() + " ms ran out while waiting to try again", last,
+                last.retryAfter().orElse(null), last.httpStatus().orElse(0), last.oauthError().orElse(null));
+    }
+
+    /**
+     * Whether {@code failure} gets another attempt: retryable, and the pause it asks for (a server's
+     * Retry-After, as the strategy honours it) ends before the deadline.
+     */
+    private boolean retries(TokenException failure, long deadlineNanos) {
+        if (!settings.retry().isRetryable(failure)) {
+            return false;
+        }
+        Duration asked = failure.retryAfter().orElse(Duration.ZERO);
+        Duration cap = settings.retry().maxRetryAfter();
+        Duration pause = asked.compareTo(cap) > 0 ? cap : asked;
+        return System.nanoTime() + pause.toNanos() - deadlineNanos < 0;
+    }
+
+    private RetryPolicy<TokenResponse> retryPolicy(GrantCall call, long deadlineNanos) {
         return RetryPolicy.<TokenResponse>builder()
-                .handleIf((result, error) -> error != null && settings.retry().isRetryable(classify(error, null, null)))
+                .handleIf((result, error) -> error != null && retries(classify(error, null, null), deadlineNanos))
                 .withMaxAttempts(settings.retry().maxAttempts())
                 .withDelayFn(ctx -> settings.retry().delay(
                         ctx.getAttemptCount(), classify(ctx.getLastException(), null, null), ThreadLocalRandom.current()))
                 .onFailedAttempt(e -> {
                     TokenException te = classify(e.getLastException(), null, null);
-                    boolean more = e.getAttemptCount() < settings.retry().maxAttempts() && settings.retry().isRetryable(te);
+                    boolean more = e.getAttemptCount() < settings.retry().maxAttempts() && retries(te, deadlineNanos);
+                    if (more) {
+                        call.waitingToRetryAfter(te);
+                    }
                     call.listener.onEvent(new TokenEvent.AttemptFailed(
                             call.key, call.grantType, te.kind(), e.getAttemptCount(), more ? Duration.ZERO : null));
                 })
@@ -87,7 +125,12 @@ final class FailsafeGrants implements TokenManager.GrantExecutor {
 
     private CircuitBreaker<TokenResponse> breaker(String client) {
         return breakers.computeIfAbsent(client, name -> CircuitBreaker.<TokenResponse>builder()
-                .handleIf((result, error) -> error != null && classify(error, null, null).isTransient())
+                .handleIf((result, error) -> error != null && classify(error, null, null).kind() != FailureKind.INVALID_GRANT)
+                .onFailure(e -> {
+                    if (e.getException() != null) {
+                        lastCounted.put(name, classify(e.getException(), null, null).kind());
+                    }
+                })
                 .withFailureThreshold(settings.breakerFailureThreshold())
                 .withDelay(settings.breakerOpenDelay())
                 .withSuccessThreshold(settings.breakerSuccessThreshold())
@@ -115,18 +158,30 @@ final class FailsafeGrants implements TokenManager.GrantExecutor {
         };
     }
 
-    /** Turns whatever an attempt ended with into the failure model. */
-    static TokenException classify(Throwable error, String client, CircuitBreaker<?> breaker) {
+    private static Throwable unwrap(Throwable error) {
         Throwable c = error;
         while (c instanceof CompletionException && c.getCause() != null) {
             c = c.getCause();
         }
+        return c;
+    }
+
+    /** Turns whatever an attempt ended with into the failure model. */
+    static TokenException classify(Throwable error, String client, CircuitBreaker<?> breaker) {
+        return classify(error, client, breaker, Map.of());
+    }
+
+    private static TokenException classify(
+            Throwable error, String client, CircuitBreaker<?> breaker, Map<String, FailureKind> lastCounted) {
+        Throwable c = unwrap(error);
         if (c instanceof CircuitBreakerOpenException open) {
             Duration wait = open.getCircuitBreaker().getRemainingDelay();
+            FailureKind last = client == null ? null : lastCounted.get(client);
             return new TokenException(
                     FailureKind.CIRCUIT_OPEN,
                     "the circuit breaker for client '" + (client == null ? "?" : client)
-                            + "' is open after repeated failures of its token endpoint; no request was sent; "
+                            + "' is open after repeated failures of its token endpoint"
+                            + (last == null ? "" : " (the last: " + last + ")") + "; no request was sent; "
                             + "it will try again in " + Math.max(1, wait.toSeconds()) + " s",
                     null,
                     wait,

@@ -61,14 +61,41 @@ import java.util.random.RandomGenerator;
  *       It reads the store and opens the sealed entry; if that is not servable it takes the store's
  *       lease for the key (cluster single-flight). The holder re-reads the store, runs the grant
  *       (refresh-token grant when the token has a refresh token, falling back to the client's primary
- *       grant on {@code invalid_grant}), seals and saves the token and releases the lease. Instances
- *       that lost the lease wait, bounded, for the holder's token to appear; when the wait runs out
- *       they try the lease again, and then acquire on their own.</li>
+ *       grant on {@code invalid_grant}), hands the token to the near cache and every waiting caller,
+ *       and only then seals and saves it and releases the lease (a hung store never holds a caller
+ *       that already has its token). Instances that lost the lease wait, bounded, for the holder's
+ *       token to appear; when the wait runs out they try the lease again, and then acquire on their
+ *       own.</li>
  * </ol>
  * A store that fails or holds garbage degrades to a cache miss plus an event. Expiry is counted from
  * when the token request was sent; the {@link ExpiryPolicy} decides freshness against the injected
  * clock. Every wait is bounded: the grant timeout, the lease time-to-live, the lease wait and the
  * caller's acquire timeout.
+ *
+ * <h2>Late answers</h2>
+ * A token's life counts from when its request was sent. An answer that arrives so late that the
+ * policy already calls the token <em>expired</em> is never served nor stored: the manager sends one
+ * immediate new request and serves that token; if it too arrives expired, the acquisition fails
+ * with {@link FailureKind#TIMEOUT} (at most two requests, never a loop). An answer that arrives
+ * refresh-due (usable, but past its refresh point) is served, and its background refresh starts at
+ * once.
+ *
+ * <h2>Permanent failures</h2>
+ * A permanent failure (a non-transient {@link FailureKind}: invalid_client, unauthorized_client,
+ * invalid_scope, a bad configuration, ...) is remembered per key for a bounded time that doubles with
+ * each repeat (see {@link Builder#permanentFailureBackoff}). Meanwhile callers that have no valid
+ * token fail at once with a copy of it that says until when, and no request is sent, so that many
+ * callers never turn into many rejected logins; a still-valid token keeps being served, and the
+ * store is still read (a token another instance put there is served). The failure
+ * counts toward the client's circuit breaker and shows in {@link #status(TokenKey)}. A success,
+ * {@link #invalidate(TokenKey)} or {@link #forgetFailures(String)} ends it.
+ *
+ * <h2>Refresh tokens</h2>
+ * A refresh token is kept, sealed, until its own expiry ({@code refresh_expires_in} where the server
+ * sends it, else {@link Builder#refreshTokenLifetime}): the store keeps an entry until the later of
+ * its token's and its refresh token's expiry. An entry whose access token has expired is never
+ * served, but its refresh token is used for the next grant, so a later process refreshes instead
+ * of logging in again.
  *
  * <h2>Proactive refresh</h2>
  * A periodic sweep starts the background refresh of every recently used key that has become
@@ -90,10 +117,36 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     public static final Duration DEFAULT_FAILURE_BACKOFF = Duration.ofSeconds(1);
     /** The longest pause between background refresh attempts. */
     public static final Duration MAX_FAILURE_BACKOFF = Duration.ofSeconds(30);
+    /**
+     * How long a permanent failure (wrong secret, scope not allowed, ...) is first remembered per key:
+     * callers without a valid token fail at once with it instead of sending a request. Doubled per
+     * repeated failure up to {@link #DEFAULT_MAX_PERMANENT_FAILURE_BACKOFF}.
+     */
+    public static final Duration DEFAULT_PERMANENT_FAILURE_BACKOFF = Duration.ofSeconds(1);
+    /**
+     * The longest a permanent failure is remembered: five minutes keeps a misconfigured client from
+     * hammering (and being locked out by) the identity provider, and still notices a fix within
+     * minutes without a restart ({@link #forgetFailures(String)} notices it at once).
+     */
+    public static final Duration DEFAULT_MAX_PERMANENT_FAILURE_BACKOFF = Duration.ofMinutes(5);
+    /**
+     * How long a refresh token is kept when the server does not say ({@code refresh_expires_in}): a
+     * day covers the working day of a CLI user and a night's batch; keeping a dead refresh token costs
+     * one {@code invalid_grant} and a fall-back to the primary grant, while keeping a sealed
+     * credential at rest for weeks on a guess is not worth it. Configure it for longer-lived ones.
+     */
+    public static final Duration DEFAULT_REFRESH_TOKEN_LIFETIME = Duration.ofHours(24);
     /** How often the proactive refresh sweep looks for refresh-due keys. */
     public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(1);
     /** Keys not used for this long are no longer refreshed proactively. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(30);
+
+    /**
+     * How long {@link #close()} waits for saves of tokens already handed to callers (a CLI prints its
+     * token, then closes: the token must still reach the store). Each store call is bounded by the
+     * store's own timeout; this only bounds a store that ignores it.
+     */
+    static final Duration CLOSE_SAVE_WAIT = Duration.ofSeconds(10);
 
     private static final int LEASE_ROUNDS = 2;
     private static final long FIRST_POLL_MILLIS = 20;
@@ -116,8 +169,13 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     private final Duration leaseWait;
     private final Duration failureBackoff;
     private final Duration idleTimeout;
+    private final Duration permanentFailureBackoff;
+    private final Duration maxPermanentFailureBackoff;
+    private final Duration refreshTokenLifetime;
     private final RandomGenerator random;
     private final ConcurrentHashMap<TokenKey, KeyState> states = new ConcurrentHashMap<>();
+    /** Saves still running for tokens already handed to callers; {@link #close()} waits for them. */
+    private final Set<CompletableFuture<Void>> pendingSaves = ConcurrentHashMap.newKeySet();
 
     private final boolean recordHits;
     private final LongAdder hits = new LongAdder();
@@ -138,6 +196,9 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         this.leaseWait = b.leaseWait;
         this.failureBackoff = b.failureBackoff;
         this.idleTimeout = b.idleTimeout;
+        this.permanentFailureBackoff = b.permanentFailureBackoff;
+        this.maxPermanentFailureBackoff = b.maxPermanentFailureBackoff;
+        this.refreshTokenLifetime = b.refreshTokenLifetime;
         this.random = b.random;
         this.recordHits = b.recordHits;
         if (store != null) {
@@ -297,6 +358,12 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         }
         misses.increment();
         emit(new TokenEvent.CacheMiss(key, e == null ? TokenEvent.MissReason.ABSENT : TokenEvent.MissReason.EXPIRED));
+        Remembered remembered = store == null ? s.remembered : null;
+        if (remembered != null && now < remembered.untilMillis) {
+            // a permanent failure is remembered and there is no store to look in: fail at once,
+            // without a flight (with a store, the flight looks there first, then fails fast)
+            return CompletableFuture.failedFuture(remembered.copy(now));
+        }
         CompletableFuture<AccessToken> flight = join(s, false);
         if (flight == s.backgroundFlight) {
             // a background refresh started while the token was still servable may have spent its
@@ -355,7 +422,9 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
                 return;
             }
             if (store == null) {
-                acquireFromIdp(s, mine, background, current, null);
+                if (!failedFast(s, mine, now)) {
+                    acquireFromIdp(s, mine, background, current, null);
+                }
                 return;
             }
             Entry stored = loadFromStore(s);
@@ -365,10 +434,25 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
                 finish(s, mine, stored);
                 return;
             }
-            clusterAcquire(s, mine, background, current, 1);
+            // a remembered failure is checked after the store: another instance (or a process with a
+            // fixed secret) may have put a good token there, and reading it sends no token request
+            if (!failedFast(s, mine, now)) {
+                clusterAcquire(s, mine, background, current, 1);
+            }
         } catch (Throwable t) {
             fail(s, mine, t, background);
         }
+    }
+
+    /** Ends the flight with the remembered permanent failure, if one is remembered now; then true. */
+    private boolean failedFast(KeyState s, CompletableFuture<AccessToken> mine, long now) {
+        Remembered remembered = s.remembered;
+        if (remembered == null || now >= remembered.untilMillis) {
+            return false;
+        }
+        s.inFlight.compareAndSet(mine, null);
+        mine.completeExceptionally(remembered.copy(now));
+        return true;
     }
 
     /** Whether a token read from the store may replace {@code current}. */
@@ -469,60 +553,150 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
 
     private void acquireFromIdp(
             KeyState s, CompletableFuture<AccessToken> mine, boolean background, Entry current, Lease lease) {
-        obtain(s, current, background).whenCompleteAsync(
-                (acquired, error) -> {
-                    // the lease is released before waiters are woken: a caller that retries at once
-                    // must find it free, not sit out the lease wait behind a holder that is done
-                    try {
-                        if (error != null) {
-                            releaseIfHeld(s, lease);
-                            fail(s, mine, error, background);
-                            return;
-                        }
-                        acquisitions.increment();
-                        AccessToken token = acquired.token;
-                        Entry entry = newEntry(token, TokenStatus.Source.IDP);
-                        save(s, token);
-                        releaseIfHeld(s, lease);
-                        finish(s, mine, entry);
-                        // after installing: a listener that reacts by asking for the token gets the new one
-                        emit(new TokenEvent.AcquisitionSucceeded(s.key, acquired.grantType, acquired.latency,
-                                token.expiresAt(), acquired.attempts, background));
-                    } catch (Throwable t) {
-                        releaseIfHeld(s, lease);
-                        fail(s, mine, t, background);
-                    }
-                },
-                executor);
+        RefreshCandidate refresh = refreshCandidate(s, current);
+        obtain(s, refresh, background)
+                .thenCompose(first -> expiredOnArrival(first) ? onceMore(s, first, background)
+                        : CompletableFuture.completedFuture(first))
+                .whenCompleteAsync(
+                        (acquired, error) -> {
+                            try {
+                                if (error != null) {
+                                    // the lease is released before waiters are woken: a caller that
+                                    // retries at once must find it free, not sit out the lease wait
+                                    releaseIfHeld(s, lease);
+                                    fail(s, mine, error, background);
+                                    return;
+                                }
+                                installThenSave(s, mine, acquired, background, lease);
+                            } catch (Throwable t) {
+                                releaseIfHeld(s, lease);
+                                if (!mine.isDone()) { // a failure after installing changes nothing for callers
+                                    fail(s, mine, t, background);
+                                }
+                            }
+                        },
+                        executor);
+    }
+
+    /**
+     * Hands a token just received from the IdP to the near cache and to every waiting caller first,
+     * and only then saves it to the store and releases the lease: a store that hangs costs the
+     * store's timeout on this worker thread, never the callers' time. The lease is released after
+     * the save, so that instances waiting for it find the token in the store.
+     */
+    private void installThenSave(
+            KeyState s, CompletableFuture<AccessToken> mine, Acquired acquired, boolean background, Lease lease) {
+        acquisitions.increment();
+        Entry entry = acquired.entry;
+        CompletableFuture<Void> saving = new CompletableFuture<>();
+        pendingSaves.add(saving); // before the caller can have its token and close the manager
+        try {
+            finish(s, mine, entry);
+            // after installing: a listener that reacts by asking for the token gets the new one
+            emit(new TokenEvent.AcquisitionSucceeded(s.key, acquired.grantType, acquired.latency,
+                    entry.token.expiresAt(), acquired.attempts, background));
+            if (s.entry.get() == entry) { // not already replaced or invalidated
+                save(s, entry.token);
+            }
+        } finally {
+            try {
+                releaseIfHeld(s, lease);
+            } finally {
+                pendingSaves.remove(saving);
+                saving.complete(null);
+            }
+        }
+        if (!background && clock.millis() >= entry.refreshAtMillis) {
+            // it arrived so late that it is already refresh-due: start its refresh now rather than
+            // at the next call (once: a background refresh that arrives late does not start another)
+            refreshInBackground(s, clock.millis());
+        }
+    }
+
+    /**
+     * Whether a token arrived with no usable life left: the IdP answered after the point at which
+     * the expiry policy calls it expired (its life counts from when the request was sent).
+     */
+    private boolean expiredOnArrival(Acquired a) {
+        return clock.millis() >= a.entry.expiresAtMillis;
+    }
+
+    /**
+     * The one immediate new request after a token arrived already expired; if that token also arrives
+     * expired, the grant fails (TIMEOUT) rather than asking a third time.
+     */
+    private CompletableFuture<Acquired> onceMore(KeyState s, Acquired late, boolean background) {
+        RefreshCandidate refresh = RefreshCandidate.of(late.entry.token); // it may have rotated the refresh token
+        return obtain(s, refresh, background).handle((again, error) -> {
+            if (error == null && !expiredOnArrival(again)) {
+                return again;
+            }
+            if (refresh != null) {
+                s.spareRefresh = refresh; // a rotated refresh token must not be lost with the late token
+            }
+            if (error != null) {
+                throw new CompletionException(toTokenException(error));
+            }
+            throw new CompletionException(new TokenException(FailureKind.TIMEOUT, "the identity provider answered "
+                    + "twice only after the token's usable life had passed (the last request was sent at "
+                    + again.entry.token.issuedAt() + " and answered at " + clock.instant() + " for a lifetime of "
+                    + again.entry.token.lifetime().toSeconds() + " s); no token was served. Check the identity "
+                    + "provider's latency and this host's clock"));
+        });
+    }
+
+    /**
+     * The refresh token to use for the next grant: the newest one known for the key that is not known
+     * to have expired, from the current token or from a spare (a token a resource server rejected, or
+     * a stored entry whose access token has expired), else none.
+     */
+    private RefreshCandidate refreshCandidate(KeyState s, Entry current) {
+        Instant now = clock.instant();
+        RefreshCandidate mine = current == null ? null : RefreshCandidate.of(current.token);
+        RefreshCandidate spare = s.spareRefresh;
+        mine = mine != null && mine.usableAt(now) ? mine : null;
+        spare = spare != null && spare.usableAt(now) ? spare : null;
+        if (mine == null) {
+            return spare;
+        }
+        return spare != null && spare.issuedAt.isAfter(mine.issuedAt) ? spare : mine;
     }
 
     /** Runs the right grant: refresh token if there is one, the primary grant otherwise or on invalid_grant. */
-    private CompletableFuture<Acquired> obtain(KeyState s, Entry current, boolean background) {
-        Grant primary = s.client.primaryGrant();
-        // a token a resource server rejected is gone, but its refresh token may still be good
-        Optional<dev.tokenkeeper.domain.Secret> refresh =
-                current != null ? current.token.refreshToken() : Optional.ofNullable(s.orphanRefreshToken);
-        if (refresh.isEmpty()) {
-            return grant(s, primary, background);
+    private CompletableFuture<Acquired> obtain(KeyState s, RefreshCandidate refresh, boolean background) {
+        if (refresh == null) {
+            return primaryGrant(s, background);
         }
-        Grant.RefreshToken refreshGrant = new Grant.RefreshToken(refresh.get());
-        return grant(s, refreshGrant, background).handle((token, error) -> {
+        Grant.RefreshToken refreshGrant = new Grant.RefreshToken(refresh.token);
+        return grant(s, refreshGrant, refresh, background).handle((token, error) -> {
             if (error == null) {
                 return CompletableFuture.completedFuture(token);
             }
             TokenException te = toTokenException(error);
             if (te.kind() == FailureKind.INVALID_GRANT) {
                 // the refresh token is spent or revoked: log in again with the primary grant
-                return grant(s, primary, background);
+                if (s.spareRefresh == refresh) {
+                    s.spareRefresh = null;
+                }
+                return primaryGrant(s, background);
             }
             return CompletableFuture.<Acquired>failedFuture(te);
         }).thenCompose(f -> f);
     }
 
-    /** A grant's token with what the success event reports. */
-    private record Acquired(AccessToken token, String grantType, Duration latency, int attempts) {}
+    /** The client's primary grant; a primary refresh-token grant (an imported token) is kept in force like any. */
+    private CompletableFuture<Acquired> primaryGrant(KeyState s, boolean background) {
+        Grant primary = s.client.primaryGrant();
+        RefreshCandidate used = primary instanceof Grant.RefreshToken rt
+                ? new RefreshCandidate(rt.refreshToken(), null, Instant.EPOCH)
+                : null;
+        return grant(s, primary, used, background);
+    }
 
-    private CompletableFuture<Acquired> grant(KeyState s, Grant grant, boolean background) {
+    /** A grant's token, its near-cache entry, and what the success event reports. */
+    private record Acquired(Entry entry, String grantType, Duration latency, int attempts) {}
+
+    private CompletableFuture<Acquired> grant(KeyState s, Grant grant, RefreshCandidate used, boolean background) {
         GrantCall call = new GrantCall(s.key, grant.grantType(), background, clock, listener);
         emit(new TokenEvent.AcquisitionStarted(s.key, grant.grantType(), background));
         long t0 = System.nanoTime();
@@ -539,20 +713,30 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
                 emit(new TokenEvent.AcquisitionFailed(s.key, grant.grantType(), te.kind(), latency, call.attempts(), background));
                 throw new CompletionException(te);
             }
-            return new Acquired(toAccessToken(s.key, grant, r, call.lastSentAtMillis()), grant.grantType(), latency,
-                    call.attempts());
+            AccessToken token = toAccessToken(s.key, r, used, call.lastSentAtMillis());
+            return new Acquired(newEntry(token, TokenStatus.Source.IDP), grant.grantType(), latency, call.attempts());
         });
     }
 
-    private static AccessToken toAccessToken(TokenKey key, Grant grant, TokenResponse r, long sentAtMillis) {
+    private AccessToken toAccessToken(TokenKey key, TokenResponse r, RefreshCandidate used, long sentAtMillis) {
         Instant issuedAt = Instant.ofEpochMilli(sentAtMillis);
         Set<String> scopes = r.scopes().isEmpty() ? key.scopes() : r.scopes();
         dev.tokenkeeper.domain.Secret refresh = r.refreshToken();
-        if (refresh == null && grant instanceof Grant.RefreshToken used) {
-            // RFC 6749 §6: the server may keep the old refresh token in force without sending it again
-            refresh = used.refreshToken();
+        Instant refreshExpiresAt = null;
+        if (refresh == null && used != null) {
+            // RFC 6749 §6: the server may keep the old refresh token in force without sending it again;
+            // unless it says otherwise, it lives as long as it did
+            refresh = used.token;
+            refreshExpiresAt = used.expiresAt;
         }
-        return new AccessToken(r.accessToken(), r.tokenType(), issuedAt, issuedAt.plus(r.expiresIn()), scopes, refresh);
+        if (r.refreshExpiresIn() != null) {
+            refreshExpiresAt = issuedAt.plus(r.refreshExpiresIn()); // the server's word, counted like the token's
+        }
+        if (refresh != null && refreshExpiresAt == null) {
+            refreshExpiresAt = issuedAt.plus(refreshTokenLifetime);
+        }
+        return new AccessToken(r.accessToken(), r.tokenType(), issuedAt, issuedAt.plus(r.expiresIn()), scopes, refresh,
+                refreshExpiresAt);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -572,10 +756,12 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
 
     private void finish(KeyState s, CompletableFuture<AccessToken> mine, Entry entry) {
         s.entry.set(entry);
-        s.orphanRefreshToken = null;
+        s.spareRefresh = null;
         s.consecutiveFailures = 0;
         s.nextBackgroundAttemptMillis = 0;
         s.lastError = null;
+        s.remembered = null;
+        s.permanentFailures = 0;
         s.inFlight.compareAndSet(mine, null);
         mine.complete(entry.token);
     }
@@ -584,11 +770,25 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         TokenException te = toTokenException(error);
         failures.increment();
         s.lastError = te.kind();
+        long now = clock.millis();
         int n = ++s.consecutiveFailures;
-        long backoff = Math.min(MAX_FAILURE_BACKOFF.toMillis(), failureBackoff.toMillis() << Math.min(n - 1, 16));
-        s.nextBackgroundAttemptMillis = clock.millis() + backoff;
+        long next = now + Math.min(MAX_FAILURE_BACKOFF.toMillis(), failureBackoff.toMillis() << Math.min(n - 1, 16));
+        if (!te.isTransient()) {
+            // remembered before the flight ends, so that no caller slips in between and sends again
+            int p = ++s.permanentFailures;
+            long hold = doubled(permanentFailureBackoff.toMillis(), p, maxPermanentFailureBackoff.toMillis());
+            s.remembered = new Remembered(te, now, now + hold);
+            next = Math.max(next, now + hold);
+        }
+        s.nextBackgroundAttemptMillis = next;
         s.inFlight.compareAndSet(mine, null);
         mine.completeExceptionally(te);
+    }
+
+    /** {@code first} doubled {@code n - 1} times, at most {@code max}, without overflow. */
+    static long doubled(long first, int n, long max) {
+        int shift = Math.min(Math.max(n - 1, 0), 62);
+        return first > (max >> shift) ? max : Math.min(max, first << shift);
     }
 
     private AccessToken await(TokenKey key, CompletableFuture<AccessToken> f) {
@@ -667,7 +867,9 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             return null;
         }
         try {
-            return newEntry(sealer.unseal(s.storeKey, sealed.get()), TokenStatus.Source.STORE);
+            AccessToken token = sealer.unseal(s.storeKey, sealed.get());
+            offerSpareRefresh(s, token);
+            return newEntry(token, TokenStatus.Source.STORE);
         } catch (TokenSealer.UnsealException | IllegalArgumentException e) {
             // a miss: the next save overwrites the entry
             emit(new TokenEvent.CorruptEntry(s.key, e.getMessage()));
@@ -675,12 +877,29 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         }
     }
 
+    /**
+     * Keeps the refresh token of a stored entry for the next grant, if it is newer than the spare one:
+     * an entry whose access token has expired is never served, but its refresh token may still be good
+     * (a later process, or another instance, refreshes with it instead of logging in again).
+     */
+    private void offerSpareRefresh(KeyState s, AccessToken token) {
+        RefreshCandidate offered = RefreshCandidate.of(token);
+        if (offered == null || !offered.usableAt(clock.instant())) {
+            return;
+        }
+        RefreshCandidate spare = s.spareRefresh;
+        if (spare == null || offered.issuedAt.isAfter(spare.issuedAt)) {
+            s.spareRefresh = offered;
+        }
+    }
+
+    /** Saves {@code token} until its refresh token expires, if that is later than the token itself. */
     private void save(KeyState s, AccessToken token) {
         if (store == null) {
             return;
         }
         try {
-            store.save(s.storeKey, sealer.seal(s.storeKey, token, token.expiresAt()));
+            store.save(s.storeKey, sealer.seal(s.storeKey, token, token.keepUntil()));
         } catch (RuntimeException e) {
             storeFailed(s, "save", e);
         }
@@ -713,7 +932,8 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         KeyState s = states.get(key);
         if (s != null) {
             s.entry.set(null);
-            s.orphanRefreshToken = null;
+            s.spareRefresh = null;
+            forget(s);
         }
         ClientRegistration client = clients.get(key.client());
         if (store != null && client != null) {
@@ -738,7 +958,10 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         if (e == null || !e.token.sameValueAs(rejected) || !s.entry.compareAndSet(e, null)) {
             return false;
         }
-        s.orphanRefreshToken = e.token.refreshToken().orElse(null);
+        RefreshCandidate rejectedRefresh = RefreshCandidate.of(e.token);
+        if (rejectedRefresh != null) {
+            s.spareRefresh = rejectedRefresh;
+        }
         if (store != null) {
             Entry stored = loadFromStore(s);
             if (stored != null && stored.token.sameValueAs(rejected)) {
@@ -759,13 +982,41 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         if (s == null) {
             return new TokenStatus(key, null, null, null, null, null);
         }
+        long now = clock.millis();
+        Remembered r = s.remembered;
+        Instant failFastUntil = r != null && now < r.untilMillis ? Instant.ofEpochMilli(r.untilMillis) : null;
         Entry e = s.entry.get();
         if (e == null) {
-            return new TokenStatus(key, null, null, null, null, s.lastError);
+            return new TokenStatus(key, null, null, null, null, s.lastError, failFastUntil);
         }
-        Freshness f = new ExpiryPolicy.Schedule(e.refreshAtMillis, e.expiresAtMillis).atMillis(clock.millis());
-        return new TokenStatus(
-                key, f, e.token.expiresAt(), Instant.ofEpochMilli(e.refreshAtMillis), e.source, s.lastError);
+        Freshness f = new ExpiryPolicy.Schedule(e.refreshAtMillis, e.expiresAtMillis).atMillis(now);
+        return new TokenStatus(key, f, e.token.expiresAt(), Instant.ofEpochMilli(e.refreshAtMillis), e.source,
+                s.lastError, failFastUntil);
+    }
+
+    /**
+     * Forgets the permanent failures remembered for every key of {@code client}, so that the next
+     * caller without a valid token sends a request at once: call it when the client's credentials
+     * have changed (a rotated secret file). Tokens are kept.
+     *
+     * @return how many keys had a failure remembered
+     */
+    public int forgetFailures(String client) {
+        Objects.requireNonNull(client, "client");
+        int n = 0;
+        for (KeyState s : states.values()) {
+            if (s.key.client().equals(client)) {
+                n += s.remembered != null ? 1 : 0;
+                forget(s);
+            }
+        }
+        return n;
+    }
+
+    private static void forget(KeyState s) {
+        s.remembered = null;
+        s.permanentFailures = 0;
+        s.nextBackgroundAttemptMillis = 0;
     }
 
     /** The status of every key this manager has served, in no particular order. */
@@ -862,11 +1113,22 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         }
     }
 
-    /** Stops the manager's threads. Waiting callers fail. Does not close the store or endpoints. */
+    /**
+     * Stops the manager's threads, after waiting (bounded) for the saves of tokens already handed to
+     * callers. Waiting callers fail. Does not close the store or endpoints.
+     */
     @Override
     public void close() {
         if (sweep != null) {
             sweep.cancel(false);
+        }
+        try {
+            CompletableFuture.allOf(pendingSaves.toArray(CompletableFuture[]::new))
+                    .get(CLOSE_SAVE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // a store that ignores its own timeout: stop anyway
         }
         scheduler.shutdownNow();
         if (ownedExecutor != null) {
@@ -921,15 +1183,63 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         volatile long nextBackgroundAttemptMillis;
         volatile int consecutiveFailures;
         volatile FailureKind lastError;
+        /** The permanent failure callers fail fast with until it ends, or null. */
+        volatile Remembered remembered;
+        /** Permanent failures in a row since the last success: the remembered time doubles with each. */
+        volatile int permanentFailures;
         /** The in-flight future if it was started as a background refresh, else null. */
         volatile CompletableFuture<AccessToken> backgroundFlight;
-        /** The refresh token of a token dropped on rejection, kept for the next grant. */
-        volatile dev.tokenkeeper.domain.Secret orphanRefreshToken;
+        /**
+         * A refresh token kept for the next grant beyond the current entry's: from a token dropped on
+         * rejection, or from a stored entry whose access token has expired. Null if none.
+         */
+        volatile RefreshCandidate spareRefresh;
 
         KeyState(TokenKey key, StoreKey storeKey, ClientRegistration client) {
             this.key = key;
             this.storeKey = storeKey;
             this.client = client;
+        }
+    }
+
+    /**
+     * A permanent failure remembered for a key until {@code untilMillis}: callers without a valid
+     * token get a copy that says so, and no request is sent.
+     */
+    private record Remembered(TokenException failure, long seenAtMillis, long untilMillis) {
+
+        /** A copy of the failure for a caller at {@code nowMillis}, saying it is remembered and until when. */
+        TokenException copy(long nowMillis) {
+            Instant until = Instant.ofEpochMilli(untilMillis);
+            return new TokenException(
+                    failure.kind(),
+                    failure.getMessage() + " [remembered: this permanent failure was seen at "
+                            + Instant.ofEpochMilli(seenAtMillis) + "; until " + until
+                            + " callers fail at once with it and no token request is sent (the time doubles with "
+                            + "each repeat); fix the cause, then invalidate the key or forget the client's failures "
+                            + "to try at once]",
+                    failure,
+                    Duration.ofMillis(untilMillis - nowMillis),
+                    failure.httpStatus().orElse(0),
+                    failure.oauthError().orElse(null));
+        }
+    }
+
+    /**
+     * A refresh token with when it expires (null if unknown) and when the token that carried it was
+     * requested (the newer of two candidates wins: a rotating server has spent the older one).
+     */
+    private record RefreshCandidate(dev.tokenkeeper.domain.Secret token, Instant expiresAt, Instant issuedAt) {
+
+        /** The refresh token of {@code t}, or null if it has none. */
+        static RefreshCandidate of(AccessToken t) {
+            return t.refreshToken()
+                    .map(rt -> new RefreshCandidate(rt, t.refreshTokenExpiresAt().orElse(null), t.issuedAt()))
+                    .orElse(null);
+        }
+
+        boolean usableAt(Instant now) {
+            return expiresAt == null || now.isBefore(expiresAt);
         }
     }
 
@@ -978,6 +1288,9 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         private Duration failureBackoff = DEFAULT_FAILURE_BACKOFF;
         private Duration sweepInterval = DEFAULT_SWEEP_INTERVAL;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration permanentFailureBackoff = DEFAULT_PERMANENT_FAILURE_BACKOFF;
+        private Duration maxPermanentFailureBackoff = DEFAULT_MAX_PERMANENT_FAILURE_BACKOFF;
+        private Duration refreshTokenLifetime = DEFAULT_REFRESH_TOKEN_LIFETIME;
         private boolean proactiveRefresh = true;
         private boolean recordHits;
         private RandomGenerator random;
@@ -1069,6 +1382,50 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         /** The first pause after a failed background refresh. Default {@link #DEFAULT_FAILURE_BACKOFF}. */
         public Builder failureBackoff(Duration backoff) {
             this.failureBackoff = positive(backoff, "failureBackoff");
+            return this;
+        }
+
+        /**
+         * How long a permanent failure (invalid_client, unauthorized_client, invalid_scope, a bad
+         * configuration, ...) is remembered per key: {@code first} after the first failure, doubled for
+         * each repeat, at most {@code max}. Meanwhile callers without a valid token fail at once with a
+         * copy of it and no request is sent, so many callers never become many rejected logins. A
+         * success, {@link TokenManager#invalidate(TokenKey)} or {@link TokenManager#forgetFailures(String)}
+         * ends it. Defaults {@link #DEFAULT_PERMANENT_FAILURE_BACKOFF} and
+         * {@link #DEFAULT_MAX_PERMANENT_FAILURE_BACKOFF}.
+         *
+         * @throws ConfigurationException if either is not positive, {@code first} exceeds {@code max}, or
+         *     {@code max} exceeds a day
+         */
+        public Builder permanentFailureBackoff(Duration first, Duration max) {
+            positive(first, "permanentFailureBackoff");
+            positive(max, "maxPermanentFailureBackoff");
+            if (max.compareTo(Duration.ofDays(1)) > 0) {
+                throw new ConfigurationException("maxPermanentFailureBackoff must be at most one day (PT24H), was " + max);
+            }
+            if (first.compareTo(max) > 0) {
+                throw new ConfigurationException("permanentFailureBackoff (" + first
+                        + ") must not be longer than maxPermanentFailureBackoff (" + max + ")");
+            }
+            this.permanentFailureBackoff = first;
+            this.maxPermanentFailureBackoff = max;
+            return this;
+        }
+
+        /**
+         * How long a refresh token lives when the server does not say ({@code refresh_expires_in}),
+         * counted from the request that produced it. The store keeps a token's entry until its
+         * refresh token expires, so a later process refreshes instead of logging in again. Default
+         * {@link #DEFAULT_REFRESH_TOKEN_LIFETIME}.
+         *
+         * @throws ConfigurationException if not positive, or longer than ten years
+         */
+        public Builder refreshTokenLifetime(Duration lifetime) {
+            positive(lifetime, "refreshTokenLifetime");
+            if (lifetime.compareTo(Duration.ofDays(3650)) > 0) {
+                throw new ConfigurationException("refreshTokenLifetime must be at most ten years (P3650D), was " + lifetime);
+            }
+            this.refreshTokenLifetime = lifetime;
             return this;
         }
 

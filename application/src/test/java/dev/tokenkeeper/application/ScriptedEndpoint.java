@@ -30,6 +30,7 @@ final class ScriptedEndpoint implements TokenEndpoint {
     private volatile Duration lifetime = Duration.ofMinutes(10);
     private volatile boolean hold;
     private volatile Secret refreshToken;
+    private volatile Duration refreshExpiresIn;
     private volatile Function<TokenRequest, TokenException> failure;
 
     /** Issue tokens of this lifetime. */
@@ -47,6 +48,12 @@ final class ScriptedEndpoint implements TokenEndpoint {
     /** Send this refresh token with every answer. */
     ScriptedEndpoint refreshToken(String value) {
         this.refreshToken = value == null ? null : Secret.of(value);
+        return this;
+    }
+
+    /** Send this refresh_expires_in with every answer's refresh token; null for none. */
+    ScriptedEndpoint refreshExpiresIn(Duration d) {
+        this.refreshExpiresIn = d;
         return this;
     }
 
@@ -89,6 +96,17 @@ final class ScriptedEndpoint implements TokenEndpoint {
         return n;
     }
 
+    /** Answers the requests held now, not those their answers cause to be sent. */
+    int releaseHeldNow() {
+        List<CompletableFuture<TokenResponse>> now = new java.util.ArrayList<>();
+        CompletableFuture<TokenResponse> f;
+        while ((f = held.poll()) != null) {
+            now.add(f);
+        }
+        now.forEach(answer -> answer.complete(next()));
+        return now.size();
+    }
+
     /** Fails every held request with {@code error}. */
     int failHeld(TokenException error) {
         int n = 0;
@@ -106,7 +124,9 @@ final class ScriptedEndpoint implements TokenEndpoint {
 
     private TokenResponse next() {
         int n = issued.incrementAndGet();
-        return new TokenResponse(Secret.of("access-token-" + n), "Bearer", lifetime, Set.of(), refreshToken);
+        Secret rt = refreshToken;
+        return new TokenResponse(Secret.of("access-token-" + n), "Bearer", lifetime, Set.of(), rt,
+                rt == null ? null : refreshExpiresIn);
     }
 
     int requestCount() {

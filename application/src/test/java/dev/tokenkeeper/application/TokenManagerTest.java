@@ -458,7 +458,7 @@ class TokenManagerTest {
             MapStore store = new MapStore(clock, false);
             TokenManager m = manager(builder().store(store));
             m.token(KEY);
-            assertThat(store.tokens).hasSize(1);
+            await(() -> store.tokens.size() == 1, "the token is saved (just after the caller has it)");
             m.invalidate(KEY);
             assertThat(store.tokens).isEmpty();
             m.token(KEY);
@@ -476,6 +476,7 @@ class TokenManagerTest {
             MapStore store = new MapStore(clock, false);
             TokenManager m = manager(builder().store(store));
             AccessToken t = m.token(KEY);
+            await(() -> store.tokens.size() == 1, "the token is saved");
             byte[] bytes = store.tokens.values().iterator().next().bytes();
             assertThat(new String(bytes, StandardCharsets.ISO_8859_1)).doesNotContain(t.value().reveal()).doesNotContain("billing");
         }
@@ -511,7 +512,7 @@ class TokenManagerTest {
             assertThat(b.token(KEY).sameValueAs(fromA)).isFalse();
             assertThat(a2.token(KEY)).isEqualTo(fromA);
             assertThat(endpoint.requestCount()).isEqualTo(2);
-            assertThat(store.tokens).hasSize(2);
+            await(() -> store.tokens.size() == 2, "both tokens are saved");
         }
 
         @Test
@@ -540,6 +541,7 @@ class TokenManagerTest {
             SealingKeys keys = SealingKeys.parse(SealingKeys.generateSpec("k1"));
             TokenManager a = manager(builder().store(store).sealingKeys(keys));
             a.token(KEY);
+            await(() -> store.tokens.size() == 1, "the token is saved");
             var entry = store.tokens.entrySet().iterator().next();
             byte[] garbage = entry.getValue().bytes();
             garbage[garbage.length - 1] ^= 0x55;

@@ -9,7 +9,8 @@ import java.util.Set;
 /**
  * An access token as the manager holds it: the value, its type, when it was issued (the moment the
  * token request was <em>sent</em>, so network latency shortens rather than lengthens its assumed
- * life), when it expires, the scopes granted and an optional refresh token.
+ * life), when it expires, the scopes granted and an optional refresh token with, where known, its
+ * own expiry (a refresh token usually outlives its access token, so it is kept, sealed, until then).
  *
  * <p>{@link #toString()} never shows the token or the refresh token. Immutable and thread-safe.
  */
@@ -21,6 +22,7 @@ public final class AccessToken {
     private final Instant expiresAt;
     private final Set<String> scopes;
     private final Secret refreshToken;
+    private final Instant refreshTokenExpiresAt;
 
     /**
      * @param value the token
@@ -33,6 +35,21 @@ public final class AccessToken {
      */
     public AccessToken(
             Secret value, String tokenType, Instant issuedAt, Instant expiresAt, Set<String> scopes, Secret refreshToken) {
+        this(value, tokenType, issuedAt, expiresAt, scopes, refreshToken, null);
+    }
+
+    /**
+     * @param value the token
+     * @param tokenType the token type, e.g. {@code Bearer}
+     * @param issuedAt when the token request was sent
+     * @param expiresAt when the token expires; after {@code issuedAt}
+     * @param scopes the granted scopes
+     * @param refreshToken the refresh token, or null
+     * @param refreshTokenExpiresAt when the refresh token expires, or null if unknown (or there is none)
+     * @throws IllegalArgumentException if {@code expiresAt} is not after {@code issuedAt}
+     */
+    public AccessToken(Secret value, String tokenType, Instant issuedAt, Instant expiresAt, Set<String> scopes,
+            Secret refreshToken, Instant refreshTokenExpiresAt) {
         this.value = Objects.requireNonNull(value, "value");
         this.tokenType = Objects.requireNonNull(tokenType, "tokenType");
         this.issuedAt = Objects.requireNonNull(issuedAt, "issuedAt");
@@ -42,6 +59,7 @@ public final class AccessToken {
         }
         this.scopes = Set.copyOf(Objects.requireNonNull(scopes, "scopes"));
         this.refreshToken = refreshToken;
+        this.refreshTokenExpiresAt = refreshToken == null ? null : refreshTokenExpiresAt;
     }
 
     /** The token value. */
@@ -79,7 +97,20 @@ public final class AccessToken {
         return Optional.ofNullable(refreshToken);
     }
 
-    /** This token with another refresh token (for example a rotated one), or none. */
+    /** When the refresh token expires, if there is one and its expiry is known. */
+    public Optional<Instant> refreshTokenExpiresAt() {
+        return Optional.ofNullable(refreshTokenExpiresAt);
+    }
+
+    /**
+     * How long a store should keep this token: until the access token expires, or until the refresh
+     * token does if that is later (a later process may still use the refresh token).
+     */
+    public Instant keepUntil() {
+        return refreshTokenExpiresAt != null && refreshTokenExpiresAt.isAfter(expiresAt) ? refreshTokenExpiresAt : expiresAt;
+    }
+
+    /** This token with another refresh token (for example a rotated one) of unknown expiry, or none. */
     public AccessToken withRefreshToken(Secret newRefreshToken) {
         return new AccessToken(value, tokenType, issuedAt, expiresAt, scopes, newRefreshToken);
     }
@@ -97,7 +128,8 @@ public final class AccessToken {
                 && issuedAt.equals(t.issuedAt)
                 && expiresAt.equals(t.expiresAt)
                 && scopes.equals(t.scopes)
-                && Objects.equals(refreshToken, t.refreshToken);
+                && Objects.equals(refreshToken, t.refreshToken)
+                && Objects.equals(refreshTokenExpiresAt, t.refreshTokenExpiresAt);
     }
 
     @Override
@@ -108,6 +140,7 @@ public final class AccessToken {
     @Override
     public String toString() {
         return "AccessToken[type=" + tokenType + ", issuedAt=" + issuedAt + ", expiresAt=" + expiresAt
-                + ", scopes=" + scopes + ", refreshToken=" + (refreshToken == null ? "none" : "present") + "]";
+                + ", scopes=" + scopes + ", refreshToken=" + (refreshToken == null ? "none" : "present")
+                + (refreshTokenExpiresAt == null ? "" : ", refreshTokenExpiresAt=" + refreshTokenExpiresAt) + "]";
     }
 }

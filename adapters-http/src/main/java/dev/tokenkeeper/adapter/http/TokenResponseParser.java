@@ -63,7 +63,9 @@ final class TokenResponseParser {
         Duration expiresIn = lifetime(prefix, json.getValue("expires_in"), token);
         Set<String> scopes = scopes(prefix, json.getValue("scope"));
         Secret refreshToken = refreshToken(prefix, json.getValue("refresh_token"));
-        TokenResponse response = new TokenResponse(Secret.of(token), tokenType, expiresIn, scopes, refreshToken);
+        Duration refreshExpiresIn = refreshToken == null ? null : refreshLifetime(json.getValue("refresh_expires_in"));
+        TokenResponse response =
+                new TokenResponse(Secret.of(token), tokenType, expiresIn, scopes, refreshToken, refreshExpiresIn);
         TokenResponseValidator validator = config.validator();
         if (validator != null) {
             try {
@@ -119,6 +121,35 @@ final class TokenResponseParser {
             throw malformed(prefix, "expires_in must be positive, was " + TEXT.sanitize(seconds.toPlainString(), 30));
         }
         return withinMaximum(prefix, "expires_in", whole);
+    }
+
+    /** The longest refresh token lifetime taken from a response; longer claims are cut to it. */
+    static final Duration MAX_REFRESH_EXPIRES_IN = Duration.ofDays(3650);
+
+    /**
+     * The refresh token's lifetime from {@code refresh_expires_in} (not RFC 6749; Keycloak and others
+     * send it), or null when absent, zero (Keycloak's "no expiry" for offline tokens) or not a
+     * number: the manager then keeps the refresh token for its configured lifetime. Being an
+     * extension, a bad value is ignored rather than failing an otherwise good token response.
+     */
+    static Duration refreshLifetime(Object value) {
+        BigDecimal seconds;
+        try {
+            if (value instanceof Number n) {
+                seconds = new BigDecimal(n.toString());
+            } else if (value instanceof String s && s.strip().matches("\\d{1,19}")) {
+                seconds = new BigDecimal(s.strip());
+            } else {
+                return null;
+            }
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (seconds.signum() <= 0) {
+            return null;
+        }
+        long whole = seconds.min(BigDecimal.valueOf(MAX_REFRESH_EXPIRES_IN.toSeconds())).longValue();
+        return whole <= 0 ? null : Duration.ofSeconds(whole);
     }
 
     private Duration lifetimeWithoutExpiresIn(String prefix, String token) {

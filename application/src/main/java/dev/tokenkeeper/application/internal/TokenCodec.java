@@ -17,10 +17,16 @@ import java.util.Set;
 /**
  * The plaintext form of a token inside a sealed entry: a versioned, length-prefixed binary layout.
  * Decoding rejects anything malformed with an {@link IllegalArgumentException}.
+ *
+ * <p>Format 1: value, type, issued-at, expires-at, scopes, optional refresh token. Format 2 adds,
+ * after the refresh token, the refresh token's expiry. A token without a refresh token expiry is
+ * still written as format 1, so instances of an older version keep reading the common entries
+ * (client credentials carry no refresh token); both formats are read.
  */
 public final class TokenCodec {
 
-    private static final byte FORMAT = 1;
+    private static final byte FORMAT_1 = 1;
+    private static final byte FORMAT_2 = 2;
     private static final int MAX_STRING_BYTES = 1 << 20;
     private static final int MAX_SCOPES = 1024;
 
@@ -30,7 +36,8 @@ public final class TokenCodec {
     public static byte[] encode(AccessToken token) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(256 + token.value().length());
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(FORMAT);
+            boolean refreshExpiry = token.refreshToken().isPresent() && token.refreshTokenExpiresAt().isPresent();
+            out.writeByte(refreshExpiry ? FORMAT_2 : FORMAT_1);
             writeString(out, token.value().reveal());
             writeString(out, token.tokenType());
             out.writeLong(token.issuedAt().toEpochMilli());
@@ -42,6 +49,9 @@ public final class TokenCodec {
             out.writeBoolean(token.refreshToken().isPresent());
             if (token.refreshToken().isPresent()) {
                 writeString(out, token.refreshToken().get().reveal());
+            }
+            if (refreshExpiry) {
+                out.writeLong(token.refreshTokenExpiresAt().get().toEpochMilli());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -57,7 +67,7 @@ public final class TokenCodec {
     public static AccessToken decode(byte[] bytes) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
             byte format = in.readByte();
-            if (format != FORMAT) {
+            if (format != FORMAT_1 && format != FORMAT_2) {
                 throw new IllegalArgumentException("unknown token format " + format);
             }
             Secret value = Secret.of(readString(in));
@@ -73,10 +83,17 @@ public final class TokenCodec {
                 scopes.add(readString(in));
             }
             Secret refresh = in.readBoolean() ? Secret.of(readString(in)) : null;
+            Instant refreshExpiresAt = null;
+            if (format == FORMAT_2) {
+                if (refresh == null) {
+                    throw new IllegalArgumentException("a refresh token expiry without a refresh token");
+                }
+                refreshExpiresAt = Instant.ofEpochMilli(in.readLong());
+            }
             if (in.available() != 0) {
                 throw new IllegalArgumentException("trailing bytes");
             }
-            return new AccessToken(value, type, issuedAt, expiresAt, scopes, refresh);
+            return new AccessToken(value, type, issuedAt, expiresAt, scopes, refresh, refreshExpiresAt);
         } catch (EOFException e) {
             throw new IllegalArgumentException("truncated token");
         } catch (IOException e) {

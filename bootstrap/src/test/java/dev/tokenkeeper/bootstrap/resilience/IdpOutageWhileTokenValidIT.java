@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap.resilience;
 
+import dev.tokenkeeper.testsupport.Await;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import static dev.tokenkeeper.bootstrap.resilience.Fixture.EXPIRED_AFTER;
 import static dev.tokenkeeper.bootstrap.resilience.Fixture.KEY;
@@ -55,6 +56,10 @@ class IdpOutageWhileTokenValidIT {
                 }
                 if (started > 0) {
                     f.events.awaitBackgroundEnded(ended);
+                    // the failure event comes a moment before the manager records the failure and
+                    // frees the key for the next refresh: without this the loop can outrun it
+                    Await.until("the manager recorded the failed refresh",
+                            () -> f.manager.status(KEY).lastFailure().isPresent());
                 }
                 tally.call(f);
             }

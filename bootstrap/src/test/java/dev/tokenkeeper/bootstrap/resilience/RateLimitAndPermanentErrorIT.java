@@ -58,6 +58,24 @@ class RateLimitAndPermanentErrorIT {
     }
 
     @Test
+    @DisplayName("regression: 429 with a Retry-After beyond the deadline is RATE_LIMITED at once, not a TIMEOUT after the deadline")
+    void longRetryAfterKeepsItsCause() {
+        try (Fixture f = new Fixture(scanner, eager())) {
+            f.idp.alwaysRespond(Response.json(429, "{\"error\":\"slow_down\"}").withHeader("Retry-After", "120"));
+
+            long t0 = System.nanoTime();
+            TokenException e = catchThrowableOfType(TokenException.class, () -> f.manager.token(KEY));
+
+            assertThat(e.kind()).isEqualTo(FailureKind.RATE_LIMITED);
+            assertThat(e.retryAfter()).contains(Duration.ofSeconds(120));
+            assertThat(f.idp.requestCount()).as("no retry that could not happen before the deadline").isEqualTo(1);
+            // the old code waited out the whole 15 s deadline, then reported TIMEOUT
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+            scanner.seen(e);
+        }
+    }
+
+    @Test
     @DisplayName("400 invalid_client: exactly one request, no retry, a typed error, the breaker stays closed")
     void invalidClientIsNotRetried() {
         try (Fixture f = new Fixture(scanner, eager())) {

@@ -14,9 +14,16 @@ import java.util.Set;
  * @param expiresIn the lifetime, positive; the manager counts it from when the request was sent
  * @param scopes the granted scopes, or empty if the server did not say (RFC 6749: as requested)
  * @param refreshToken the refresh token, or null
+ * @param refreshExpiresIn how long the refresh token lives, counted like {@code expiresIn}, where the
+ *     server said so (Keycloak's {@code refresh_expires_in}); null if unknown
  */
 public record TokenResponse(
-        Secret accessToken, String tokenType, Duration expiresIn, Set<String> scopes, Secret refreshToken) {
+        Secret accessToken,
+        String tokenType,
+        Duration expiresIn,
+        Set<String> scopes,
+        Secret refreshToken,
+        Duration refreshExpiresIn) {
 
     public TokenResponse {
         Objects.requireNonNull(accessToken, "accessToken");
@@ -26,5 +33,13 @@ public record TokenResponse(
             throw new IllegalArgumentException("expiresIn must be positive, was " + expiresIn);
         }
         scopes = Set.copyOf(Objects.requireNonNull(scopes, "scopes"));
+        if (refreshExpiresIn != null && (refreshExpiresIn.isZero() || refreshExpiresIn.isNegative())) {
+            throw new IllegalArgumentException("refreshExpiresIn must be positive or null, was " + refreshExpiresIn);
+        }
+    }
+
+    /** A response whose refresh token (if any) has no lifetime the server stated. */
+    public TokenResponse(Secret accessToken, String tokenType, Duration expiresIn, Set<String> scopes, Secret refreshToken) {
+        this(accessToken, tokenType, expiresIn, scopes, refreshToken, null);
     }
 }

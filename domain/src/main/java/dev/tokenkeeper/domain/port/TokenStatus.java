@@ -15,9 +15,24 @@ import java.util.Optional;
  * @param refreshAt when the token becomes refresh-due, or null
  * @param source where the current token came from, or null
  * @param lastError the kind of the last failure for this key since the last success, or null
+ * @param failFastUntil until when callers without a valid token fail at once with the remembered
+ *     permanent failure ({@code lastError}) instead of sending a token request, or null if no
+ *     failure is remembered
  */
 public record TokenStatus(
-        TokenKey key, Freshness freshness, Instant expiresAt, Instant refreshAt, Source source, FailureKind lastError) {
+        TokenKey key,
+        Freshness freshness,
+        Instant expiresAt,
+        Instant refreshAt,
+        Source source,
+        FailureKind lastError,
+        Instant failFastUntil) {
+
+    /** A status without a remembered failure. */
+    public TokenStatus(
+            TokenKey key, Freshness freshness, Instant expiresAt, Instant refreshAt, Source source, FailureKind lastError) {
+        this(key, freshness, expiresAt, refreshAt, source, lastError, null);
+    }
 
     /** Where a token came from. */
     public enum Source {
@@ -40,5 +55,10 @@ public record TokenStatus(
     /** The last failure kind, if any. */
     public Optional<FailureKind> lastFailure() {
         return Optional.ofNullable(lastError);
+    }
+
+    /** Until when a permanent failure is remembered (callers fail fast without a request), if it is. */
+    public Optional<Instant> failingFastUntil() {
+        return Optional.ofNullable(failFastUntil);
     }
 }

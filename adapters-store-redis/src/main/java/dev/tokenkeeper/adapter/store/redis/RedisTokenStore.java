@@ -15,7 +15,16 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.function.BiConsumer;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -26,6 +35,7 @@ import redis.clients.jedis.ScanIteration;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.SslVerifyMode;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 import redis.clients.jedis.params.SetParams;
 import redis.clients.jedis.util.JedisURIHelper;
@@ -52,6 +62,18 @@ import redis.clients.jedis.util.JedisURIHelper;
  * Every call must end in bounded time, so a client given to the builder must have connect and
  * socket timeouts, and a pool that does not wait forever for a connection (Jedis pools wait forever
  * by default); {@link #connect(URI, Duration)} sets all three.
+ *
+ * <h2>The timeout a caller sees</h2>
+ * Socket timeouts alone do not bound a call: when a pooled connection breaks (a Redis that hangs),
+ * the pool builds its replacement on the caller's thread, and the replacement's handshake waits out
+ * the timeout again, so the first call after a hang took twice the timeout, and a slow handshake of
+ * several round trips more. With a {@linkplain Builder#callTimeout call timeout} (which
+ * {@link #connect(URI, Duration)} sets to its timeout), each single-key call runs on one of the
+ * store's own threads and the caller waits at most that long: it then gets a
+ * {@code JedisConnectionException}, while the abandoned call ends on its own within the socket
+ * timeouts (a lease it still wins is released). The hop costs a few microseconds, on the slow path
+ * only. {@link #forEach} runs on the caller's thread, unbounded by it: it is for migration, not for
+ * serving tokens.
  *
  * <h2>Failures</h2>
  * Jedis exceptions ({@code JedisConnectionException}, {@code JedisDataException}, …) are not caught:
@@ -83,6 +105,12 @@ public final class RedisTokenStore implements TokenStore {
     /** How many keys a {@code SCAN} of {@link #forEach} asks for per round trip (a hint to Redis). */
     static final int SCAN_COUNT = 500;
 
+    /**
+     * The most calls running at once under the call timeout. A hung Redis holds each abandoned call
+     * for up to two socket timeouts; beyond this many, calls fail at once instead of piling up.
+     */
+    static final int MAX_CALLS_IN_FLIGHT = 4 * MAX_POOL_CONNECTIONS;
+
     /** The longest key prefix: a prefix names a namespace, and keys are sent on every call. */
     static final int MAX_KEY_PREFIX_LENGTH = 64;
 
@@ -103,12 +131,78 @@ public final class RedisTokenStore implements TokenStore {
     private final UnifiedJedis jedis;
     private final boolean ownsClient;
     private final String keyPrefix;
+    private final Duration callTimeout;
+    private final ThreadPoolExecutor calls;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private RedisTokenStore(UnifiedJedis jedis, boolean ownsClient, Settings settings) {
         this.jedis = jedis;
         this.ownsClient = ownsClient;
         this.keyPrefix = settings.keyPrefix();
+        this.callTimeout = settings.callTimeout();
+        if (callTimeout == null) {
+            this.calls = null;
+        } else {
+            AtomicInteger n = new AtomicInteger();
+            this.calls = new ThreadPoolExecutor(0, MAX_CALLS_IN_FLIGHT, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                    r -> {
+                        Thread t = new Thread(r, "tokenkeeper-redis-call-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
+        }
+    }
+
+    /** The longest a single-key call may take as its caller sees it, if bounded. */
+    public Optional<Duration> callTimeout() {
+        return Optional.ofNullable(callTimeout);
+    }
+
+    /** Runs {@code call} bounded by the call timeout, if there is one (see the class comment). */
+    private <T> T bounded(String operation, Supplier<T> call) {
+        if (calls == null) {
+            return call.get();
+        }
+        CompletableFuture<T> running;
+        try {
+            running = CompletableFuture.supplyAsync(call, calls);
+        } catch (RejectedExecutionException e) {
+            throw new JedisConnectionException("Redis store: too many calls in flight (" + MAX_CALLS_IN_FLIGHT
+                    + "), " + operation + " not sent");
+        }
+        try {
+            return running.get(callTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            abandoned(running);
+            throw new JedisConnectionException("Redis store: no answer to " + operation + " within the call timeout of "
+                    + callTimeout.toMillis() + " ms");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new JedisConnectionException("Redis store: " + operation + " failed", cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            abandoned(running);
+            throw new JedisConnectionException("Redis store: interrupted while waiting for " + operation);
+        }
+    }
+
+    /** A lease won by a call its caller gave up on is released: nobody knows it is held. */
+    private void abandoned(CompletableFuture<?> running) {
+        running.thenAccept(result -> {
+            if (result instanceof Optional<?> o && o.isPresent() && o.get() instanceof Lease lease) {
+                try {
+                    release(lease);
+                } catch (RuntimeException ignored) {
+                    // the lease ends with its time to live
+                }
+            }
+        });
     }
 
     /**
@@ -191,7 +285,7 @@ public final class RedisTokenStore implements TokenStore {
     @Override
     public Optional<SealedToken> load(StoreKey key) {
         Objects.requireNonNull(key, "key");
-        byte[] value = jedis.get(bytes(tokenKey(key)));
+        byte[] value = bounded("load", () -> jedis.get(bytes(tokenKey(key))));
         return value == null ? Optional.empty() : Optional.of(decode(key, value));
     }
 
@@ -203,18 +297,19 @@ public final class RedisTokenStore implements TokenStore {
         long expireAt = Math.min(token.expiresAt().toEpochMilli(), MAX_EXPIRE_AT_MILLIS);
         if (expireAt <= 0) {
             // PXAT must be positive; an entry expired in 1970 has nothing to keep.
-            jedis.del(bytes(tokenKey(key)));
+            bounded("save", () -> jedis.del(bytes(tokenKey(key))));
             return;
         }
         // Redis drops the key at once (or never serves it) when expireAt has already passed.
-        jedis.set(bytes(tokenKey(key)), EntryCodec.encode(token), SetParams.setParams().pxAt(expireAt));
+        byte[] entry = EntryCodec.encode(token);
+        bounded("save", () -> jedis.set(bytes(tokenKey(key)), entry, SetParams.setParams().pxAt(expireAt)));
     }
 
     /** @throws NullPointerException if {@code key} is null */
     @Override
     public boolean delete(StoreKey key) {
         Objects.requireNonNull(key, "key");
-        return jedis.del(bytes(tokenKey(key))) > 0;
+        return bounded("delete", () -> jedis.del(bytes(tokenKey(key)))) > 0;
     }
 
     /**
@@ -228,15 +323,17 @@ public final class RedisTokenStore implements TokenStore {
         Objects.requireNonNull(key, "key");
         long millis = ttlMillis(ttl);
         String owner = newOwner();
-        String reply = jedis.set(leaseKey(key), owner, SetParams.setParams().nx().px(millis));
-        return "OK".equals(reply) ? Optional.of(new Lease(key, owner)) : Optional.empty();
+        return bounded("tryLease", () -> {
+            String reply = jedis.set(leaseKey(key), owner, SetParams.setParams().nx().px(millis));
+            return "OK".equals(reply) ? Optional.of(new Lease(key, owner)) : Optional.<Lease>empty();
+        });
     }
 
     /** @throws NullPointerException if {@code lease} is null */
     @Override
     public boolean release(Lease lease) {
         Objects.requireNonNull(lease, "lease");
-        return RELEASE.run(jedis, leaseKey(lease.key()), lease.owner()) > 0;
+        return bounded("release", () -> RELEASE.run(jedis, leaseKey(lease.key()), lease.owner())) > 0;
     }
 
     /**
@@ -249,7 +346,7 @@ public final class RedisTokenStore implements TokenStore {
     public boolean extend(Lease lease, Duration ttl) {
         Objects.requireNonNull(lease, "lease");
         long millis = ttlMillis(ttl);
-        return EXTEND.run(jedis, leaseKey(lease.key()), lease.owner(), Long.toString(millis)) > 0;
+        return bounded("extend", () -> EXTEND.run(jedis, leaseKey(lease.key()), lease.owner(), Long.toString(millis))) > 0;
     }
 
     /**
@@ -289,8 +386,13 @@ public final class RedisTokenStore implements TokenStore {
     /** Closes the client if this store built it ({@link #connect}); otherwise does nothing. Idempotent. */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true) && ownsClient) {
-            jedis.close();
+        if (closed.compareAndSet(false, true)) {
+            if (calls != null) {
+                calls.shutdown(); // running calls end within their socket timeouts
+            }
+            if (ownsClient) {
+                jedis.close();
+            }
         }
     }
 
@@ -364,9 +466,15 @@ public final class RedisTokenStore implements TokenStore {
      *
      * @param keyPrefix printable ASCII without spaces or braces, at most {@value #MAX_KEY_PREFIX_LENGTH}
      *     characters; may be empty
+     * @param callTimeout the longest a single-key call may take as its caller sees it, from 1 ms to 1
+     *     minute; null for unbounded (the client's own timeouts only)
      */
-    record Settings(String keyPrefix) {
+    record Settings(String keyPrefix, Duration callTimeout) {
         Settings {
+            if (callTimeout != null
+                    && (callTimeout.compareTo(Duration.ofMillis(1)) < 0 || callTimeout.compareTo(Duration.ofMinutes(1)) > 0)) {
+                throw new IllegalArgumentException("callTimeout must be from 1 ms to 1 minute, was " + callTimeout);
+            }
             Objects.requireNonNull(keyPrefix, "keyPrefix");
             if (keyPrefix.length() > MAX_KEY_PREFIX_LENGTH) {
                 throw new IllegalArgumentException("keyPrefix must have at most " + MAX_KEY_PREFIX_LENGTH
@@ -431,6 +539,7 @@ public final class RedisTokenStore implements TokenStore {
         private String keyPrefix;
         private String user;
         private Secret password;
+        private Duration callTimeout;
         private boolean built;
 
         private Builder(UnifiedJedis jedis, boolean ownsClient) {
@@ -441,6 +550,23 @@ public final class RedisTokenStore implements TokenStore {
         private Builder uri(URI uri, Duration timeout) {
             this.uri = uri;
             this.timeout = timeout;
+            this.callTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * The longest a single-key call ({@code load}, {@code save}, {@code delete} and the lease calls)
+         * may take as its caller sees it: the call runs on a store thread, and the caller gets a
+         * {@code JedisConnectionException} when it has not ended by then. Set it to the client's socket
+         * timeout: Jedis can take a multiple of that on one call (it rebuilds a broken pooled connection
+         * on the caller's thread). Default: the timeout of {@link RedisTokenStore#connect(URI, Duration)}
+         * for a store that builds its client, none for a client given to the builder.
+         *
+         * @param callTimeout from 1 ms to 1 minute (checked by {@link #build()})
+         * @throws NullPointerException if {@code callTimeout} is null
+         */
+        public Builder callTimeout(Duration callTimeout) {
+            this.callTimeout = Objects.requireNonNull(callTimeout, "callTimeout");
             return this;
         }
 
@@ -494,7 +620,7 @@ public final class RedisTokenStore implements TokenStore {
             if (built) {
                 throw new IllegalStateException("this builder has already built a store");
             }
-            Settings settings = new Settings(keyPrefix == null ? DEFAULT_KEY_PREFIX : keyPrefix);
+            Settings settings = new Settings(keyPrefix == null ? DEFAULT_KEY_PREFIX : keyPrefix, callTimeout);
             built = true;
             UnifiedJedis client = jedis != null ? jedis : newClient(uri, timeout, user, password);
             return new RedisTokenStore(client, ownsClient, settings);

@@ -86,6 +86,27 @@ class RedisTokenStoreTest {
         }
 
         @Test
+        @DisplayName("the call timeout defaults to connect's timeout, may be set, and is range-checked")
+        void callTimeout() {
+            try (RedisTokenStore s = RedisTokenStore.connect(NOWHERE, Duration.ofMillis(250))) {
+                assertThat(s.callTimeout()).contains(Duration.ofMillis(250));
+            }
+            try (RedisTokenStore s = RedisTokenStore.connectBuilder(NOWHERE, Duration.ofMillis(250))
+                    .callTimeout(Duration.ofMillis(400)).build()) {
+                assertThat(s.callTimeout()).contains(Duration.ofMillis(400));
+            }
+            assertThatThrownBy(() -> RedisTokenStore.connectBuilder(NOWHERE, Duration.ofMillis(250))
+                    .callTimeout(Duration.ofMinutes(2)).build())
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("callTimeout");
+            long start = System.nanoTime();
+            try (RedisTokenStore s = RedisTokenStore.connect(NOWHERE, Duration.ofMillis(250))) {
+                assertThatThrownBy(() -> s.load(new StoreKey("k"))).isInstanceOf(RuntimeException.class);
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("refused at once or within the bound")
+                    .isLessThan(Duration.ofSeconds(2));
+        }
+
+        @Test
         @DisplayName("close is idempotent")
         void closeTwice() {
             RedisTokenStore s = RedisTokenStore.connect(NOWHERE);
