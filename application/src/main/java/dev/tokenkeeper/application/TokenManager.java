@@ -358,8 +358,8 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         }
         misses.increment();
         emit(new TokenEvent.CacheMiss(key, e == null ? TokenEvent.MissReason.ABSENT : TokenEvent.MissReason.EXPIRED));
-        Remembered remembered = store == null ? s.remembered : null;
-        if (remembered != null && now < remembered.untilMillis) {
+        Remembered remembered = store == null ? remembered(s, now) : null;
+        if (remembered != null) {
             // a permanent failure is remembered and there is no store to look in: fail at once,
             // without a flight (with a store, the flight looks there first, then fails fast)
             return CompletableFuture.failedFuture(remembered.copy(now));
@@ -446,13 +446,31 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
 
     /** Ends the flight with the remembered permanent failure, if one is remembered now; then true. */
     private boolean failedFast(KeyState s, CompletableFuture<AccessToken> mine, long now) {
-        Remembered remembered = s.remembered;
-        if (remembered == null || now >= remembered.untilMillis) {
+        Remembered remembered = remembered(s, now);
+        if (remembered == null) {
             return false;
         }
         s.inFlight.compareAndSet(mine, null);
         mine.completeExceptionally(remembered.copy(now));
         return true;
+    }
+
+    /**
+     * The permanent failure remembered for {@code s} now, or null: none, its window is over, or the
+     * client's credentials changed since (a rotated secret file), which ends it at once.
+     */
+    private static Remembered remembered(KeyState s, long now) {
+        Remembered r = s.remembered;
+        if (r == null || now >= r.untilMillis) {
+            return null;
+        }
+        if (r.credentialsVersion != credentialsVersion(s)) {
+            s.remembered = null; // the next failure starts the window afresh, at its first length
+            s.permanentFailures = 0;
+            s.nextBackgroundAttemptMillis = 0;
+            return null;
+        }
+        return r;
     }
 
     /** Whether a token read from the store may replace {@code current}. */
@@ -777,12 +795,20 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             // remembered before the flight ends, so that no caller slips in between and sends again
             int p = ++s.permanentFailures;
             long hold = doubled(permanentFailureBackoff.toMillis(), p, maxPermanentFailureBackoff.toMillis());
-            s.remembered = new Remembered(te, now, now + hold);
+            s.remembered = new Remembered(te, now, now + hold, credentialsVersion(s));
             next = Math.max(next, now + hold);
         }
         s.nextBackgroundAttemptMillis = next;
         s.inFlight.compareAndSet(mine, null);
         mine.completeExceptionally(te);
+    }
+
+    private static long credentialsVersion(KeyState s) {
+        try {
+            return s.client.endpoint().credentialsVersion();
+        } catch (RuntimeException e) {
+            return 0; // an endpoint that cannot tell: the window runs its course
+        }
     }
 
     /** {@code first} doubled {@code n - 1} times, at most {@code max}, without overflow. */
@@ -1206,7 +1232,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
      * A permanent failure remembered for a key until {@code untilMillis}: callers without a valid
      * token get a copy that says so, and no request is sent.
      */
-    private record Remembered(TokenException failure, long seenAtMillis, long untilMillis) {
+    private record Remembered(TokenException failure, long seenAtMillis, long untilMillis, long credentialsVersion) {
 
         /** A copy of the failure for a caller at {@code nowMillis}, saying it is remembered and until when. */
         TokenException copy(long nowMillis) {

@@ -143,6 +143,43 @@ class Issue16Test {
         }
 
         @Test
+        @DisplayName("a rotated secret ends the remembered failure at once: the next caller sends one request")
+        void rotatedCredentialsEndTheWindow() {
+            endpoint.failAll(FailureKind.INVALID_CLIENT);
+            TokenManager m = manager(builder().permanentFailureBackoff(Duration.ofMinutes(1), Duration.ofMinutes(5)));
+            for (int i = 0; i < 10; i++) {
+                failure(() -> m.token(KEY));
+            }
+            assertThat(endpoint.requestCount()).isEqualTo(1);
+
+            endpoint.rotateCredentials(); // the secret file was rewritten; the IdP takes the new secret
+            endpoint.failWith(null);
+            assertThat(m.token(KEY)).isNotNull();
+            assertThat(endpoint.requestCount()).isEqualTo(2);
+            assertThat(m.status(KEY).failingFastUntil()).isEmpty();
+            assertThat(m.status(KEY).lastFailure()).isEmpty();
+        }
+
+        @Test
+        @DisplayName("a rotation that is still wrong starts the window again at its first length")
+        void rotatedButStillWrong() {
+            endpoint.failAll(FailureKind.INVALID_CLIENT);
+            TokenManager m = manager(builder().permanentFailureBackoff(Duration.ofMinutes(1), Duration.ofMinutes(5)));
+            failure(() -> m.token(KEY));
+            clock.advance(Duration.ofMinutes(1));
+            failure(() -> m.token(KEY)); // second window: 2 min
+            assertThat(endpoint.requestCount()).isEqualTo(2);
+            endpoint.rotateCredentials();
+            failure(() -> m.token(KEY));
+            assertThat(endpoint.requestCount()).isEqualTo(3);
+            assertThat(m.status(KEY).failingFastUntil()).contains(clock.instant().plus(Duration.ofMinutes(1)));
+            for (int i = 0; i < 10; i++) {
+                failure(() -> m.token(KEY));
+            }
+            assertThat(endpoint.requestCount()).isEqualTo(3);
+        }
+
+        @Test
         @DisplayName("the remembered time doubles up to the configured maximum; a success ends it")
         void growsAndResets() {
             endpoint.failAll(FailureKind.INVALID_SCOPE);

@@ -63,6 +63,18 @@ final class ScriptedEndpoint implements TokenEndpoint {
         return this;
     }
 
+    private volatile long credentialsVersion;
+
+    /** As a rotated client secret would: {@link #credentialsVersion()} moves. */
+    void rotateCredentials() {
+        credentialsVersion++;
+    }
+
+    @Override
+    public long credentialsVersion() {
+        return credentialsVersion;
+    }
+
     ScriptedEndpoint failAll(FailureKind kind) {
         return failWith(r -> new TokenException(kind, "scripted " + kind));
     }

@@ -113,7 +113,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     private VertxTokenEndpoint(EndpointConfig config, Vertx vertx, WebClient webClient) {
         this.config = config;
         this.parser = new TokenResponseParser(config);
-        this.credentials = Credentials.of(config.clientId(), config.clientSecret().current());
+        this.credentials = Credentials.of(config.clientId(), config.clientSecret().current(), 0);
         this.tokenUrl = EndpointConfig.display(config.tokenUrl());
         this.revocationUrl = config.revocationUrl() == null ? null : EndpointConfig.display(config.revocationUrl());
         if (webClient != null) {
@@ -160,13 +160,16 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         return new Builder(tokenUrl, clientId, clientSecret);
     }
 
-    /** The client credentials of one secret, encoded once; replaced when the secret changes. */
-    private record Credentials(Secret secret, String basic, Redactor redactor) {
-        static Credentials of(String clientId, Secret secret) {
+    /**
+     * The client credentials of one secret, encoded once; replaced, with the next version number,
+     * when the secret changes.
+     */
+    private record Credentials(Secret secret, String basic, Redactor redactor, long version) {
+        static Credentials of(String clientId, Secret secret, long version) {
             String id = formEncode(clientId);
             String encoded = formEncode(secret.reveal());
             String basic = Base64.getEncoder().encodeToString((id + ":" + encoded).getBytes(StandardCharsets.UTF_8));
-            return new Credentials(secret, "Basic " + basic, Redactor.of(List.of(secret.reveal(), basic)));
+            return new Credentials(secret, "Basic " + basic, Redactor.of(List.of(secret.reveal(), basic)), version);
         }
     }
 
@@ -175,10 +178,16 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         Secret now = config.clientSecret().current();
         Credentials c = credentials;
         if (c.secret() != now && !c.secret().equals(now)) {
-            c = Credentials.of(config.clientId(), now);
+            c = Credentials.of(config.clientId(), now, c.version() + 1);
             credentials = c;
         }
         return c;
+    }
+
+    /** Moves when the client secret changes (checked against its source now: one {@code stat} for a file). */
+    @Override
+    public long credentialsVersion() {
+        return credentials().version();
     }
 
     @Override

@@ -75,6 +75,25 @@ class SecretRotationTest {
     }
 
     @Test
+    @DisplayName("credentialsVersion moves when the secret file is rewritten, and only then (so a manager ends a remembered rejection)")
+    void credentialsVersionFollowsTheFile() throws Exception {
+        Path file = Files.writeString(dir.resolve("secret"), secretA + "\n");
+        try (VertxTokenEndpoint endpoint = endpoint(SecretSource.file(file), ClientAuthentication.CLIENT_SECRET_POST);
+                VertxTokenEndpoint fixed = endpoint(SecretSource.of(dev.tokenkeeper.domain.Secret.of(secretA)),
+                        ClientAuthentication.CLIENT_SECRET_POST)) {
+            long before = endpoint.credentialsVersion();
+            assertThat(endpoint.credentialsVersion()).as("unchanged file").isEqualTo(before);
+            Files.writeString(file, secretB + "\n");
+            Files.setLastModifiedTime(file, FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 2_000));
+            assertThat(endpoint.credentialsVersion()).isNotEqualTo(before);
+            long after = endpoint.credentialsVersion();
+            Files.setLastModifiedTime(file, FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 2_000));
+            assertThat(endpoint.credentialsVersion()).as("touched, same secret").isEqualTo(after);
+            assertThat(fixed.credentialsVersion()).isEqualTo(fixed.credentialsVersion());
+        }
+    }
+
+    @Test
     @DisplayName("a rewrite the file's attributes do not show is read after the server rejects the old secret: one rejected request")
     void rejectionReloadsTheSecret() throws Exception {
         Path file = Files.writeString(dir.resolve("secret"), secretA);

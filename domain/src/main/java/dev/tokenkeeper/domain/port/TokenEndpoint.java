@@ -30,6 +30,17 @@ public interface TokenEndpoint {
                 FailureKind.BAD_CONFIGURATION, "this token endpoint has no revocation endpoint configured"));
     }
 
+    /**
+     * A number that changes whenever the credentials this endpoint authenticates with change (a
+     * client secret file rewritten after a rotation, say). A manager that remembers a permanent
+     * failure stops failing fast with it as soon as this number moves, so that a rotation is tried
+     * at once instead of after the failure's window. Called only on the failure path, never on a
+     * cache hit; it may do a cheap check (one {@code stat}). The default never changes.
+     */
+    default long credentialsVersion() {
+        return 0;
+    }
+
     /** Releases what the endpoint owns (an HTTP client, an event loop). Idempotent. */
     default void close() {}
 }
