@@ -12,9 +12,11 @@ import dev.tokenkeeper.application.ClientRegistration;
 import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.application.TokenManager;
 import dev.tokenkeeper.bootstrap.persistence.LocalStore;
+import dev.tokenkeeper.bootstrap.persistence.ReconnectingStore;
 import dev.tokenkeeper.bootstrap.persistence.StoreUrl;
 import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.port.StoreKey;
 import dev.tokenkeeper.domain.port.TokenEventListener;
 import dev.tokenkeeper.domain.port.TokenProvider;
 import dev.tokenkeeper.domain.port.TokenStore;
@@ -28,6 +30,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * A running tokenkeeper assembled from a {@link TokenkeeperConfig}: one Vert.x token endpoint per
@@ -42,6 +45,9 @@ import java.util.Objects;
  * <p>Thread-safe. {@link #close()} stops the manager and closes everything it created.
  */
 public final class Tokenkeeper implements AutoCloseable {
+
+    /** A key read once at start to learn whether a Redis store answers; it is never written. */
+    private static final StoreKey REACHABILITY_PROBE = new StoreKey("tokenkeeper-reachability-probe");
 
     /** Store calls must fail fast so that a sick store degrades to a miss instead of stalling callers. */
     public static final Duration STORE_TIMEOUT = Duration.ofMillis(500);
@@ -149,7 +155,11 @@ public final class Tokenkeeper implements AutoCloseable {
                 }
                 RedisTokenStore store = b.build();
                 resources.add(store);
-                return store;
+                // down at start: memory and one WARN until it answers (see ReconnectingStore)
+                return reconnecting("redis", () -> {
+                    store.load(REACHABILITY_PROBE);
+                    return store;
+                }, clock, resources);
             }
             case "jdbc" -> {
                 HikariDataSource pool = pool(s.credentials());
@@ -158,7 +168,8 @@ public final class Tokenkeeper implements AutoCloseable {
                 if (s.prefix() != null) {
                     b.tablePrefix(s.prefix());
                 }
-                return b.build();
+                // building needs the database (dialect, schema): down at start, memory and one WARN until it answers
+                return reconnecting("jdbc", b::build, clock, resources);
             }
             case "file" -> {
                 LocalStore local = LocalStore.open(Path.of(s.url()), clock, s.prefix());
@@ -169,6 +180,15 @@ public final class Tokenkeeper implements AutoCloseable {
                 return new MemoryTokenStore(clock);
             }
         }
+    }
+
+    private static TokenStore reconnecting(String kind, Supplier<TokenStore> connect, InstantSource clock,
+            List<AutoCloseable> resources) {
+        TokenStore store = ReconnectingStore.open(kind, connect, clock);
+        if (store instanceof ReconnectingStore r) {
+            resources.add(0, r); // stop its retries before the pool or client closes
+        }
+        return store;
     }
 
     private static Duration min(Duration a, Duration b) {

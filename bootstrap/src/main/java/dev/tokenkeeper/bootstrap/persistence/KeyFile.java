@@ -3,9 +3,11 @@ package dev.tokenkeeper.bootstrap.persistence;
 import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.domain.ConfigurationException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -27,19 +29,24 @@ final class KeyFile {
      * at once agree on one key: the new key is written to a private temporary file and linked into
      * place, which fails for the loser, who then reads the winner's.
      *
-     * @throws ConfigurationException if the file is readable by other users, or does not hold keys
+     * @throws ConfigurationException if the file is a link, belongs to another user, is readable by
+     *     other users, or does not hold keys
      */
     static SealingKeys loadOrCreate(Path file, String keyId) {
         try {
-            if (!Files.exists(file)) {
+            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
                 create(file, keyId);
             }
+            OwnerOnly.requireOwnFile(file);
             if (OwnerOnly.sharedWithOthers(file)) {
                 throw new ConfigurationException("sealing.keys: the key file " + file + " is open to other users ("
                         + OwnerOnly.describe(file) + "); run `chmod 600 " + file + "` (or delete it: its tokens are then "
                         + "fetched anew)");
             }
-            String spec = Files.readString(file, StandardCharsets.UTF_8).strip();
+            String spec;
+            try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+                spec = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+            }
             try {
                 return SealingKeys.parse(spec);
             } catch (ConfigurationException e) {
@@ -47,6 +54,8 @@ final class KeyFile {
                 e.problems().forEach(p -> problems.add("sealing.keys: the key file " + file + ": " + p));
                 throw new ConfigurationException(problems);
             }
+        } catch (OwnerOnly.Refused e) {
+            throw new ConfigurationException("sealing.keys: the key file " + e.getMessage());
         } catch (IOException e) {
             throw new ConfigurationException("sealing.keys: the key file " + file + " cannot be read or created ("
                     + e.getClass().getSimpleName() + ")");
@@ -65,7 +74,7 @@ final class KeyFile {
             } catch (FileAlreadyExistsException raced) {
                 // another process made the key first: use theirs
             } catch (UnsupportedOperationException | IOException noLinks) {
-                if (!Files.exists(file)) {
+                if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
                     Files.move(temp, file); // no hard links here: not atomic against a racing process, but rare
                 }
             }

@@ -10,6 +10,7 @@ import dev.tokenkeeper.domain.port.TokenStore;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -31,7 +32,15 @@ import org.slf4j.LoggerFactory;
  * seals the tokens (see {@link #sealingKeys(Path)}). Nothing else: H2 runs with OS file locking
  * ({@code FILE_LOCK=FS}, no {@code .lock.db}) and no trace file. Java cannot set the umask H2
  * creates files with, so the database file is created here first, owner-only, and H2 writes
- * into it; after use, every file of the database is checked again.
+ * into it; after use, every file of the database is checked again. The directory and everything
+ * in it must belong to the user and none of it may be a symbolic link (see {@link OwnerOnly}).
+ *
+ * <h2>Nothing in the file runs</h2>
+ * H2 executes the schema statements stored in a database when it opens it, and those may carry
+ * code (a trigger or function in Java source). Before H2 sees the file, {@link H2FileCheck} reads
+ * those statements with H2's storage layer alone and refuses the file unless it holds only what
+ * the JDBC store's script makes: a file from a backup, another machine or another user never runs
+ * code here.
  *
  * <h2>One process at a time</h2>
  * The open database is locked by the process that has it, for as long as it runs (a CLI run:
@@ -136,8 +145,10 @@ public final class LocalStore implements AutoCloseable {
      * cannot be opened at all, logs a WARN and returns a store that keeps tokens in memory.
      *
      * @param tablePrefix the table prefix, or null for the JDBC store's default
-     * @throws ConfigurationException if the directory cannot be made private, or the database holds
-     *     tables of the prefix that this library does not know
+     * @throws ConfigurationException if the directory cannot be made private; if it, or anything in
+     *     it, is a symbolic link or belongs to another user; if the database holds anything tokenkeeper
+     *     never creates (a trigger, a function: anything that would run when H2 opens it, which it then
+     *     does not); or if it holds tables of the prefix that this library does not know
      */
     public static LocalStore open(Path directory, InstantSource clock, String tablePrefix) {
         return open(directory, clock, tablePrefix, LOCK_WAIT);
@@ -149,6 +160,8 @@ public final class LocalStore implements AutoCloseable {
         Path file = directory.resolve(DATABASE_FILE);
         try {
             OwnerOnly.file(file);
+        } catch (OwnerOnly.Refused e) {
+            throw new ConfigurationException("store.path: " + e.getMessage());
         } catch (IOException e) {
             throw new ConfigurationException("store.path: cannot create " + file + " (" + e.getClass().getSimpleName() + ")");
         }
@@ -158,12 +171,9 @@ public final class LocalStore implements AutoCloseable {
         ds.setPassword("");
         Connection keeper;
         try {
-            keeper = connect(ds, lockWait);
-        } catch (SQLException e) {
-            String why = e.getErrorCode() == DATABASE_IN_USE
-                    ? "it is in use by another process for more than " + lockWait.toSeconds() + "s"
-                    : "it cannot be opened (H2 error " + e.getErrorCode() + ")";
-            LOG.warn("token file {}: {}; this run keeps its token in memory only", file, why);
+            keeper = connect(ds, file, lockWait);
+        } catch (Unusable e) {
+            LOG.warn("token file {}: {}; this run keeps its token in memory only", file, e.getMessage());
             return new LocalStore(directory, null, new MemoryTokenStore(clock));
         }
         try {
@@ -216,22 +226,59 @@ public final class LocalStore implements AutoCloseable {
         return "LocalStore[" + directory + (keeper == null ? ", in memory only" : "") + "]";
     }
 
-    private static Connection connect(JdbcDataSource ds, Duration lockWait) throws SQLException {
+    /**
+     * Opens the database once nothing in it can run (see {@link H2FileCheck}), waiting up to
+     * {@code lockWait} for another process to let go of it. The file is inspected again before each
+     * attempt: the process that had it may have changed it.
+     *
+     * @throws ConfigurationException if the file holds anything tokenkeeper does not make
+     * @throws Unusable if it stays in use, cannot be read, or H2 cannot open it
+     */
+    private static Connection connect(JdbcDataSource ds, Path file, Duration lockWait) throws Unusable {
         long deadline = System.nanoTime() + lockWait.toNanos();
         while (true) {
-            try {
-                return ds.getConnection();
-            } catch (SQLException e) {
-                if (e.getErrorCode() != DATABASE_IN_USE || System.nanoTime() - deadline >= 0) {
-                    throw e;
-                }
-                try {
-                    Thread.sleep(RETRY_PAUSE.toMillis());
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw e;
+            H2FileCheck.Finding f = H2FileCheck.inspect(file);
+            boolean inUse = false;
+            switch (f.kind()) {
+                case FOREIGN -> throw foreign(file, f.detail());
+                case UNREADABLE -> throw new Unusable("it cannot be read as a token file (" + f.detail() + ")");
+                case IN_USE -> inUse = true;
+                case CLEAN -> {
+                    try {
+                        return ds.getConnection();
+                    } catch (SQLException e) {
+                        if (e.getErrorCode() != DATABASE_IN_USE) {
+                            throw new Unusable("it cannot be opened (H2 error " + e.getErrorCode() + ")");
+                        }
+                        inUse = true;
+                    }
                 }
             }
+            if (inUse && System.nanoTime() - deadline >= 0) {
+                throw new Unusable("it is in use by another process for more than " + lockWait.toSeconds() + "s");
+            }
+            try {
+                Thread.sleep(RETRY_PAUSE.toMillis());
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new Unusable("interrupted while waiting for another process to let go of it");
+            }
+        }
+    }
+
+    /** The refusal of a database file that holds objects tokenkeeper never makes. */
+    static ConfigurationException foreign(Path file, String what) {
+        return new ConfigurationException("store.path: the token file " + file + " holds " + what + ", which tokenkeeper "
+                + "never creates; it is not opened, since opening it would run what it holds. Move it away or delete it "
+                + "(its tokens are then fetched anew), and find out where it came from");
+    }
+
+    /** The database file cannot be had for this run: the store then keeps tokens in memory. */
+    private static final class Unusable extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Unusable(String why) {
+            super(why, null, false, false);
         }
     }
 
@@ -241,6 +288,9 @@ public final class LocalStore implements AutoCloseable {
             if (OwnerOnly.directory(directory)) {
                 LOG.warn("token directory {} was open to other users; its mode is now rwx------", directory);
             }
+            OwnerOnly.entries(directory);
+        } catch (OwnerOnly.Refused e) {
+            throw new ConfigurationException("store.path: " + e.getMessage());
         } catch (IOException e) {
             throw new ConfigurationException("store.path: cannot create the directory " + directory + " with mode 0700 ("
                     + e.getClass().getSimpleName() + ")");
@@ -251,7 +301,7 @@ public final class LocalStore implements AutoCloseable {
     static void narrowDatabaseFiles(Path directory) {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, DATABASE_NAME + ".*")) {
             for (Path f : files) {
-                if (Files.isRegularFile(f)) {
+                if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
                     OwnerOnly.narrow(f, OwnerOnly.FILE);
                 }
             }

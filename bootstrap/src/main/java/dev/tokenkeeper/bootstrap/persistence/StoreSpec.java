@@ -10,6 +10,7 @@ import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.port.TokenStore;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -117,7 +118,7 @@ public record StoreSpec(String type, String location, String prefix, StoreUrl cr
                 case "memory" -> new MemoryTokenStore(clock);
                 case "file" -> {
                     Path dir = Path.of(location);
-                    if (use == Use.SOURCE && !Files.isRegularFile(dir.resolve(LocalStore.DATABASE_FILE))) {
+                    if (use == Use.SOURCE && !Files.exists(dir.resolve(LocalStore.DATABASE_FILE), LinkOption.NOFOLLOW_LINKS)) {
                         throw new ConfigurationException("no token file " + dir.resolve(LocalStore.DATABASE_FILE));
                     }
                     LocalStore local = LocalStore.open(dir, clock, prefix);
@@ -128,6 +129,9 @@ public record StoreSpec(String type, String location, String prefix, StoreUrl cr
                     yield local.store();
                 }
                 case "jdbc" -> {
+                    if (location.regionMatches(true, 0, "jdbc:h2:", 0, "jdbc:h2:".length())) {
+                        H2FileCheck.requireSafe(location); // before H2 runs what the file holds
+                    }
                     HikariDataSource pool = Tokenkeeper.pool(credentials);
                     resources.add(pool);
                     JdbiTokenStore.Builder b = JdbiTokenStore.builder(pool).clock(clock).queryTimeout(TOOL_TIMEOUT)

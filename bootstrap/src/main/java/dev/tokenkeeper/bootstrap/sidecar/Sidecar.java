@@ -4,6 +4,7 @@ import dev.tokenkeeper.bootstrap.LoggingEventListener;
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import dev.tokenkeeper.bootstrap.metrics.TokenMetrics;
+import dev.tokenkeeper.bootstrap.persistence.ReconnectingStore;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenException;
@@ -275,6 +276,9 @@ public final class Sidecar implements AutoCloseable {
             return;
         }
         Future<String> store = vertx.executeBlocking(() -> {
+            if (tk.store() instanceof ReconnectingStore r && !r.connected()) {
+                return "DOWN"; // down since start: tokens are served from memory until it answers
+            }
             tk.store().load(PROBE_KEY);
             return "UP";
         }, false).timeout(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).otherwise(e -> "DOWN");

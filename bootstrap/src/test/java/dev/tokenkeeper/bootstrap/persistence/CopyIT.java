@@ -193,7 +193,8 @@ class CopyIT {
             c.createStatement().execute("CREATE TABLE theirs_tokens (x INT)");
         }
         assertThat(cli("schema", "apply", "--store", h2, "--prefix", "theirs_")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
-        assertThat(err()).contains("refusing");
+        // the H2 file check sees the foreign table before H2 opens the file (the schema check would refuse it too)
+        assertThat(err()).contains("\"THEIRS_TOKENS\"").contains("never creates");
         assertThat(cli("schema", "apply", "--store", "redis://127.0.0.1:6379")).isEqualTo(TokenkeeperCli.USAGE);
     }
 }

@@ -1,0 +1,184 @@
+package dev.tokenkeeper.bootstrap.fleet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenkeeper.application.SealingKeys;
+import dev.tokenkeeper.bootstrap.Settings;
+import dev.tokenkeeper.bootstrap.Tokenkeeper;
+import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
+import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
+import dev.tokenkeeper.bootstrap.persistence.ReconnectingStore;
+import dev.tokenkeeper.testsupport.Await;
+import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
+import dev.tokenkeeper.testsupport.RequiredServers;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A shared store that is down when tokenkeeper starts: {@code token} and {@code serve} still work
+ * from the IdP, with one WARN line (no stack trace, no password), and a JDBC store that comes up
+ * later is used once it answers. Before, a JDBC store down at start killed both commands (stack
+ * trace, exit 1, no token request), and Redis logged a WARN per operation.
+ */
+class StoreDownAtStartIT {
+
+    final String password = "pw-" + UUID.randomUUID();
+    final String secret = "secret-" + UUID.randomUUID();
+    FaultInjectingTokenServer idp;
+    Map<String, String> env;
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream stdout;
+    PrintStream stderr;
+
+    @BeforeEach
+    void setUp() {
+        idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
+        env = new HashMap<>(Map.of(
+                "TOKENKEEPER__CLIENTS__ORDERS__TOKEN_URL", idp.tokenUri().toString(),
+                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_ID", "orders-client",
+                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_SECRET", secret,
+                "TOKENKEEPER_SEALING_KEYS", SealingKeys.generateSpec("k1")));
+        stdout = System.out;
+        stderr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void tearDown() {
+        System.setOut(stdout);
+        System.setErr(stderr);
+        idp.close();
+    }
+
+    String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    /** A store URL on a loopback port nothing listens on. */
+    void storeDown(String type) {
+        int port = RequiredServers.freePort();
+        env.put("TOKENKEEPER__STORE__TYPE", type);
+        env.put("TOKENKEEPER__STORE__URL", type.equals("jdbc")
+                ? "jdbc:postgresql://127.0.0.1:" + port + "/test?user=postgres&password=" + password
+                : "redis://:" + password + "@127.0.0.1:" + port);
+    }
+
+    void oneCleanWarn() {
+        String log = err();
+        assertThat(log.lines().filter(l -> l.contains("WARN"))).as(log).hasSize(1);
+        assertThat(log).contains("store cannot be reached at start").doesNotContain("\tat ").doesNotContain(password)
+                .doesNotContain(secret);
+    }
+
+    @Test
+    @DisplayName("token with a JDBC store down at start: a token from the IdP, exit 0, one WARN line")
+    void tokenWithJdbcDown() {
+        storeDown("jdbc");
+        assertThat(TokenkeeperCli.run(env, "token")).as(err()).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8).strip()).isEqualTo(idp.issuedTokens().get(0));
+        assertThat(idp.requestCount()).isEqualTo(1);
+        oneCleanWarn();
+    }
+
+    @Test
+    @DisplayName("token with a Redis store down at start: the same, one WARN line (not one per operation)")
+    void tokenWithRedisDown() {
+        storeDown("redis");
+        assertThat(TokenkeeperCli.run(env, "token")).as(err()).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8).strip()).isEqualTo(idp.issuedTokens().get(0));
+        oneCleanWarn();
+    }
+
+    @Test
+    @DisplayName("serve with a JDBC store down at start: starts, serves its token, stops with 0")
+    void serveWithJdbcDown() throws Exception {
+        storeDown("jdbc");
+        int port = RequiredServers.freePort();
+        env.put("TOKENKEEPER__SIDECAR__PORT", String.valueOf(port));
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        Thread serve = new Thread(() -> exit.complete(TokenkeeperCli.run(env, "serve")), "serve-store-down");
+        serve.start();
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        URI status = URI.create("http://127.0.0.1:" + port + "/auth/status");
+        AtomicReference<String> last = new AtomicReference<>();
+        try {
+            Await.until("serve answers with a token for orders", Duration.ofSeconds(30), () -> {
+                try {
+                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(status).build(), HttpResponse.BodyHandlers.ofString());
+                    last.set(r.statusCode() + " " + r.body() + " " + err());
+                    return r.statusCode() == 200 && new JsonObject(r.body()).getJsonObject("clients")
+                            .getJsonObject("orders").getBoolean("is_valid", false);
+                } catch (Exception notYet) {
+                    return exit.isDone() && !exit.isCompletedExceptionally() ? fail(exit.getNow(-1)) : false;
+                }
+            });
+            // tokens are served, but the store is not there: readiness says so and names it
+            HttpResponse<String> ready = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
+            assertThat(ready.body()).contains("store: STORE_UNAVAILABLE").doesNotContain(password);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + ": " + last.get() + " / " + err(), e);
+        } finally {
+            serve.interrupt();
+        }
+        assertThat(exit.get(30, TimeUnit.SECONDS)).isEqualTo(TokenkeeperCli.OK);
+        assertThat(err()).contains("store cannot be reached at start").doesNotContain("\tat ").doesNotContain(password);
+    }
+
+    private static boolean fail(int code) {
+        throw new AssertionError("serve exited with " + code + " instead of starting");
+    }
+
+    @Test
+    @DisplayName("a PostgreSQL that comes up after start is used once it answers: its token is found there by another instance")
+    void jdbcComesUpLater() throws Exception {
+        try (PrivatePostgres pg = PrivatePostgres.createAndStart()) {
+            pg.stop();
+            assertThat(pg.listening()).isFalse();
+            env.put("TOKENKEEPER__STORE__TYPE", "jdbc");
+            env.put("TOKENKEEPER__STORE__URL", pg.jdbcUrl() + "&user=" + pg.user() + "&password=" + password);
+            TokenkeeperConfig config = TokenkeeperConfig.from(Settings.load(null, env));
+            try (Tokenkeeper first = Tokenkeeper.start(config)) {
+                assertThat(first.store()).isInstanceOf(ReconnectingStore.class);
+                String token = first.provider().token(first.defaultKey()).value().reveal();
+                assertThat(idp.requestCount()).isEqualTo(1);
+                oneCleanWarn();
+
+                pg.start();
+                ReconnectingStore store = (ReconnectingStore) first.store();
+                Await.until("the store is connected once PostgreSQL answers",
+                        ReconnectingStore.RETRY_EVERY.multipliedBy(4), store::connected);
+
+                try (Tokenkeeper second = Tokenkeeper.start(config)) {
+                    assertThat(second.store()).as("up at start: the store itself").isNotInstanceOf(ReconnectingStore.class);
+                    assertThat(second.provider().token(second.defaultKey()).value().reveal())
+                            .as("the first instance's token, copied into PostgreSQL when it came up").isEqualTo(token);
+                }
+                assertThat(idp.requestCount()).as("no second token request").isEqualTo(1);
+                assertThat(List.of(err())).noneMatch(l -> l.contains(password));
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package dev.tokenkeeper.bootstrap.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
+import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A token file that carries code: H2 runs a trigger's Java source (or instantiates a trigger class)
+ * when it opens a database, and a function alias whenever a statement calls it (here through a
+ * column default that a save evaluates). {@code token}, {@code copy --from file:DIR},
+ * {@code copy --from jdbc:h2:file:…} and {@code schema check --store file:…}, run as the CLI runs
+ * them, must refuse such a file with exit 3 and a message naming it, and the code must never run:
+ * its marker file must never appear.
+ */
+class HostileStoreFileIT {
+
+    @TempDir
+    Path tmp;
+
+    FaultInjectingTokenServer idp;
+    Map<String, String> env;
+    Path home;
+    Path marker;
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream stdout;
+    PrintStream stderr;
+
+    @BeforeEach
+    void setUp() {
+        idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
+        home = tmp.resolve("home");
+        marker = tmp.resolve("marker-" + UUID.randomUUID());
+        env = new HashMap<>(Map.of(
+                "TOKENKEEPER__CLIENTS__ORDERS__TOKEN_URL", idp.tokenUri().toString(),
+                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_ID", "orders-client",
+                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_SECRET", "secret-" + UUID.randomUUID(),
+                "TOKENKEEPER_HOME", home.toString()));
+        stdout = System.out;
+        stderr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void tearDown() {
+        System.setOut(stdout);
+        System.setErr(stderr);
+        MarkerTrigger.marker = null;
+        idp.close();
+    }
+
+    int cli(String... args) {
+        out.reset();
+        err.reset();
+        return TokenkeeperCli.run(env, args);
+    }
+
+    String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Java source that leaves the marker when it runs; H2 compiles it. */
+    static String writeMarker(Path marker) {
+        return "java.nio.file.Files.writeString(java.nio.file.Path.of(\"" + marker + "\"), \"ran\");";
+    }
+
+    static final Hostile SOURCE_TRIGGER = m -> List.of(
+            "CREATE TRIGGER EVIL BEFORE SELECT ON tokenkeeper_tokens AS 'org.h2.api.Trigger create() throws Exception { "
+                    + writeMarker(m) + " return new org.h2.api.Trigger() { public void fire(java.sql.Connection c, "
+                    + "Object[] o, Object[] n) {} }; }'");
+
+    static Stream<Arguments> hostileObjects() {
+        return Stream.of(
+                Arguments.of("a trigger in Java source (H2 compiles and runs it on open)", SOURCE_TRIGGER),
+                Arguments.of("a trigger naming a class (H2 instantiates it on open)", (Hostile) m -> List.of(
+                        "CREATE TRIGGER EVIL BEFORE INSERT ON tokenkeeper_tokens CALL \"" + MarkerTrigger.class.getName() + "\"")),
+                Arguments.of("a function alias in Java source, called by a column default on save", (Hostile) m -> List.of(
+                        "CREATE ALIAS EVIL AS 'String evil() throws Exception { " + writeMarker(m) + " return \"x\"; }'",
+                        "ALTER TABLE tokenkeeper_tokens ADD COLUMN mark VARCHAR DEFAULT EVIL()")));
+    }
+
+    /** Statements that make a store file hostile, given the marker path. */
+    interface Hostile {
+        List<String> statements(Path marker);
+    }
+
+    /** A real store file (made by {@code token}), then the hostile statements run into it. */
+    void poison(Hostile hostile) throws Exception {
+        assertThat(cli("token")).as(err()).isZero();
+        try (Connection c = DriverManager.getConnection(LocalStore.jdbcUrl(home), LocalStore.user(), "");
+                Statement s = c.createStatement()) {
+            s.execute("DELETE FROM tokenkeeper_tokens"); // the next token is saved, which a column default sees
+            for (String sql : hostile.statements(marker)) {
+                s.execute(sql);
+            }
+        }
+        Files.deleteIfExists(marker); // making a source trigger runs it once, here, in the test
+        MarkerTrigger.marker = marker;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("hostileObjects")
+    @DisplayName("token, copy --from file:, copy --from jdbc:h2:file: and schema check refuse the file; nothing in it runs")
+    void refused(String what, Hostile hostile) throws Exception {
+        poison(hostile);
+        Path file = home.resolve(LocalStore.DATABASE_FILE);
+        int requests = idp.requestCount();
+
+        assertThat(cli("token")).as(err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(err()).contains(file.toString()).contains("never creates").doesNotContain("\tat ");
+        assertThat(marker).as("the file's code never ran (token)").doesNotExist();
+        assertThat(idp.requestCount()).as("refused before any token request").isEqualTo(requests);
+
+        assertThat(cli("copy", "--from", "file:" + home, "--to", "memory:")).as(err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(err()).contains(file.toString()).contains("never creates");
+        assertThat(marker).as("the file's code never ran (copy --from file:)").doesNotExist();
+
+        assertThat(cli("schema", "check", "--store", "file:" + home)).as(err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(err()).contains(file.toString()).contains("never creates");
+        assertThat(marker).as("the file's code never ran (schema check)").doesNotExist();
+
+        assertThat(cli("copy", "--from", "jdbc:h2:file:" + home.resolve(LocalStore.DATABASE_NAME), "--to", "memory:"))
+                .as(err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(err()).contains(file.toString()).contains("never creates");
+        assertThat(marker).as("the file's code never ran (copy --from jdbc:h2:file:)").doesNotExist();
+    }
+
+    @Test
+    @DisplayName("the refusal names what was found, not the code it carries")
+    void namesTheObject() throws Exception {
+        poison(SOURCE_TRIGGER);
+        assertThat(cli("token")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(err()).contains("a trigger \"EVIL\"").doesNotContain("writeString");
+        assertThat(marker).doesNotExist();
+    }
+}
