@@ -3,6 +3,7 @@ package dev.tokenkeeper.bootstrap.fleet;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.application.SealingKeys;
+import dev.tokenkeeper.bootstrap.CapturedCli;
 import dev.tokenkeeper.bootstrap.Settings;
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
@@ -12,17 +13,12 @@ import dev.tokenkeeper.testsupport.Await;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +27,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A shared store that is down when tokenkeeper starts: {@code token} and {@code serve} still work
@@ -43,48 +40,33 @@ class StoreDownAtStartIT {
     final String password = "pw-" + UUID.randomUUID();
     final String secret = "secret-" + UUID.randomUUID();
     FaultInjectingTokenServer idp;
-    Map<String, String> env;
-    final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream stdout;
-    PrintStream stderr;
+
+    @RegisterExtension
+    final CapturedCli cli = new CapturedCli();
 
     @BeforeEach
     void setUp() {
         idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
-        env = new HashMap<>(Map.of(
-                "TOKENKEEPER__CLIENTS__ORDERS__TOKEN_URL", idp.tokenUri().toString(),
-                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_ID", "orders-client",
-                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_SECRET", secret,
-                "TOKENKEEPER_SEALING_KEYS", SealingKeys.generateSpec("k1")));
-        stdout = System.out;
-        stderr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        cli.client("orders", idp.tokenUri(), "orders-client", secret)
+                .set("TOKENKEEPER_SEALING_KEYS", SealingKeys.generateSpec("k1"));
     }
 
     @AfterEach
     void tearDown() {
-        System.setOut(stdout);
-        System.setErr(stderr);
         idp.close();
-    }
-
-    String err() {
-        return err.toString(StandardCharsets.UTF_8);
     }
 
     /** A store URL on a loopback port nothing listens on. */
     void storeDown(String type) {
         int port = RequiredServers.freePort();
-        env.put("TOKENKEEPER__STORE__TYPE", type);
-        env.put("TOKENKEEPER__STORE__URL", type.equals("jdbc")
+        cli.set("TOKENKEEPER__STORE__TYPE", type);
+        cli.set("TOKENKEEPER__STORE__URL", type.equals("jdbc")
                 ? "jdbc:postgresql://127.0.0.1:" + port + "/test?user=postgres&password=" + password
                 : "redis://:" + password + "@127.0.0.1:" + port);
     }
 
     void oneCleanWarn() {
-        String log = err();
+        String log = cli.err();
         assertThat(log.lines().filter(l -> l.contains("WARN"))).as(log).hasSize(1);
         assertThat(log).contains("store cannot be reached at start").doesNotContain("\tat ").doesNotContain(password)
                 .doesNotContain(secret);
@@ -94,8 +76,8 @@ class StoreDownAtStartIT {
     @DisplayName("token with a JDBC store down at start: a token from the IdP, exit 0, one WARN line")
     void tokenWithJdbcDown() {
         storeDown("jdbc");
-        assertThat(TokenkeeperCli.run(env, "token")).as(err()).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8).strip()).isEqualTo(idp.issuedTokens().get(0));
+        assertThat(cli.run("token")).as(cli.err()).isZero();
+        assertThat(cli.out().strip()).isEqualTo(idp.issuedTokens().get(0));
         assertThat(idp.requestCount()).isEqualTo(1);
         oneCleanWarn();
     }
@@ -104,8 +86,8 @@ class StoreDownAtStartIT {
     @DisplayName("token with a Redis store down at start: the same, one WARN line (not one per operation)")
     void tokenWithRedisDown() {
         storeDown("redis");
-        assertThat(TokenkeeperCli.run(env, "token")).as(err()).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8).strip()).isEqualTo(idp.issuedTokens().get(0));
+        assertThat(cli.run("token")).as(cli.err()).isZero();
+        assertThat(cli.out().strip()).isEqualTo(idp.issuedTokens().get(0));
         oneCleanWarn();
     }
 
@@ -114,9 +96,9 @@ class StoreDownAtStartIT {
     void serveWithJdbcDown() throws Exception {
         storeDown("jdbc");
         int port = RequiredServers.freePort();
-        env.put("TOKENKEEPER__SIDECAR__PORT", String.valueOf(port));
+        cli.set("TOKENKEEPER__SIDECAR__PORT", String.valueOf(port));
         CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread serve = new Thread(() -> exit.complete(TokenkeeperCli.run(env, "serve")), "serve-store-down");
+        Thread serve = new Thread(() -> exit.complete(cli.run("serve")), "serve-store-down");
         serve.start();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         URI status = URI.create("http://127.0.0.1:" + port + "/auth/status");
@@ -125,7 +107,7 @@ class StoreDownAtStartIT {
             Await.until("serve answers with a token for orders", Duration.ofSeconds(30), () -> {
                 try {
                     HttpResponse<String> r = http.send(HttpRequest.newBuilder(status).build(), HttpResponse.BodyHandlers.ofString());
-                    last.set(r.statusCode() + " " + r.body() + " " + err());
+                    last.set(r.statusCode() + " " + r.body() + " " + cli.err());
                     return r.statusCode() == 200 && new JsonObject(r.body()).getJsonObject("clients")
                             .getJsonObject("orders").getBoolean("is_valid", false);
                 } catch (Exception notYet) {
@@ -139,12 +121,12 @@ class StoreDownAtStartIT {
             assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
             assertThat(ready.body()).contains("store: STORE_UNAVAILABLE").doesNotContain(password);
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + ": " + last.get() + " / " + err(), e);
+            throw new AssertionError(e.getMessage() + ": " + last.get() + " / " + cli.err(), e);
         } finally {
             serve.interrupt();
         }
         assertThat(exit.get(30, TimeUnit.SECONDS)).isEqualTo(TokenkeeperCli.OK);
-        assertThat(err()).contains("store cannot be reached at start").doesNotContain("\tat ").doesNotContain(password);
+        assertThat(cli.err()).contains("store cannot be reached at start").doesNotContain("\tat ").doesNotContain(password);
     }
 
     private static boolean fail(int code) {
@@ -157,9 +139,9 @@ class StoreDownAtStartIT {
         try (PrivatePostgres pg = PrivatePostgres.createAndStart()) {
             pg.stop();
             assertThat(pg.listening()).isFalse();
-            env.put("TOKENKEEPER__STORE__TYPE", "jdbc");
-            env.put("TOKENKEEPER__STORE__URL", pg.jdbcUrl() + "&user=" + pg.user() + "&password=" + password);
-            TokenkeeperConfig config = TokenkeeperConfig.from(Settings.load(null, env));
+            cli.set("TOKENKEEPER__STORE__TYPE", "jdbc");
+            cli.set("TOKENKEEPER__STORE__URL", pg.jdbcUrl() + "&user=" + pg.user() + "&password=" + password);
+            TokenkeeperConfig config = TokenkeeperConfig.from(Settings.load(null, cli.env()));
             try (Tokenkeeper first = Tokenkeeper.start(config)) {
                 assertThat(first.store()).isInstanceOf(ReconnectingStore.class);
                 String token = first.provider().token(first.defaultKey()).value().reveal();
@@ -177,7 +159,7 @@ class StoreDownAtStartIT {
                             .as("the first instance's token, copied into PostgreSQL when it came up").isEqualTo(token);
                 }
                 assertThat(idp.requestCount()).as("no second token request").isEqualTo(1);
-                assertThat(List.of(err())).noneMatch(l -> l.contains(password));
+                assertThat(List.of(cli.err())).noneMatch(l -> l.contains(password));
             }
         }
     }

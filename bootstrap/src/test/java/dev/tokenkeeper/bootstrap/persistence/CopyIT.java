@@ -2,20 +2,17 @@ package dev.tokenkeeper.bootstrap.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenkeeper.bootstrap.CapturedCli;
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
 import dev.tokenkeeper.domain.port.SealedToken;
 import dev.tokenkeeper.domain.port.StoreKey;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.RequiredServers;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -23,6 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,58 +35,31 @@ class CopyIT {
 
     FaultInjectingTokenServer idp;
     final String secret = "secret-" + UUID.randomUUID();
-    Map<String, String> env;
     Path homeA;
-    final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream stdout;
-    PrintStream stderr;
+
+    @RegisterExtension
+    final CapturedCli cli = new CapturedCli();
 
     @BeforeEach
     void setUp() {
         idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
         homeA = tmp.resolve("a");
-        env = new HashMap<>(Map.of(
-                "TOKENKEEPER__CLIENTS__ORDERS__TOKEN_URL", idp.tokenUri().toString(),
-                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_ID", "orders-client",
-                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_SECRET", secret,
-                "TOKENKEEPER__CLIENTS__BILLING__TOKEN_URL", idp.tokenUri().toString(),
-                "TOKENKEEPER__CLIENTS__BILLING__CLIENT_ID", "billing-client",
-                "TOKENKEEPER__CLIENTS__BILLING__CLIENT_SECRET", secret,
-                "TOKENKEEPER_HOME", homeA.toString()));
-        stdout = System.out;
-        stderr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        cli.client("orders", idp.tokenUri(), "orders-client", secret)
+                .client("billing", idp.tokenUri(), "billing-client", secret)
+                .set("TOKENKEEPER_HOME", homeA.toString());
     }
 
     @AfterEach
     void tearDown() {
-        System.setOut(stdout);
-        System.setErr(stderr);
         idp.close();
-    }
-
-    int cli(String... args) {
-        out.reset();
-        err.reset();
-        return TokenkeeperCli.run(env, args);
-    }
-
-    String out() {
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    String err() {
-        return err.toString(StandardCharsets.UTF_8);
     }
 
     /** Two tokens in the local file of home A. */
     Map<String, String> fillHomeA() {
-        assertThat(cli("token", "--client", "orders")).as(err()).isZero();
-        String orders = out().strip();
-        assertThat(cli("token", "--client", "billing")).as(err()).isZero();
-        String billing = out().strip();
+        assertThat(cli.run("token", "--client", "orders")).as(cli.err()).isZero();
+        String orders = cli.out().strip();
+        assertThat(cli.run("token", "--client", "billing")).as(cli.err()).isZero();
+        String billing = cli.out().strip();
         assertThat(idp.requestCount()).isEqualTo(2);
         return Map.of("orders", orders, "billing", billing);
     }
@@ -105,11 +76,11 @@ class CopyIT {
     void homeBServes(Path homeB, Map<String, String> tokens) throws IOException {
         Files.copy(homeA.resolve(LocalStore.KEY_FILE), homeB.resolve(LocalStore.KEY_FILE), StandardCopyOption.REPLACE_EXISTING,
                 StandardCopyOption.COPY_ATTRIBUTES);
-        env.put("TOKENKEEPER_HOME", homeB.toString());
+        cli.set("TOKENKEEPER_HOME", homeB.toString());
         int before = idp.requestCount();
         for (Map.Entry<String, String> t : tokens.entrySet()) {
-            assertThat(cli("token", "--client", t.getKey())).as(err()).isZero();
-            assertThat(out().strip()).isEqualTo(t.getValue());
+            assertThat(cli.run("token", "--client", t.getKey())).as(cli.err()).isZero();
+            assertThat(cli.out().strip()).isEqualTo(t.getValue());
         }
         assertThat(idp.requestCount()).as("no request: the copied entries are read").isEqualTo(before);
     }
@@ -121,21 +92,21 @@ class CopyIT {
         String h2 = "jdbc:h2:file:" + tmp.resolve("backup/tokens");
         Path homeB = tmp.resolve("b");
 
-        assertThat(cli("copy", "--from", "file:", "--to", h2)).as("no tables yet, and none made unasked").isEqualTo(3);
-        assertThat(err()).contains("do not exist");
-        assertThat(cli("copy", "--from", "file:", "--to", h2, "--apply-schema")).as(err()).isZero();
-        assertThat(out()).contains("copied 2 entries from file:" + homeA + " to " + h2);
-        assertThat(cli("copy", "--from", h2, "--to", "memory:")).as(err()).isZero();
-        assertThat(out()).contains("copied 2 entries");
-        assertThat(cli("copy", "--from", h2, "--to", "file:" + homeB)).as(err()).isZero();
-        assertThat(out()).contains("copied 2 entries");
+        assertThat(cli.run("copy", "--from", "file:", "--to", h2)).as("no tables yet, and none made unasked").isEqualTo(3);
+        assertThat(cli.err()).contains("do not exist");
+        assertThat(cli.run("copy", "--from", "file:", "--to", h2, "--apply-schema")).as(cli.err()).isZero();
+        assertThat(cli.out()).contains("copied 2 entries from file:" + homeA + " to " + h2);
+        assertThat(cli.run("copy", "--from", h2, "--to", "memory:")).as(cli.err()).isZero();
+        assertThat(cli.out()).contains("copied 2 entries");
+        assertThat(cli.run("copy", "--from", h2, "--to", "file:" + homeB)).as(cli.err()).isZero();
+        assertThat(cli.out()).contains("copied 2 entries");
 
-        Map<StoreKey, SealedToken> a = entries(StoreSpec.parse("a", "file:" + homeA, null, env));
+        Map<StoreKey, SealedToken> a = entries(StoreSpec.parse("a", "file:" + homeA, null, cli.env()));
         assertThat(a).hasSize(2);
-        assertThat(entries(StoreSpec.parse("h2", h2, null, env))).isEqualTo(a);
-        assertThat(entries(StoreSpec.parse("b", "file:" + homeB, null, env))).as("the same sealed bytes and expiry").isEqualTo(a);
+        assertThat(entries(StoreSpec.parse("h2", h2, null, cli.env()))).isEqualTo(a);
+        assertThat(entries(StoreSpec.parse("b", "file:" + homeB, null, cli.env()))).as("the same sealed bytes and expiry").isEqualTo(a);
         homeBServes(homeB, tokens);
-        assertThat(out() + err()).doesNotContain(secret);
+        assertThat(cli.printed()).as("everything printed").doesNotContain(secret);
     }
 
     @Test
@@ -148,53 +119,53 @@ class CopyIT {
         String postgres = pg.jdbcUrl() + (pg.jdbcUrl().contains("?") ? "&" : "?") + "user=" + pg.user() + "&password=" + pg.password();
         Path homeB = tmp.resolve("b");
 
-        assertThat(cli("copy", "--from", "file:", "--to", postgres, "--to-prefix", "tk_copy_" + suffix + "_", "--apply-schema"))
-                .as(err()).isZero();
-        assertThat(out()).contains("copied 2 entries").doesNotContain(pg.password().isEmpty() ? "\u0000" : "password=" + pg.password());
-        assertThat(cli("copy", "--from", postgres, "--from-prefix", "tk_copy_" + suffix + "_",
-                "--to", redis, "--to-prefix", "tk-copy-" + suffix + ":")).as(err()).isZero();
-        assertThat(out()).contains("copied 2 entries");
-        assertThat(cli("copy", "--from", redis, "--from-prefix", "tk-copy-" + suffix + ":", "--to", "file:" + homeB))
-                .as(err()).isZero();
-        assertThat(out()).contains("copied 2 entries");
+        assertThat(cli.run("copy", "--from", "file:", "--to", postgres, "--to-prefix", "tk_copy_" + suffix + "_", "--apply-schema"))
+                .as(cli.err()).isZero();
+        assertThat(cli.out()).contains("copied 2 entries").doesNotContain(pg.password().isEmpty() ? "\u0000" : "password=" + pg.password());
+        assertThat(cli.run("copy", "--from", postgres, "--from-prefix", "tk_copy_" + suffix + "_",
+                "--to", redis, "--to-prefix", "tk-copy-" + suffix + ":")).as(cli.err()).isZero();
+        assertThat(cli.out()).contains("copied 2 entries");
+        assertThat(cli.run("copy", "--from", redis, "--from-prefix", "tk-copy-" + suffix + ":", "--to", "file:" + homeB))
+                .as(cli.err()).isZero();
+        assertThat(cli.out()).contains("copied 2 entries");
 
-        Map<StoreKey, SealedToken> a = entries(StoreSpec.parse("a", "file:" + homeA, null, env));
-        assertThat(entries(StoreSpec.parse("pg", postgres, "tk_copy_" + suffix + "_", env))).isEqualTo(a);
-        assertThat(entries(StoreSpec.parse("redis", redis, "tk-copy-" + suffix + ":", env))).isEqualTo(a);
-        assertThat(entries(StoreSpec.parse("b", "file:" + homeB, null, env))).isEqualTo(a);
+        Map<StoreKey, SealedToken> a = entries(StoreSpec.parse("a", "file:" + homeA, null, cli.env()));
+        assertThat(entries(StoreSpec.parse("pg", postgres, "tk_copy_" + suffix + "_", cli.env()))).isEqualTo(a);
+        assertThat(entries(StoreSpec.parse("redis", redis, "tk-copy-" + suffix + ":", cli.env()))).isEqualTo(a);
+        assertThat(entries(StoreSpec.parse("b", "file:" + homeB, null, cli.env()))).isEqualTo(a);
         homeBServes(homeB, tokens);
     }
 
     @Test
     @DisplayName("exit codes: same store 2, no source file 3, unreachable target 4 with the count")
     void exitCodes() {
-        assertThat(cli("copy", "--from", "file:", "--to", "file:" + homeA)).isEqualTo(TokenkeeperCli.USAGE);
-        assertThat(cli("copy", "--from", "file:" + tmp.resolve("none"), "--to", "memory:")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
-        assertThat(err()).contains("no token file");
-        assertThat(cli("copy", "--from", "cassandra://x", "--to", "memory:")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.run("copy", "--from", "file:", "--to", "file:" + homeA)).isEqualTo(TokenkeeperCli.USAGE);
+        assertThat(cli.run("copy", "--from", "file:" + tmp.resolve("none"), "--to", "memory:")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.err()).contains("no token file");
+        assertThat(cli.run("copy", "--from", "cassandra://x", "--to", "memory:")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
         fillHomeA();
         int port = RequiredServers.freePort();
-        assertThat(cli("copy", "--from", "file:", "--to", "jdbc:postgresql://127.0.0.1:" + port + "/x?user=u&password=hunter2"))
+        assertThat(cli.run("copy", "--from", "file:", "--to", "jdbc:postgresql://127.0.0.1:" + port + "/x?user=u&password=hunter2"))
                 .isEqualTo(4);
-        assertThat(err()).contains("copy failed after 0 entries").doesNotContain("hunter2");
+        assertThat(cli.err()).contains("copy failed after 0 entries").doesNotContain("hunter2");
     }
 
     @Test
     @DisplayName("schema check fails on missing tables (3), apply makes them (0), check then passes; unknown tables are refused")
     void schemaCommands() throws Exception {
         String h2 = "jdbc:h2:file:" + tmp.resolve("db/tokens");
-        assertThat(cli("schema", "check", "--store", h2)).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
-        assertThat(err()).contains("do not exist");
-        assertThat(cli("schema", "apply", "--store", h2)).as(err()).isZero();
-        assertThat(out()).contains("schema version 1 in place");
-        assertThat(cli("schema", "check", "--store", h2)).as(err()).isZero();
-        assertThat(out()).contains("schema version 1 OK");
+        assertThat(cli.run("schema", "check", "--store", h2)).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.err()).contains("do not exist");
+        assertThat(cli.run("schema", "apply", "--store", h2)).as(cli.err()).isZero();
+        assertThat(cli.out()).contains("schema version 1 in place");
+        assertThat(cli.run("schema", "check", "--store", h2)).as(cli.err()).isZero();
+        assertThat(cli.out()).contains("schema version 1 OK");
         try (var c = java.sql.DriverManager.getConnection(h2)) {
             c.createStatement().execute("CREATE TABLE theirs_tokens (x INT)");
         }
-        assertThat(cli("schema", "apply", "--store", h2, "--prefix", "theirs_")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.run("schema", "apply", "--store", h2, "--prefix", "theirs_")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
         // the H2 file check sees the foreign table before H2 opens the file (the schema check would refuse it too)
-        assertThat(err()).contains("\"THEIRS_TOKENS\"").contains("never creates");
-        assertThat(cli("schema", "apply", "--store", "redis://127.0.0.1:6379")).isEqualTo(TokenkeeperCli.USAGE);
+        assertThat(cli.err()).contains("\"THEIRS_TOKENS\"").contains("never creates");
+        assertThat(cli.run("schema", "apply", "--store", "redis://127.0.0.1:6379")).isEqualTo(TokenkeeperCli.USAGE);
     }
 }

@@ -2,26 +2,23 @@ package dev.tokenkeeper.bootstrap.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenkeeper.bootstrap.CapturedCli;
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -41,46 +38,25 @@ class HostileStoreFileIT {
     Path tmp;
 
     FaultInjectingTokenServer idp;
-    Map<String, String> env;
     Path home;
     Path marker;
-    final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream stdout;
-    PrintStream stderr;
+
+    @RegisterExtension
+    final CapturedCli cli = new CapturedCli();
 
     @BeforeEach
     void setUp() {
         idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
         home = tmp.resolve("home");
         marker = tmp.resolve("marker-" + UUID.randomUUID());
-        env = new HashMap<>(Map.of(
-                "TOKENKEEPER__CLIENTS__ORDERS__TOKEN_URL", idp.tokenUri().toString(),
-                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_ID", "orders-client",
-                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_SECRET", "secret-" + UUID.randomUUID(),
-                "TOKENKEEPER_HOME", home.toString()));
-        stdout = System.out;
-        stderr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        cli.client("orders", idp.tokenUri(), "orders-client", "secret-" + UUID.randomUUID())
+                .set("TOKENKEEPER_HOME", home.toString());
     }
 
     @AfterEach
     void tearDown() {
-        System.setOut(stdout);
-        System.setErr(stderr);
         MarkerTrigger.marker = null;
         idp.close();
-    }
-
-    int cli(String... args) {
-        out.reset();
-        err.reset();
-        return TokenkeeperCli.run(env, args);
-    }
-
-    String err() {
-        return err.toString(StandardCharsets.UTF_8);
     }
 
     /** Java source that leaves the marker when it runs; H2 compiles it. */
@@ -110,7 +86,7 @@ class HostileStoreFileIT {
 
     /** A real store file (made by {@code token}), then the hostile statements run into it. */
     void poison(Hostile hostile) throws Exception {
-        assertThat(cli("token")).as(err()).isZero();
+        assertThat(cli.run("token")).as(cli.err()).isZero();
         try (Connection c = DriverManager.getConnection(LocalStore.jdbcUrl(home), LocalStore.user(), "");
                 Statement s = c.createStatement()) {
             s.execute("DELETE FROM tokenkeeper_tokens"); // the next token is saved, which a column default sees
@@ -130,22 +106,22 @@ class HostileStoreFileIT {
         Path file = home.resolve(LocalStore.DATABASE_FILE);
         int requests = idp.requestCount();
 
-        assertThat(cli("token")).as(err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
-        assertThat(err()).contains(file.toString()).contains("never creates").doesNotContain("\tat ");
+        assertThat(cli.run("token")).as(cli.err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.err()).contains(file.toString()).contains("never creates").doesNotContain("\tat ");
         assertThat(marker).as("the file's code never ran (token)").doesNotExist();
         assertThat(idp.requestCount()).as("refused before any token request").isEqualTo(requests);
 
-        assertThat(cli("copy", "--from", "file:" + home, "--to", "memory:")).as(err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
-        assertThat(err()).contains(file.toString()).contains("never creates");
+        assertThat(cli.run("copy", "--from", "file:" + home, "--to", "memory:")).as(cli.err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.err()).contains(file.toString()).contains("never creates");
         assertThat(marker).as("the file's code never ran (copy --from file:)").doesNotExist();
 
-        assertThat(cli("schema", "check", "--store", "file:" + home)).as(err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
-        assertThat(err()).contains(file.toString()).contains("never creates");
+        assertThat(cli.run("schema", "check", "--store", "file:" + home)).as(cli.err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.err()).contains(file.toString()).contains("never creates");
         assertThat(marker).as("the file's code never ran (schema check)").doesNotExist();
 
-        assertThat(cli("copy", "--from", "jdbc:h2:file:" + home.resolve(LocalStore.DATABASE_NAME), "--to", "memory:"))
-                .as(err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
-        assertThat(err()).contains(file.toString()).contains("never creates");
+        assertThat(cli.run("copy", "--from", "jdbc:h2:file:" + home.resolve(LocalStore.DATABASE_NAME), "--to", "memory:"))
+                .as(cli.err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.err()).contains(file.toString()).contains("never creates");
         assertThat(marker).as("the file's code never ran (copy --from jdbc:h2:file:)").doesNotExist();
     }
 
@@ -153,8 +129,8 @@ class HostileStoreFileIT {
     @DisplayName("the refusal names what was found, not the code it carries")
     void namesTheObject() throws Exception {
         poison(SOURCE_TRIGGER);
-        assertThat(cli("token")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
-        assertThat(err()).contains("a trigger \"EVIL\"").doesNotContain("writeString");
+        assertThat(cli.run("token")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.err()).contains("a trigger \"EVIL\"").doesNotContain("writeString");
         assertThat(marker).doesNotExist();
     }
 }

@@ -3,12 +3,11 @@ package dev.tokenkeeper.bootstrap.persistence;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.application.SealingKeys;
+import dev.tokenkeeper.bootstrap.CapturedCli;
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
 import dev.tokenkeeper.testsupport.Await;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.RequiredServers;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,9 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
 
@@ -46,12 +44,10 @@ class StorePasswordIT {
     final String tail = "pwZ" + UUID.randomUUID().toString().replace("-", "");
     final String password = head + "/@:%#? x/" + tail;
     final String clientSecret = "client-" + UUID.randomUUID();
-    final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream stdout;
-    PrintStream stderr;
     FaultInjectingTokenServer idp;
-    Map<String, String> env;
+
+    @RegisterExtension
+    final CapturedCli cli = new CapturedCli();
 
     @TempDir
     Path dir;
@@ -67,42 +63,29 @@ class StorePasswordIT {
     }
 
     @BeforeEach
-    void capture() {
-        out.reset();
-        err.reset();
-        env = new HashMap<>(Map.of(
-                "OAUTH_TOKEN_URL", idp.tokenUri().toString(),
-                "OAUTH_CLIENT_ID", "leak-client",
-                "OAUTH_CLIENT_SECRET", clientSecret,
-                "TOKENKEEPER_SEALING_KEYS", SealingKeys.generateSpec("k1"),
-                "TOKENKEEPER__RESILIENCE__ATTEMPTS", "1",
-                "TOKENKEEPER_HOME", dir.resolve("home").toString(),
+    void environment() {
+        cli.set("OAUTH_TOKEN_URL", idp.tokenUri().toString())
+                .set("OAUTH_CLIENT_ID", "leak-client")
+                .set("OAUTH_CLIENT_SECRET", clientSecret)
+                .set("TOKENKEEPER_SEALING_KEYS", SealingKeys.generateSpec("k1"))
+                .set("TOKENKEEPER__RESILIENCE__ATTEMPTS", "1")
+                .set("TOKENKEEPER_HOME", dir.resolve("home").toString())
                 // entries this test leaves in the shared Redis stay apart from everyone else's
-                "TOKENKEEPER__STORE__PREFIX", "tk-pw-" + UUID.randomUUID().toString().substring(0, 8) + ":"));
-        stdout = System.out;
-        stderr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+                .set("TOKENKEEPER__STORE__PREFIX", "tk-pw-" + UUID.randomUUID().toString().substring(0, 8) + ":");
     }
 
     @AfterEach
-    void restoreAndScan() {
-        System.setOut(stdout);
-        System.setErr(stderr);
-        String printed = printed();
+    void scan() {
+        String printed = cli.printed();
         for (String s : List.of(password, head, tail, URLEncoder.encode(password, StandardCharsets.UTF_8),
                 URLEncoder.encode(password, StandardCharsets.UTF_8).replace("+", "%20"), clientSecret)) {
             assertThat(printed).as("everything printed").doesNotContain(s);
         }
     }
 
-    String printed() {
-        return out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
-    }
-
     /** Standard error only, for assertion messages: standard output may hold a token. */
     String errors() {
-        return err.toString(StandardCharsets.UTF_8);
+        return cli.err();
     }
 
     /** The URL forms a password can take: raw user info, percent-encoded user info, with a user. */
@@ -116,27 +99,27 @@ class StorePasswordIT {
     @DisplayName("token with a redis:// URL whose password holds special characters: a token, no stack trace, no password")
     void token() {
         for (String url : redisUrls("127.0.0.1:6379")) {
-            env.put("TOKENKEEPER_STORE", "redis");
-            env.put("TOKENKEEPER_STORE_URL", url);
-            int code = TokenkeeperCli.run(env, "token");
+            cli.set("TOKENKEEPER_STORE", "redis");
+            cli.set("TOKENKEEPER_STORE_URL", url);
+            int code = cli.run("token");
             assertThat(code).as(errors()).isEqualTo(TokenkeeperCli.OK);
-            assertThat(printed()).doesNotContain("URISyntaxException").doesNotContain("IllegalArgumentException");
+            assertThat(cli.printed()).doesNotContain("URISyntaxException").doesNotContain("IllegalArgumentException");
         }
     }
 
     @Test
     @DisplayName("serve with such a URL starts (the store degrades) and shows no password")
     void serve() throws Exception {
-        env.put("TOKENKEEPER_STORE", "redis");
-        env.put("TOKENKEEPER_STORE_URL", redisUrls("127.0.0.1:6379").get(0));
-        env.put("TOKENKEEPER__SIDECAR__PORT", "0");
+        cli.set("TOKENKEEPER_STORE", "redis");
+        cli.set("TOKENKEEPER_STORE_URL", redisUrls("127.0.0.1:6379").get(0));
+        cli.set("TOKENKEEPER__SIDECAR__PORT", "0");
         CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread serve = new Thread(() -> exit.complete(TokenkeeperCli.run(env, "serve")), "serve-under-test");
+        Thread serve = new Thread(() -> exit.complete(cli.run("serve")), "serve-under-test");
         serve.start();
-        Await.until("serve started or ended", Duration.ofSeconds(20), () -> printed().contains("sidecar listening") || exit.isDone());
+        Await.until("serve started or ended", Duration.ofSeconds(20), () -> cli.printed().contains("sidecar listening") || exit.isDone());
         serve.interrupt();
         assertThat(exit.get(30, TimeUnit.SECONDS)).as(errors()).isEqualTo(TokenkeeperCli.OK);
-        assertThat(printed()).contains("sidecar listening").doesNotContain("Exception");
+        assertThat(cli.printed()).contains("sidecar listening").doesNotContain("Exception");
     }
 
     @Test
@@ -144,17 +127,17 @@ class StorePasswordIT {
     void configCheck() {
         List<String> urls = new ArrayList<>(redisUrls("redis.example.com:6379"));
         for (String url : urls) {
-            env.put("TOKENKEEPER_STORE", "redis");
-            env.put("TOKENKEEPER_STORE_URL", url);
-            assertThat(TokenkeeperCli.run(env, "config", "check")).as(errors()).isZero();
-            assertThat(out.toString(StandardCharsets.UTF_8)).contains("redis://redis.example.com:6379", "with a password");
+            cli.set("TOKENKEEPER_STORE", "redis");
+            cli.set("TOKENKEEPER_STORE_URL", url);
+            assertThat(cli.run("config", "check")).as(errors()).isZero();
+            assertThat(cli.out()).contains("redis://redis.example.com:6379", "with a password");
         }
         for (String url : List.of("jdbc:postgresql://db.example.com/tokens?user=tk&password=" + password.replace("&", ""),
                 "jdbc:postgresql://tk:" + password + "@db.example.com/tokens",
                 "jdbc:h2:mem:tokens;PASSWORD=" + password.replace(";", ""))) {
-            env.put("TOKENKEEPER_STORE", "jdbc");
-            env.put("TOKENKEEPER_STORE_URL", url);
-            assertThat(TokenkeeperCli.run(env, "config", "check")).as(errors()).isZero();
+            cli.set("TOKENKEEPER_STORE", "jdbc");
+            cli.set("TOKENKEEPER_STORE_URL", url);
+            assertThat(cli.run("config", "check")).as(errors()).isZero();
         }
     }
 
@@ -171,14 +154,14 @@ class StorePasswordIT {
                 redisUrls("127.0.0.1:6379").get(0));
         RequiredServers.postgres();
         for (String store : stores) {
-            int copy = TokenkeeperCli.run(env, "copy", "--from", "memory:", "--to", store, "--to-prefix", prefix);
+            int copy = cli.run("copy", "--from", "memory:", "--to", store, "--to-prefix", prefix);
             assertThat(copy).as(store.replace(password, "***") + "\n" + errors()).isIn(0, 3, 4);
             if (store.startsWith("jdbc:")) {
-                int schema = TokenkeeperCli.run(env, "schema", "check", "--store", store, "--prefix", prefix);
+                int schema = cli.run("schema", "check", "--store", store, "--prefix", prefix);
                 assertThat(schema).as(errors()).isIn(3, 4);
             }
         }
-        assertThat(printed()).contains("no-such-host.invalid").contains("visible to other users in the process list");
+        assertThat(cli.printed()).contains("no-such-host.invalid").contains("visible to other users in the process list");
     }
 
     @Test
@@ -191,32 +174,30 @@ class StorePasswordIT {
             }
             Path file = Files.writeString(dir.resolve("store.password"), password + "\n");
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-            env.put("TOKENKEEPER_STORE", "redis");
-            env.put("TOKENKEEPER_STORE_URL", "redis://127.0.0.1:" + redis.port());
+            cli.set("TOKENKEEPER_STORE", "redis");
+            cli.set("TOKENKEEPER_STORE_URL", "redis://127.0.0.1:" + redis.port());
 
-            env.put("TOKENKEEPER_STORE_PASSWORD_FILE", file.toString());
-            assertThat(TokenkeeperCli.run(env, "token")).as(errors()).isZero();
+            cli.set("TOKENKEEPER_STORE_PASSWORD_FILE", file.toString());
+            assertThat(cli.run("token")).as(errors()).isZero();
             assertThat(keys(redis)).as("the token was stored: the password from the file was accepted").isEqualTo(1);
-            assertThat(printed()).doesNotContain("WARN");
+            assertThat(cli.printed()).doesNotContain("WARN");
 
-            env.remove("TOKENKEEPER_STORE_PASSWORD_FILE");
-            env.put("TOKENKEEPER__CLIENTS__DEFAULT__SCOPE", "other");
-            env.put("TOKENKEEPER__STORE__PASSWORD_ENV", "MY_REDIS_PASSWORD");
-            env.put("MY_REDIS_PASSWORD", password);
-            assertThat(TokenkeeperCli.run(env, "token")).as(errors()).isZero();
+            cli.env().remove("TOKENKEEPER_STORE_PASSWORD_FILE");
+            cli.set("TOKENKEEPER__CLIENTS__DEFAULT__SCOPE", "other");
+            cli.set("TOKENKEEPER__STORE__PASSWORD_ENV", "MY_REDIS_PASSWORD");
+            cli.set("MY_REDIS_PASSWORD", password);
+            assertThat(cli.run("token")).as(errors()).isZero();
             assertThat(keys(redis)).as("a second entry, stored with the password from the variable").isEqualTo(2);
 
             Path target = dir.resolve("copy");
-            assertThat(TokenkeeperCli.run(env, "copy", "--from", "redis://127.0.0.1:" + redis.port(),
-                    "--from-password-file", file.toString(), "--from-prefix", env.get("TOKENKEEPER__STORE__PREFIX"),
+            assertThat(cli.run("copy", "--from", "redis://127.0.0.1:" + redis.port(),
+                    "--from-password-file", file.toString(), "--from-prefix", cli.env().get("TOKENKEEPER__STORE__PREFIX"),
                     "--to", "file:" + target)).as(errors()).isZero();
-            assertThat(out.toString(StandardCharsets.UTF_8)).contains("copied 2 entries");
+            assertThat(cli.out()).contains("copied 2 entries");
 
-            out.reset();
-            err.reset();
-            env.put("MY_REDIS_PASSWORD", "wrong");
-            env.put("TOKENKEEPER__CLIENTS__DEFAULT__SCOPE", "third");
-            assertThat(TokenkeeperCli.run(env, "token")).as("a refusing store degrades to the IdP").isZero();
+            cli.set("MY_REDIS_PASSWORD", "wrong");
+            cli.set("TOKENKEEPER__CLIENTS__DEFAULT__SCOPE", "third");
+            assertThat(cli.run("token")).as("a refusing store degrades to the IdP").isZero();
             assertThat(keys(redis)).isEqualTo(2);
         }
     }

@@ -2,26 +2,23 @@ package dev.tokenkeeper.bootstrap.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenkeeper.bootstrap.CapturedCli;
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,43 +33,22 @@ class TokenDirectoryOwnershipIT {
     Path tmp;
 
     FaultInjectingTokenServer idp;
-    Map<String, String> env;
     Path home;
-    final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream stdout;
-    PrintStream stderr;
+
+    @RegisterExtension
+    final CapturedCli cli = new CapturedCli();
 
     @BeforeEach
     void setUp() {
         idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
         home = tmp.resolve("home");
-        env = new HashMap<>(Map.of(
-                "TOKENKEEPER__CLIENTS__ORDERS__TOKEN_URL", idp.tokenUri().toString(),
-                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_ID", "orders-client",
-                "TOKENKEEPER__CLIENTS__ORDERS__CLIENT_SECRET", "secret-" + UUID.randomUUID(),
-                "TOKENKEEPER_HOME", home.toString()));
-        stdout = System.out;
-        stderr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        cli.client("orders", idp.tokenUri(), "orders-client", "secret-" + UUID.randomUUID())
+                .set("TOKENKEEPER_HOME", home.toString());
     }
 
     @AfterEach
     void tearDown() {
-        System.setOut(stdout);
-        System.setErr(stderr);
         idp.close();
-    }
-
-    int cli(String... args) {
-        out.reset();
-        err.reset();
-        return TokenkeeperCli.run(env, args);
-    }
-
-    String err() {
-        return err.toString(StandardCharsets.UTF_8);
     }
 
     static String mode(Path p) throws IOException {
@@ -81,13 +57,13 @@ class TokenDirectoryOwnershipIT {
 
     /** A working home: one token fetched and stored. */
     void filledHome() {
-        assertThat(cli("token")).as(err()).isZero();
+        assertThat(cli.run("token")).as(cli.err()).isZero();
     }
 
     void refused(Path path, String why) {
         int requests = idp.requestCount();
-        assertThat(cli("token")).as(err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
-        assertThat(err()).contains(path + " " + why).doesNotContain("\tat ");
+        assertThat(cli.run("token")).as(cli.err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.err()).contains(path + " " + why).doesNotContain("\tat ");
         assertThat(idp.requestCount()).as("refused before any token request").isEqualTo(requests);
     }
 
@@ -150,9 +126,9 @@ class TokenDirectoryOwnershipIT {
         Files.createSymbolicLink(db, outside);
         refused(db, "is a symbolic link");
         assertThat(outside).doesNotExist();
-        assertThat(cli("copy", "--from", "memory:", "--to", "file:" + home)).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
-        assertThat(cli("schema", "check", "--store", "file:" + home)).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
-        assertThat(err()).contains(db + " is a symbolic link");
+        assertThat(cli.run("copy", "--from", "memory:", "--to", "file:" + home)).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.run("schema", "check", "--store", "file:" + home)).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.err()).contains(db + " is a symbolic link");
         assertThat(outside).as("not created by copy or schema either").doesNotExist();
     }
 
@@ -193,8 +169,8 @@ class TokenDirectoryOwnershipIT {
         Path db = home.resolve(LocalStore.DATABASE_FILE);
         Files.setOwner(db, nobody);
         refused(db, "belongs to another user");
-        assertThat(cli("copy", "--from", "file:" + home, "--to", "memory:")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
-        assertThat(err()).contains(db + " belongs to another user");
+        assertThat(cli.run("copy", "--from", "file:" + home, "--to", "memory:")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+        assertThat(cli.err()).contains(db + " belongs to another user");
     }
 
     @Test
@@ -203,7 +179,7 @@ class TokenDirectoryOwnershipIT {
         filledHome();
         Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
         int requests = idp.requestCount();
-        assertThat(cli("token")).as(err()).isZero();
+        assertThat(cli.run("token")).as(cli.err()).isZero();
         assertThat(idp.requestCount()).as("the stored token is used").isEqualTo(requests);
         assertThat(mode(home)).isEqualTo("rwx------");
     }

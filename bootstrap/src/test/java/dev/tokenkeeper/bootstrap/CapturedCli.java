@@ -1,0 +1,114 @@
+package dev.tokenkeeper.bootstrap;
+
+import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * The command line run in this JVM, as the tests of the CLI run it: an environment, and standard
+ * output and error captured. Register it on an instance field:
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * final CapturedCli cli = new CapturedCli();
+ * }</pre>
+ *
+ * Before each test (before the test's own {@code @BeforeEach} methods) the environment is emptied
+ * and {@code System.out}/{@code System.err} are swapped for buffers; after each test (after its
+ * {@code @AfterEach} methods, which may still read the buffers) the real streams are put back.
+ * Nothing captured reaches the real streams.
+ *
+ * <p>{@link #run} empties the buffers first, so {@link #out()} and {@link #err()} hold what that one
+ * command printed; {@link #printed()} holds everything printed since the test began, for scanning
+ * it for secrets. Text printed outside {@code run} (say by a command running in another thread, or
+ * by logging) lands in the buffers too.
+ */
+public final class CapturedCli implements BeforeEachCallback, AfterEachCallback {
+
+    private final Map<String, String> env = new HashMap<>();
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    /** What earlier commands of this test printed, before {@link #run} emptied the buffers. */
+    private final StringBuilder earlier = new StringBuilder();
+    private PrintStream stdout;
+    private PrintStream stderr;
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        env.clear();
+        out.reset();
+        err.reset();
+        earlier.setLength(0);
+        stdout = System.out;
+        stderr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        System.setOut(stdout);
+        System.setErr(stderr);
+    }
+
+    /** The environment the commands see; empty at the start of each test, changed freely by it. */
+    public Map<String, String> env() {
+        return env;
+    }
+
+    /**
+     * Adds a client to the environment the way an operator would:
+     * {@code TOKENKEEPER__CLIENTS__<NAME>__TOKEN_URL}, {@code …__CLIENT_ID} and {@code …__CLIENT_SECRET}.
+     */
+    public CapturedCli client(String name, URI tokenUrl, String clientId, String clientSecret) {
+        String prefix = "TOKENKEEPER__CLIENTS__" + name.toUpperCase(Locale.ROOT) + "__";
+        env.put(prefix + "TOKEN_URL", tokenUrl.toString());
+        env.put(prefix + "CLIENT_ID", clientId);
+        env.put(prefix + "CLIENT_SECRET", clientSecret);
+        return this;
+    }
+
+    /** Sets one environment variable. */
+    public CapturedCli set(String name, String value) {
+        env.put(name, value);
+        return this;
+    }
+
+    /** Runs {@code tokenkeeper args…} with {@link #env()} and empty buffers; returns its exit code. */
+    public int run(String... args) {
+        return run(env, args);
+    }
+
+    /** Runs {@code tokenkeeper args…} with another environment and empty buffers; returns its exit code. */
+    public int run(Map<String, String> environment, String... args) {
+        synchronized (this) {
+            earlier.append(out.toString(StandardCharsets.UTF_8)).append(err.toString(StandardCharsets.UTF_8));
+            out.reset();
+            err.reset();
+        }
+        return TokenkeeperCli.run(environment, args);
+    }
+
+    /** Standard output since the last {@link #run} (or since the test began). */
+    public String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Standard error since the last {@link #run} (or since the test began); log lines go here. */
+    public String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Everything printed on either stream since the test began, by every command. */
+    public synchronized String printed() {
+        return earlier + out() + err();
+    }
+}
