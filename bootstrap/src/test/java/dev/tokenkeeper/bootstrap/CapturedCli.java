@@ -1,10 +1,12 @@
 package dev.tokenkeeper.bootstrap;
 
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
+import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -30,9 +32,15 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * command printed; {@link #printed()} holds everything printed since the test began, for scanning
  * it for secrets. Text printed outside {@code run} (say by a command running in another thread, or
  * by logging) lands in the buffers too.
+ *
+ * <p>{@link #withIdp()} also starts a {@link FaultInjectingTokenServer} issuing one-hour tokens
+ * before each test (before the test's {@code @BeforeEach} methods, which may add it as a client)
+ * and closes it after each test.
  */
 public final class CapturedCli implements BeforeEachCallback, AfterEachCallback {
 
+    private final boolean withIdp;
+    private FaultInjectingTokenServer idp;
     private final Map<String, String> env = new HashMap<>();
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -41,8 +49,25 @@ public final class CapturedCli implements BeforeEachCallback, AfterEachCallback 
     private PrintStream stdout;
     private PrintStream stderr;
 
+    /** Captures the command line only; the test brings its own IdP. */
+    public CapturedCli() {
+        this(false);
+    }
+
+    private CapturedCli(boolean withIdp) {
+        this.withIdp = withIdp;
+    }
+
+    /** Captures the command line and starts a fresh {@link #idp()} for each test. */
+    public static CapturedCli withIdp() {
+        return new CapturedCli(true);
+    }
+
     @Override
     public void beforeEach(ExtensionContext context) {
+        if (withIdp) {
+            idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
+        }
         env.clear();
         out.reset();
         err.reset();
@@ -57,6 +82,18 @@ public final class CapturedCli implements BeforeEachCallback, AfterEachCallback 
     public void afterEach(ExtensionContext context) {
         System.setOut(stdout);
         System.setErr(stderr);
+        if (idp != null) {
+            idp.close();
+            idp = null;
+        }
+    }
+
+    /** This test's IdP, issuing one-hour tokens unless the test says otherwise; only {@link #withIdp()}. */
+    public FaultInjectingTokenServer idp() {
+        if (idp == null) {
+            throw new IllegalStateException("no IdP: register CapturedCli.withIdp(), and use it during a test");
+        }
+        return idp;
     }
 
     /** The environment the commands see; empty at the start of each test, changed freely by it. */

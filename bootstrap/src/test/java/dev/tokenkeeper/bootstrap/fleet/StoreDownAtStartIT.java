@@ -10,7 +10,6 @@ import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
 import dev.tokenkeeper.bootstrap.persistence.ReconnectingStore;
 import dev.tokenkeeper.testsupport.Await;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -23,7 +22,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -39,21 +37,14 @@ class StoreDownAtStartIT {
 
     final String password = "pw-" + UUID.randomUUID();
     final String secret = "secret-" + UUID.randomUUID();
-    FaultInjectingTokenServer idp;
 
     @RegisterExtension
-    final CapturedCli cli = new CapturedCli();
+    final CapturedCli cli = CapturedCli.withIdp();
 
     @BeforeEach
     void setUp() {
-        idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
-        cli.client("orders", idp.tokenUri(), "orders-client", secret)
+        cli.client("orders", cli.idp().tokenUri(), "orders-client", secret)
                 .set("TOKENKEEPER_SEALING_KEYS", SealingKeys.generateSpec("k1"));
-    }
-
-    @AfterEach
-    void tearDown() {
-        idp.close();
     }
 
     /** A store URL on a loopback port nothing listens on. */
@@ -77,8 +68,8 @@ class StoreDownAtStartIT {
     void tokenWithJdbcDown() {
         storeDown("jdbc");
         assertThat(cli.run("token")).as(cli.err()).isZero();
-        assertThat(cli.out().strip()).isEqualTo(idp.issuedTokens().get(0));
-        assertThat(idp.requestCount()).isEqualTo(1);
+        assertThat(cli.out().strip()).isEqualTo(cli.idp().issuedTokens().get(0));
+        assertThat(cli.idp().requestCount()).isEqualTo(1);
         oneCleanWarn();
     }
 
@@ -87,7 +78,7 @@ class StoreDownAtStartIT {
     void tokenWithRedisDown() {
         storeDown("redis");
         assertThat(cli.run("token")).as(cli.err()).isZero();
-        assertThat(cli.out().strip()).isEqualTo(idp.issuedTokens().get(0));
+        assertThat(cli.out().strip()).isEqualTo(cli.idp().issuedTokens().get(0));
         oneCleanWarn();
     }
 
@@ -145,7 +136,7 @@ class StoreDownAtStartIT {
             try (Tokenkeeper first = Tokenkeeper.start(config)) {
                 assertThat(first.store()).isInstanceOf(ReconnectingStore.class);
                 String token = first.provider().token(first.defaultKey()).value().reveal();
-                assertThat(idp.requestCount()).isEqualTo(1);
+                assertThat(cli.idp().requestCount()).isEqualTo(1);
                 oneCleanWarn();
 
                 pg.start();
@@ -158,7 +149,7 @@ class StoreDownAtStartIT {
                     assertThat(second.provider().token(second.defaultKey()).value().reveal())
                             .as("the first instance's token, copied into PostgreSQL when it came up").isEqualTo(token);
                 }
-                assertThat(idp.requestCount()).as("no second token request").isEqualTo(1);
+                assertThat(cli.idp().requestCount()).as("no second token request").isEqualTo(1);
                 assertThat(List.of(cli.err())).noneMatch(l -> l.contains(password));
             }
         }

@@ -6,17 +6,14 @@ import dev.tokenkeeper.bootstrap.CapturedCli;
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
 import dev.tokenkeeper.domain.port.SealedToken;
 import dev.tokenkeeper.domain.port.StoreKey;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -33,25 +30,18 @@ class CopyIT {
     @TempDir
     Path tmp;
 
-    FaultInjectingTokenServer idp;
     final String secret = "secret-" + UUID.randomUUID();
     Path homeA;
 
     @RegisterExtension
-    final CapturedCli cli = new CapturedCli();
+    final CapturedCli cli = CapturedCli.withIdp();
 
     @BeforeEach
     void setUp() {
-        idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
         homeA = tmp.resolve("a");
-        cli.client("orders", idp.tokenUri(), "orders-client", secret)
-                .client("billing", idp.tokenUri(), "billing-client", secret)
+        cli.client("orders", cli.idp().tokenUri(), "orders-client", secret)
+                .client("billing", cli.idp().tokenUri(), "billing-client", secret)
                 .set("TOKENKEEPER_HOME", homeA.toString());
-    }
-
-    @AfterEach
-    void tearDown() {
-        idp.close();
     }
 
     /** Two tokens in the local file of home A. */
@@ -60,7 +50,7 @@ class CopyIT {
         String orders = cli.out().strip();
         assertThat(cli.run("token", "--client", "billing")).as(cli.err()).isZero();
         String billing = cli.out().strip();
-        assertThat(idp.requestCount()).isEqualTo(2);
+        assertThat(cli.idp().requestCount()).isEqualTo(2);
         return Map.of("orders", orders, "billing", billing);
     }
 
@@ -77,12 +67,12 @@ class CopyIT {
         Files.copy(homeA.resolve(LocalStore.KEY_FILE), homeB.resolve(LocalStore.KEY_FILE), StandardCopyOption.REPLACE_EXISTING,
                 StandardCopyOption.COPY_ATTRIBUTES);
         cli.set("TOKENKEEPER_HOME", homeB.toString());
-        int before = idp.requestCount();
+        int before = cli.idp().requestCount();
         for (Map.Entry<String, String> t : tokens.entrySet()) {
             assertThat(cli.run("token", "--client", t.getKey())).as(cli.err()).isZero();
             assertThat(cli.out().strip()).isEqualTo(t.getValue());
         }
-        assertThat(idp.requestCount()).as("no request: the copied entries are read").isEqualTo(before);
+        assertThat(cli.idp().requestCount()).as("no request: the copied entries are read").isEqualTo(before);
     }
 
     @Test

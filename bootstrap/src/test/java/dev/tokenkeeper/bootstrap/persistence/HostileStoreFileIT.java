@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.bootstrap.CapturedCli;
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -37,26 +35,23 @@ class HostileStoreFileIT {
     @TempDir
     Path tmp;
 
-    FaultInjectingTokenServer idp;
     Path home;
     Path marker;
 
     @RegisterExtension
-    final CapturedCli cli = new CapturedCli();
+    final CapturedCli cli = CapturedCli.withIdp();
 
     @BeforeEach
     void setUp() {
-        idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
         home = tmp.resolve("home");
         marker = tmp.resolve("marker-" + UUID.randomUUID());
-        cli.client("orders", idp.tokenUri(), "orders-client", "secret-" + UUID.randomUUID())
+        cli.client("orders", cli.idp().tokenUri(), "orders-client", "secret-" + UUID.randomUUID())
                 .set("TOKENKEEPER_HOME", home.toString());
     }
 
     @AfterEach
     void tearDown() {
         MarkerTrigger.marker = null;
-        idp.close();
     }
 
     /** Java source that leaves the marker when it runs; H2 compiles it. */
@@ -104,12 +99,12 @@ class HostileStoreFileIT {
     void refused(String what, Hostile hostile) throws Exception {
         poison(hostile);
         Path file = home.resolve(LocalStore.DATABASE_FILE);
-        int requests = idp.requestCount();
+        int requests = cli.idp().requestCount();
 
         assertThat(cli.run("token")).as(cli.err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
         assertThat(cli.err()).contains(file.toString()).contains("never creates").doesNotContain("\tat ");
         assertThat(marker).as("the file's code never ran (token)").doesNotExist();
-        assertThat(idp.requestCount()).as("refused before any token request").isEqualTo(requests);
+        assertThat(cli.idp().requestCount()).as("refused before any token request").isEqualTo(requests);
 
         assertThat(cli.run("copy", "--from", "file:" + home, "--to", "memory:")).as(cli.err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
         assertThat(cli.err()).contains(file.toString()).contains("never creates");

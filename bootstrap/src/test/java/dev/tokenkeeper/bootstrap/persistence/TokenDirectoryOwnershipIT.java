@@ -4,16 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.bootstrap.CapturedCli;
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
-import java.time.Duration;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -32,23 +29,16 @@ class TokenDirectoryOwnershipIT {
     @TempDir
     Path tmp;
 
-    FaultInjectingTokenServer idp;
     Path home;
 
     @RegisterExtension
-    final CapturedCli cli = new CapturedCli();
+    final CapturedCli cli = CapturedCli.withIdp();
 
     @BeforeEach
     void setUp() {
-        idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
         home = tmp.resolve("home");
-        cli.client("orders", idp.tokenUri(), "orders-client", "secret-" + UUID.randomUUID())
+        cli.client("orders", cli.idp().tokenUri(), "orders-client", "secret-" + UUID.randomUUID())
                 .set("TOKENKEEPER_HOME", home.toString());
-    }
-
-    @AfterEach
-    void tearDown() {
-        idp.close();
     }
 
     static String mode(Path p) throws IOException {
@@ -61,10 +51,10 @@ class TokenDirectoryOwnershipIT {
     }
 
     void refused(Path path, String why) {
-        int requests = idp.requestCount();
+        int requests = cli.idp().requestCount();
         assertThat(cli.run("token")).as(cli.err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
         assertThat(cli.err()).contains(path + " " + why).doesNotContain("\tat ");
-        assertThat(idp.requestCount()).as("refused before any token request").isEqualTo(requests);
+        assertThat(cli.idp().requestCount()).as("refused before any token request").isEqualTo(requests);
     }
 
     static UserPrincipal nobody() throws IOException {
@@ -178,9 +168,9 @@ class TokenDirectoryOwnershipIT {
     void ownStillWorks() throws IOException {
         filledHome();
         Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
-        int requests = idp.requestCount();
+        int requests = cli.idp().requestCount();
         assertThat(cli.run("token")).as(cli.err()).isZero();
-        assertThat(idp.requestCount()).as("the stored token is used").isEqualTo(requests);
+        assertThat(cli.idp().requestCount()).as("the stored token is used").isEqualTo(requests);
         assertThat(mode(home)).isEqualTo("rwx------");
     }
 }
