@@ -61,6 +61,13 @@ class ConfigHardeningTest {
         return env;
     }
 
+    /** {@code content} and a newline in the file {@code name} with the mode {@code mode}, as an operator writes a secret file. */
+    Path secretFile(String name, String content, String mode) throws java.io.IOException {
+        Path file = Files.writeString(dir.resolve(name), content + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+        return file;
+    }
+
     static ConfigurationException invalid(Map<String, String> env) {
         try {
             TokenkeeperConfig.from(Settings.load(null, env));
@@ -143,8 +150,7 @@ class ConfigHardeningTest {
     @Test
     @DisplayName("OAUTH_CLIENT_SECRET_FILE gives the default client a rotatable secret file; with OAUTH_CLIENT_SECRET it is refused")
     void clientSecretFileVariable() throws Exception {
-        Path file = Files.writeString(dir.resolve("secret"), SECRET + "\n");
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        Path file = secretFile("secret", SECRET, "rw-------");
         Map<String, String> env = client(Map.of("OAUTH_CLIENT_SECRET_FILE", file.toString()));
         assertThat(invalid(env).getMessage()).contains("give only one of client-secret, client-secret-env, client-secret-file");
         env.remove("OAUTH_CLIENT_SECRET");
@@ -158,8 +164,7 @@ class ConfigHardeningTest {
     @Test
     @DisplayName("a secret file others can read is accepted with one WARN naming the path and the mode, never the content")
     void readableSecretFile() throws Exception {
-        Path file = Files.writeString(dir.resolve("secret"), SECRET + "\n");
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        Path file = secretFile("secret", SECRET, "rw-r--r--");
         Map<String, String> env = client(Map.of("TOKENKEEPER__CLIENTS__DEFAULT__CLIENT_SECRET_FILE", file.toString()));
         env.remove("OAUTH_CLIENT_SECRET");
         TokenkeeperConfig c = TokenkeeperConfig.from(Settings.load(null, env));
@@ -210,8 +215,7 @@ class ConfigHardeningTest {
         assertThat(c.store().password().reveal()).isEqualTo(pw);
         assertThat(c.store().toString()).doesNotContain(SECRET).contains("with a password");
 
-        Path file = Files.writeString(dir.resolve("store.pw"), pw + "\n");
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        Path file = secretFile("store.pw", pw, "rw-------");
         Map<String, String> fromFile = new HashMap<>(base);
         fromFile.put("TOKENKEEPER_STORE_URL", "redis://127.0.0.1:6379");
         fromFile.put("TOKENKEEPER_STORE_PASSWORD_FILE", file.toString());
@@ -239,8 +243,7 @@ class ConfigHardeningTest {
     @DisplayName("a client secret with a trailing newline reaches the IdP without it, inline, from a variable and from a file")
     void secretsAreTrimmedWhateverTheirSource() throws Exception {
         String secret = "trim-me-" + UUID.randomUUID();
-        Path file = Files.writeString(dir.resolve("secret"), secret + "\n");
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        Path file = secretFile("secret", secret, "rw-------");
         try (FaultInjectingTokenServer idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofMinutes(5))) {
             List<Map<String, String>> sources = List.of(
                     Map.of("clients.a.client-secret", secret + "\n"),

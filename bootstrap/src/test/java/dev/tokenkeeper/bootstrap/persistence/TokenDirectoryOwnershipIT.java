@@ -57,6 +57,13 @@ class TokenDirectoryOwnershipIT {
         assertThat(cli.idp().requestCount()).as("refused before any token request").isEqualTo(requests);
     }
 
+    /** A working home in which {@code path} then belongs to another user ({@code nobody}); skipped unless root. */
+    void filledHomeWithForeign(Path path) throws IOException {
+        UserPrincipal nobody = nobody();
+        filledHome();
+        Files.setOwner(path, nobody);
+    }
+
     static UserPrincipal nobody() throws IOException {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
                 "giving a file to another user needs root");
@@ -133,9 +140,7 @@ class TokenDirectoryOwnershipIT {
     @Test
     @DisplayName("a token directory that belongs to another user is refused, and its mode is left alone")
     void foreignDirectory() throws IOException {
-        UserPrincipal nobody = nobody();
-        filledHome();
-        Files.setOwner(home, nobody);
+        filledHomeWithForeign(home);
         Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxrwxrwx"));
         refused(home, "belongs to another user");
         assertThat(mode(home)).isEqualTo("rwxrwxrwx");
@@ -144,20 +149,16 @@ class TokenDirectoryOwnershipIT {
     @Test
     @DisplayName("a sealing.key that belongs to another user is refused")
     void foreignKeyFile() throws IOException {
-        UserPrincipal nobody = nobody();
-        filledHome();
         Path key = home.resolve(LocalStore.KEY_FILE);
-        Files.setOwner(key, nobody);
+        filledHomeWithForeign(key);
         refused(key, "belongs to another user");
     }
 
     @Test
     @DisplayName("a database that belongs to another user is refused (it could hold anything)")
     void foreignDatabase() throws IOException {
-        UserPrincipal nobody = nobody();
-        filledHome();
         Path db = home.resolve(LocalStore.DATABASE_FILE);
-        Files.setOwner(db, nobody);
+        filledHomeWithForeign(db);
         refused(db, "belongs to another user");
         assertThat(cli.run("copy", "--from", "file:" + home, "--to", "memory:")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
         assertThat(cli.err()).contains(db + " belongs to another user");
