@@ -713,8 +713,11 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             return this;
         }
 
-        /** The source of the refresh-point jitter (tests fix it). Default: {@link ThreadLocalRandom}. */
-        public Builder random(RandomGenerator random) {
+        /**
+         * The source of the refresh-point jitter, a test hook (tests fix it; nothing else has reason
+         * to). Default: {@link ThreadLocalRandom}.
+         */
+        Builder random(RandomGenerator random) {
             this.random = Objects.requireNonNull(random, "random");
             return this;
         }
