@@ -9,15 +9,12 @@ import dev.tokenkeeper.domain.Freshness;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.port.TokenEvent;
-import dev.tokenkeeper.domain.port.TokenEventListener;
 import dev.tokenkeeper.domain.port.TokenProvider;
 import dev.tokenkeeper.domain.port.TokenStatus;
-import dev.tokenkeeper.domain.port.TokenStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -32,12 +29,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.random.RandomGenerator;
 
 /**
  * Hands out valid access tokens: the tokenkeeper core.
@@ -157,7 +152,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     private final ScheduledFuture<?> sweep;
 
     /** Wires the collaborators; each is described where it is defined. */
-    private TokenManager(Builder b) {
+    TokenManager(TokenManagerBuilder b) {
         this.clock = b.clock;
         this.clients = Map.copyOf(b.clients);
         this.events = new EventSink(b.listener);
@@ -510,237 +505,11 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         };
     }
 
-    /** Builds a {@link TokenManager}. Each setting is validated where it is set. Not thread-safe. */
-    public static final class Builder {
-        private InstantSource clock = InstantSource.system();
-        private ExpiryPolicy policy = ExpiryPolicy.defaults();
-        private final Map<String, ClientRegistration> clients = new LinkedHashMap<>();
-        private TokenStore store;
-        private SealingKeys sealingKeys;
-        private TokenEventListener listener = TokenEventListener.NONE;
-        private Executor executor;
-        private GrantExecutor grants;
-        private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
-        private Resilience resilience = Resilience.defaults();
-        private Duration leaseTtl = DEFAULT_LEASE_TTL;
-        private Duration leaseWait = DEFAULT_LEASE_WAIT;
-        private Duration failureBackoff = DEFAULT_FAILURE_BACKOFF;
-        private Duration sweepInterval = DEFAULT_SWEEP_INTERVAL;
-        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
-        private Duration permanentFailureBackoff = DEFAULT_PERMANENT_FAILURE_BACKOFF;
-        private Duration maxPermanentFailureBackoff = DEFAULT_MAX_PERMANENT_FAILURE_BACKOFF;
-        private Duration refreshTokenLifetime = DEFAULT_REFRESH_TOKEN_LIFETIME;
-        private boolean proactiveRefresh = true;
-        private boolean recordHits;
-        private RandomGenerator random;
-        private Ticker ticker = Ticker.SYSTEM;
-        private ScheduledExecutorService scheduler;
-
+    /**
+     * Builds a {@link TokenManager}; every setting, with its default and its check, is described on
+     * its method. Each setting is validated where it is set. Not thread-safe.
+     */
+    public static final class Builder extends TokenManagerBuilder {
         private Builder() {}
-
-        /** The clock that decides expiry. Default: the system clock. */
-        public Builder clock(InstantSource clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
-            return this;
-        }
-
-        /** The expiry policy. Default: {@link ExpiryPolicy#defaults()}. */
-        public Builder expiryPolicy(ExpiryPolicy policy) {
-            this.policy = Objects.requireNonNull(policy, "policy");
-            return this;
-        }
-
-        /** Registers a client. */
-        public Builder client(ClientRegistration client) {
-            Objects.requireNonNull(client, "client");
-            if (clients.putIfAbsent(client.name(), client) != null) {
-                throw new ConfigurationException("client '" + client.name() + "' is registered twice");
-            }
-            return this;
-        }
-
-        /** Registers a client-credentials client. */
-        public Builder client(String name, dev.tokenkeeper.domain.port.TokenEndpoint endpoint) {
-            return client(ClientRegistration.clientCredentials(name, endpoint));
-        }
-
-        /** The shared store behind the near cache. Default: none (near cache only). */
-        public Builder store(TokenStore store) {
-            this.store = Objects.requireNonNull(store, "store");
-            return this;
-        }
-
-        /**
-         * The keys that seal tokens for the store. Required for a persistent store; a memory store
-         * gets an ephemeral key when none is set.
-         */
-        public Builder sealingKeys(SealingKeys keys) {
-            this.sealingKeys = Objects.requireNonNull(keys, "keys");
-            return this;
-        }
-
-        /** Receives every event. Default: none. */
-        public Builder listener(TokenEventListener listener) {
-            this.listener = Objects.requireNonNull(listener, "listener");
-            return this;
-        }
-
-        /** Runs acquisitions and store calls. Default: the manager's own daemon threads. */
-        public Builder executor(Executor executor) {
-            this.executor = Objects.requireNonNull(executor, "executor");
-            return this;
-        }
-
-        Builder grantExecutor(GrantExecutor grants) {
-            this.grants = Objects.requireNonNull(grants, "grants");
-            return this;
-        }
-
-        /** How long a blocked caller waits at most. Default {@link #DEFAULT_ACQUIRE_TIMEOUT}. */
-        public Builder acquireTimeout(Duration timeout) {
-            this.acquireTimeout = positive(timeout, "acquireTimeout");
-            return this;
-        }
-
-        /** Timeouts, retries and circuit breaker around the token endpoints. Default {@link Resilience#defaults()}. */
-        public Builder resilience(Resilience resilience) {
-            this.resilience = Objects.requireNonNull(resilience, "resilience");
-            return this;
-        }
-
-        /** The cluster lease's time to live. Default {@link #DEFAULT_LEASE_TTL}. */
-        public Builder leaseTtl(Duration ttl) {
-            this.leaseTtl = positive(ttl, "leaseTtl");
-            return this;
-        }
-
-        /** How long to wait for the lease holder's token. Default {@link #DEFAULT_LEASE_WAIT}. */
-        public Builder leaseWait(Duration wait) {
-            this.leaseWait = positive(wait, "leaseWait");
-            return this;
-        }
-
-        /** The first pause after a failed background refresh. Default {@link #DEFAULT_FAILURE_BACKOFF}. */
-        public Builder failureBackoff(Duration backoff) {
-            this.failureBackoff = positive(backoff, "failureBackoff");
-            return this;
-        }
-
-        /**
-         * How long a permanent failure (invalid_client, unauthorized_client, invalid_scope, a bad
-         * configuration, ...) is remembered per key: {@code first} after the first failure, doubled for
-         * each repeat, at most {@code max}. Meanwhile callers without a valid token fail at once with a
-         * copy of it and no request is sent, so many callers never become many rejected logins. A
-         * success, {@link TokenManager#invalidate(TokenKey)} or {@link TokenManager#forgetFailures(String)}
-         * ends it. Defaults {@link #DEFAULT_PERMANENT_FAILURE_BACKOFF} and
-         * {@link #DEFAULT_MAX_PERMANENT_FAILURE_BACKOFF}.
-         *
-         * @throws ConfigurationException if either is not positive, {@code first} exceeds {@code max}, or
-         *     {@code max} exceeds a day
-         */
-        public Builder permanentFailureBackoff(Duration first, Duration max) {
-            positive(first, "permanentFailureBackoff");
-            positive(max, "maxPermanentFailureBackoff");
-            if (max.compareTo(Duration.ofDays(1)) > 0) {
-                throw new ConfigurationException("maxPermanentFailureBackoff must be at most one day (PT24H), was " + max);
-            }
-            if (first.compareTo(max) > 0) {
-                throw new ConfigurationException("permanentFailureBackoff (" + first
-                        + ") must not be longer than maxPermanentFailureBackoff (" + max + ")");
-            }
-            this.permanentFailureBackoff = first;
-            this.maxPermanentFailureBackoff = max;
-            return this;
-        }
-
-        /**
-         * How long a refresh token lives when the server does not say ({@code refresh_expires_in}),
-         * counted from the request that produced it. The store keeps a token's entry until its
-         * refresh token expires, so a later process refreshes instead of logging in again. Default
-         * {@link #DEFAULT_REFRESH_TOKEN_LIFETIME}.
-         *
-         * @throws ConfigurationException if not positive, or longer than ten years
-         */
-        public Builder refreshTokenLifetime(Duration lifetime) {
-            positive(lifetime, "refreshTokenLifetime");
-            if (lifetime.compareTo(Duration.ofDays(3650)) > 0) {
-                throw new ConfigurationException("refreshTokenLifetime must be at most ten years (P3650D), was " + lifetime);
-            }
-            this.refreshTokenLifetime = lifetime;
-            return this;
-        }
-
-        /** Whether a periodic sweep refreshes refresh-due keys before callers ask. Default on. */
-        public Builder proactiveRefresh(boolean on) {
-            this.proactiveRefresh = on;
-            return this;
-        }
-
-        /**
-         * Whether {@link ManagerStats#hits()} counts near-cache hits. Off by default: the count is an
-         * atomic add on every call, the one cost the hot path would otherwise not have. Turn it on
-         * when hit rates are exported as metrics.
-         */
-        public Builder recordHits(boolean on) {
-            this.recordHits = on;
-            return this;
-        }
-
-        /** How often the proactive sweep runs. Default {@link #DEFAULT_SWEEP_INTERVAL}. */
-        public Builder sweepInterval(Duration interval) {
-            this.sweepInterval = positive(interval, "sweepInterval");
-            return this;
-        }
-
-        /** Keys unused this long are not refreshed proactively. Default {@link #DEFAULT_IDLE_TIMEOUT}. */
-        public Builder idleTimeout(Duration idle) {
-            this.idleTimeout = positive(idle, "idleTimeout");
-            return this;
-        }
-
-        /** Elapsed time for lease waits and latencies (tests move it). Default: {@link System#nanoTime()}. */
-        Builder ticker(Ticker ticker) {
-            this.ticker = Objects.requireNonNull(ticker, "ticker");
-            return this;
-        }
-
-        /**
-         * Runs delays: lease polls, retry pauses, the sweep (tests pass a manual one). Default: the
-         * manager's own daemon thread, shut down by {@link TokenManager#close()}; a given one is not.
-         */
-        Builder scheduler(ScheduledExecutorService scheduler) {
-            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
-            return this;
-        }
-
-        /**
-         * The source of the refresh-point jitter, a test hook (tests fix it; nothing else has reason
-         * to). Default: {@link ThreadLocalRandom}.
-         */
-        Builder random(RandomGenerator random) {
-            this.random = Objects.requireNonNull(random, "random");
-            return this;
-        }
-
-        /**
-         * The manager.
-         *
-         * @throws ConfigurationException if no client is registered, or a persistent store has no sealing keys
-         */
-        public TokenManager build() {
-            if (clients.isEmpty()) {
-                throw new ConfigurationException("clients: register at least one client");
-            }
-            return new TokenManager(this);
-        }
-
-        private static Duration positive(Duration d, String name) {
-            Objects.requireNonNull(d, name);
-            if (d.isZero() || d.isNegative()) {
-                throw new ConfigurationException(name + " must be positive, was " + d);
-            }
-            return d;
-        }
     }
 }
-
