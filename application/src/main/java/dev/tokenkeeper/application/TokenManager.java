@@ -139,6 +139,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     private final EventSink events;
     private final SharedTier tier;
     private final SingleFlight flights;
+    private final Invalidation invalidation;
     private final RefreshSweeper sweeper;
     private final GrantExecutor grants;
     private final Resilience resilience;
@@ -176,6 +177,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         FailureMemory failures = new FailureMemory(b.failureBackoff, MAX_FAILURE_BACKOFF, b.permanentFailureBackoff,
                 b.maxPermanentFailureBackoff);
         this.flights = new SingleFlight(acquisition, tier, failures, counters, events, clock, executor);
+        this.invalidation = new Invalidation(states, clients, tier, events);
         this.sweeper = new RefreshSweeper(states.values(), flights, events, clock, b.idleTimeout);
         if (b.proactiveRefresh) {
             long every = b.sweepInterval.toMillis();
@@ -345,38 +347,14 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     @Override
     public void invalidate(TokenKey key) {
         Objects.requireNonNull(key, "key");
-        KeyState s = states.get(key);
-        if (s != null) {
-            s.entry.set(null);
-            s.spareRefresh = null;
-            FailureMemory.forget(s);
-        }
-        ClientRegistration client = clients.get(key.client());
-        if (client != null) {
-            tier.delete(key, StoreKeys.of(client.identity(), key));
-        }
-        events.onEvent(new TokenEvent.TokenInvalidated(key, false));
+        invalidation.invalidate(key);
     }
 
     @Override
     public boolean invalidate(TokenKey key, AccessToken rejected) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(rejected, "rejected");
-        KeyState s = states.get(key);
-        if (s == null) {
-            return false;
-        }
-        Entry e = s.entry.get();
-        if (e == null || !e.token.sameValueAs(rejected) || !s.entry.compareAndSet(e, null)) {
-            return false;
-        }
-        RefreshCandidate rejectedRefresh = RefreshCandidate.of(e.token);
-        if (rejectedRefresh != null) {
-            s.spareRefresh = rejectedRefresh;
-        }
-        tier.deleteIfHolds(s, rejected);
-        events.onEvent(new TokenEvent.TokenInvalidated(key, true));
-        return true;
+        return invalidation.invalidate(key, rejected);
     }
 
     /**
@@ -388,17 +366,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
      *     {@link TokenException} if revocation is not configured or the server refused
      */
     public CompletionStage<Void> revoke(TokenKey key) {
-        KeyState s = states.get(key);
-        Entry e = s == null ? null : s.entry.get();
-        ClientRegistration client = clients.get(key.client());
-        invalidate(key);
-        if (e == null || client == null) {
-            return CompletableFuture.completedFuture(null);
-        }
-        CompletionStage<Void> access = client.endpoint().revoke(e.token.value(), "access_token");
-        return e.token.refreshToken()
-                .map(rt -> client.endpoint().revoke(rt, "refresh_token").thenCompose(v -> access))
-                .orElse(access);
+        return invalidation.revoke(key);
     }
 
     /**
@@ -410,14 +378,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
      */
     public int forgetFailures(String client) {
         Objects.requireNonNull(client, "client");
-        int n = 0;
-        for (KeyState s : states.values()) {
-            if (s.key.client().equals(client)) {
-                n += s.remembered != null ? 1 : 0;
-                FailureMemory.forget(s);
-            }
-        }
-        return n;
+        return invalidation.forgetFailures(client);
     }
 
     @Override
