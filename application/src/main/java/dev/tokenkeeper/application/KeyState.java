@@ -17,7 +17,7 @@ final class KeyState {
     final TokenKey key;
     final StoreKey storeKey;
     final ClientRegistration client;
-    /** The near cache; set by {@link SingleFlight} and invalidation. */
+    /** The near cache; set by {@link SingleFlight} and cleared by {@link Invalidation}. */
     final AtomicReference<Entry> entry = new AtomicReference<>();
     /** The single flight; set and cleared by {@link SingleFlight} only. */
     final AtomicReference<CompletableFuture<AccessToken>> inFlight = new AtomicReference<>();
