@@ -35,7 +35,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * deadline that runs out during a pause reports the failure that caused the pause: a long
  * {@code Retry-After} surfaces as {@link FailureKind#RATE_LIMITED}, not as a timeout.
  */
-final class FailsafeGrants implements TokenManager.GrantExecutor {
+final class FailsafeGrants implements GrantExecutor {
 
     private final Resilience settings;
     private final ScheduledExecutorService scheduler;
@@ -191,6 +191,6 @@ final class FailsafeGrants implements TokenManager.GrantExecutor {
         if (c instanceof TimeoutExceededException) {
             return new TokenException(FailureKind.TIMEOUT, "the token endpoint did not answer in time", c);
         }
-        return TokenManager.toTokenException(c);
+        return Failures.toTokenException(c);
     }
 }

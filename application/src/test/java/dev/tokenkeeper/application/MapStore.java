@@ -21,6 +21,8 @@ final class MapStore implements TokenStore {
     private final InstantSource clock;
     private final boolean persistent;
     volatile boolean down;
+    /** Another instance holds every lease and never publishes: tryLease always fails. */
+    volatile boolean leaseHeldElsewhere;
 
     MapStore(InstantSource clock, boolean persistent) {
         this.clock = clock;
@@ -55,6 +57,9 @@ final class MapStore implements TokenStore {
     @Override
     public Optional<Lease> tryLease(StoreKey key, Duration ttl) {
         check();
+        if (leaseHeldElsewhere) {
+            return Optional.empty();
+        }
         String owner = UUID.randomUUID().toString();
         return leases.putIfAbsent(key, owner) == null ? Optional.of(new Lease(key, owner)) : Optional.empty();
     }

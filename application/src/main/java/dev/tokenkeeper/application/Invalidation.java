@@ -1,0 +1,86 @@
+package dev.tokenkeeper.application;
+
+import dev.tokenkeeper.application.internal.StoreKeys;
+import dev.tokenkeeper.domain.AccessToken;
+import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.port.TokenEvent;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Forgetting tokens and failures on request: a key's token everywhere (near cache and shared tier),
+ * a token a resource server rejected (keeping its refresh token as a spare), revocation at the
+ * identity provider, and the remembered failures of a client. Thread-safe.
+ */
+final class Invalidation {
+    private final Map<TokenKey, KeyState> states;
+    private final Map<String, ClientRegistration> clients;
+    private final SharedTier tier;
+    private final EventSink events;
+
+    Invalidation(Map<TokenKey, KeyState> states, Map<String, ClientRegistration> clients, SharedTier tier,
+            EventSink events) {
+        this.states = states;
+        this.clients = clients;
+        this.tier = tier;
+        this.events = events;
+    }
+
+    void invalidate(TokenKey key) {
+        KeyState s = states.get(key);
+        if (s != null) {
+            s.entry.set(null);
+            s.spareRefresh = null;
+            FailureMemory.forget(s);
+        }
+        ClientRegistration client = clients.get(key.client());
+        if (client != null) {
+            tier.delete(key, StoreKeys.of(client.identity(), key));
+        }
+        events.onEvent(new TokenEvent.TokenInvalidated(key, false));
+    }
+
+    boolean invalidate(TokenKey key, AccessToken rejected) {
+        KeyState s = states.get(key);
+        if (s == null) {
+            return false;
+        }
+        Entry e = s.entry.get();
+        if (e == null || !e.token.sameValueAs(rejected) || !s.entry.compareAndSet(e, null)) {
+            return false;
+        }
+        RefreshCandidate rejectedRefresh = RefreshCandidate.of(e.token);
+        if (rejectedRefresh != null) {
+            s.spareRefresh = rejectedRefresh;
+        }
+        tier.deleteIfHolds(s, rejected);
+        events.onEvent(new TokenEvent.TokenInvalidated(key, true));
+        return true;
+    }
+
+    CompletionStage<Void> revoke(TokenKey key) {
+        KeyState s = states.get(key);
+        Entry e = s == null ? null : s.entry.get();
+        ClientRegistration client = clients.get(key.client());
+        invalidate(key);
+        if (e == null || client == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletionStage<Void> access = client.endpoint().revoke(e.token.value(), "access_token");
+        return e.token.refreshToken()
+                .map(rt -> client.endpoint().revoke(rt, "refresh_token").thenCompose(v -> access))
+                .orElse(access);
+    }
+
+    int forgetFailures(String client) {
+        int n = 0;
+        for (KeyState s : states.values()) {
+            if (s.key.client().equals(client)) {
+                n += s.remembered != null ? 1 : 0;
+                FailureMemory.forget(s);
+            }
+        }
+        return n;
+    }
+}
