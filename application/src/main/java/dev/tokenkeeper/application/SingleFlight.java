@@ -129,6 +129,9 @@ final class SingleFlight {
         GrantRunner.Acquired acquired = result.acquired();
         CompletableFuture<Void> saving = new CompletableFuture<>();
         pendingSaves.add(saving); // before the caller can have its token and close the manager
+        // whether it arrived refresh-due is decided now, at receipt: once callers have the token, the
+        // clock may move on (a caller that waits long) and must not make a fresh token look late
+        boolean arrivedRefreshDue = !background && clock.millis() >= entry.refreshAtMillis;
         try {
             complete(s, mine, entry);
             // after installing: a listener that reacts by asking for the token gets the new one
@@ -145,7 +148,7 @@ final class SingleFlight {
                 saving.complete(null);
             }
         }
-        if (!background && clock.millis() >= entry.refreshAtMillis) {
+        if (arrivedRefreshDue && s.entry.get() == entry) {
             // it arrived so late that it is already refresh-due: start its refresh now rather than
             // at the next call (once: a background refresh that arrives late does not start another)
             refreshInBackground(s, clock.millis());

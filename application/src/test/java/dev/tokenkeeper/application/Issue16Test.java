@@ -337,6 +337,28 @@ class Issue16Test {
         }
 
         @Test
+        @DisplayName("an answer that arrives fresh starts no refresh, even when the clock moves on right after callers have it")
+        void freshOnArrivalStartsNoRefresh() throws Exception {
+            // every step of the flight runs on this queue, drained by the test thread: deterministic.
+            // The listener runs right after the caller got its token and moves the clock there, as a
+            // caller that holds the token a long time does to a later clock read.
+            java.util.concurrent.BlockingQueue<Runnable> steps = new java.util.concurrent.LinkedBlockingQueue<>();
+            TokenManager m = manager(builder().executor(steps::add).listener(e -> {
+                events.add(e);
+                if (e instanceof TokenEvent.AcquisitionSucceeded) {
+                    clock.advance(LIFETIME.plusSeconds(5));
+                }
+            }));
+            CompletableFuture<AccessToken> f = m.tokenAsync(KEY).toCompletableFuture();
+            for (Runnable step; (step = steps.poll(200, TimeUnit.MILLISECONDS)) != null; ) {
+                step.run();
+            }
+            assertThat(f).isCompleted();
+            assertThat(events).filteredOn(e -> e instanceof TokenEvent.AcquisitionStarted).hasSize(1);
+            assertThat(endpoint.requestCount()).isEqualTo(1);
+        }
+
+        @Test
         @DisplayName("an answer that arrives refresh-due is served, and its refresh starts at once")
         void refreshDueOnArrival() throws Exception {
             endpoint.hold(true);
