@@ -72,15 +72,20 @@ final class SingleFlight {
         }
     }
 
-    /** The key's flight: the running one, or a new one. */
+    /**
+     * The key's flight: the running one, or a new one. A flight that has handed out its token but is
+     * still saving it and holding the lease stays the key's flight for a background refresh, which
+     * it satisfies (its token is fresh, and a refresh started now would only lose the lease to it
+     * and wait for a newer token that never comes); a caller that needs a token starts a new one.
+     */
     CompletableFuture<AccessToken> join(KeyState s, boolean background) {
         while (true) {
             CompletableFuture<AccessToken> running = s.inFlight.get();
-            if (running != null) {
+            if (running != null && (background || !running.isDone())) {
                 return running;
             }
             CompletableFuture<AccessToken> mine = new CompletableFuture<>();
-            if (s.inFlight.compareAndSet(null, mine)) {
+            if (s.inFlight.compareAndSet(running, mine)) {
                 s.backgroundFlight = background ? mine : null;
                 if (background) {
                     counters.backgroundRefreshes.increment();
@@ -133,7 +138,8 @@ final class SingleFlight {
         // clock may move on (a caller that waits long) and must not make a fresh token look late
         boolean arrivedRefreshDue = !background && clock.millis() >= entry.refreshAtMillis;
         try {
-            complete(s, mine, entry);
+            install(s, entry);
+            mine.complete(entry.token); // the flight stays in s.inFlight until its lease is released
             // after installing: a listener that reacts by asking for the token gets the new one
             events.onEvent(new TokenEvent.AcquisitionSucceeded(s.key, acquired.grantType(), acquired.latency(),
                     entry.token.expiresAt(), acquired.attempts(), background));
@@ -144,6 +150,7 @@ final class SingleFlight {
             try {
                 tier.release(s, result.lease());
             } finally {
+                s.inFlight.compareAndSet(mine, null);
                 pendingSaves.remove(saving);
                 saving.complete(null);
             }
@@ -156,11 +163,15 @@ final class SingleFlight {
     }
 
     private void complete(KeyState s, CompletableFuture<AccessToken> mine, Entry entry) {
+        install(s, entry);
+        s.inFlight.compareAndSet(mine, null);
+        mine.complete(entry.token);
+    }
+
+    private void install(KeyState s, Entry entry) {
         s.entry.set(entry);
         s.spareRefresh = null;
         failures.succeeded(s);
-        s.inFlight.compareAndSet(mine, null);
-        mine.complete(entry.token);
     }
 
     private void fail(KeyState s, CompletableFuture<AccessToken> mine, Throwable error) {

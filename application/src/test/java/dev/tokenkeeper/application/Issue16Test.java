@@ -524,6 +524,29 @@ class Issue16Test {
         }
 
         @Test
+        @DisplayName("a token that arrives refresh-due is refreshed once its own save is done, not after a lease wait against itself")
+        void refreshDueWhileItsSaveRuns() throws Exception {
+            BlockingSaveStore store = new BlockingSaveStore(new MapStore(clock, true));
+            endpoint.hold(true);
+            TokenManager m = manager(builder().store(store).sealingKeys(keys));
+            CompletableFuture<AccessToken> f = m.tokenAsync(KEY).toCompletableFuture();
+            await(() -> endpoint.heldCount() == 1, "the request is sent");
+            clock.advance(Duration.ofMinutes(9).plusSeconds(30)); // refresh-due at 9:00, expired at 10:00
+            endpoint.hold(false);
+            endpoint.releaseAll();
+            AccessToken first = f.get(10, TimeUnit.SECONDS);
+            assertThat(store.savesStarted.await(5, TimeUnit.SECONDS)).as("the save starts, and blocks").isTrue();
+
+            // while the flight saves and holds the lease, a caller is served the refresh-due token and
+            // starts no refresh of its own (one would lose the lease to this flight and wait out leaseWait)
+            assertThat(m.token(KEY)).isEqualTo(first);
+            store.release.countDown();
+            await(() -> endpoint.requestCount() == 2, "the refresh runs as soon as the save is done");
+            await(() -> !m.token(KEY).sameValueAs(first), "the refreshed token is served");
+            assertThat(events).noneMatch(e -> e instanceof TokenEvent.LeaseLost);
+        }
+
+        @Test
         @DisplayName("close() waits, bounded, for the save of a token already handed out")
         void closeWaitsForSave() throws Exception {
             BlockingSaveStore store = new BlockingSaveStore(new MapStore(clock, true));
