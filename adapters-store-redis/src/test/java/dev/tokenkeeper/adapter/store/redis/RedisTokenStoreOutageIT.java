@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -73,18 +74,7 @@ class RedisTokenStoreOutageIT {
                 assertThat(fresh.load(key)).contains(token);
             }
             // the old store's pool held connections to the dead server: it may fail a call or two, then heals
-            long deadline = System.nanoTime() + RECOVERY_BOUND.toNanos();
-            while (true) {
-                try {
-                    assertThat(store.load(key)).contains(token);
-                    break;
-                } catch (JedisException e) {
-                    if (System.nanoTime() - deadline > 0) {
-                        fail("the first store did not recover within " + RECOVERY_BOUND, e);
-                    }
-                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-                }
-            }
+            awaitRecovery(store, key, token, "the first store");
             assertThat(store.tryLease(key, Duration.ofSeconds(5))).as("the lease died with the server").isPresent();
         } finally {
             redis.close();
@@ -159,18 +149,7 @@ class RedisTokenStoreOutageIT {
             } finally {
                 signal(redis.process, "CONT");
             }
-            long deadline = System.nanoTime() + RECOVERY_BOUND.toNanos();
-            while (true) {
-                try {
-                    assertThat(store.load(key)).contains(token);
-                    break;
-                } catch (JedisException e) {
-                    if (System.nanoTime() - deadline > 0) {
-                        fail("the store did not recover within " + RECOVERY_BOUND, e);
-                    }
-                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-                }
-            }
+            awaitRecovery(store, key, token, "the store");
             // a lease won by a call its caller gave up on does not stay held for its time to live (5 s)
             Await.until("no lease is left held by an abandoned call", Duration.ofSeconds(3),
                     () -> store.tryLease(key, Duration.ofSeconds(5)).isPresent());
@@ -244,5 +223,16 @@ class RedisTokenStoreOutageIT {
             fail(message + " [servers are required: CI=true or -Dtokenkeeper.require.servers=true]");
         }
         Assumptions.abort(message);
+    }
+
+    /** Waits, at most {@link #RECOVERY_BOUND}, until {@code store} reads {@code token} again (calls may fail meanwhile). */
+    private static void awaitRecovery(RedisTokenStore store, StoreKey key, SealedToken token, String what) {
+        Await.until(what + " recovers", RECOVERY_BOUND, () -> {
+            try {
+                return Optional.of(token).equals(store.load(key));
+            } catch (JedisException e) {
+                return false;
+            }
+        });
     }
 }
