@@ -87,33 +87,17 @@ class RedisTokenStoreOutageIT {
     @Test
     @DisplayName("a server that stops answering (SIGSTOP) makes calls fail within the socket timeout, not hang")
     void hungServer() throws Exception {
-        String binary = redisServerBinary();
-        int port = RequiredServers.freePort();
-        Process server = new ProcessBuilder(binary, "--bind", "127.0.0.1", "--port", String.valueOf(port), "--save", "",
-                        "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!RequiredServers.redisAnswers("127.0.0.1", port)) {
-                assertThat(System.nanoTime() - deadline).as("redis-server started").isNegative();
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        try (LocalProcess redis = startStoppableRedis();
+                RedisTokenStore store = RedisTokenStore.connect(
+                        java.net.URI.create("redis://127.0.0.1:" + redis.port), STORE_TIMEOUT)) {
+            store.save(key, token);
+            signal(redis.process, "STOP");
+            try {
+                failsFast(() -> store.load(key));
+                failsFast(() -> store.tryLease(key, Duration.ofSeconds(5)));
+            } finally {
+                signal(redis.process, "CONT");
             }
-            try (RedisTokenStore store = RedisTokenStore.connect(
-                    java.net.URI.create("redis://127.0.0.1:" + port), STORE_TIMEOUT)) {
-                store.save(key, token);
-                signal(server, "STOP");
-                try {
-                    failsFast(() -> store.load(key));
-                    failsFast(() -> store.tryLease(key, Duration.ofSeconds(5)));
-                } finally {
-                    signal(server, "CONT");
-                }
-            }
-        } finally {
-            server.destroyForcibly();
-            server.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
