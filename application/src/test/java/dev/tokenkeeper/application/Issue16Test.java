@@ -20,6 +20,7 @@ import dev.tokenkeeper.domain.port.SealedToken;
 import dev.tokenkeeper.domain.port.StoreKey;
 import dev.tokenkeeper.domain.port.TokenEvent;
 import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.testsupport.Await;
 import dev.tokenkeeper.testsupport.TestClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -552,9 +553,13 @@ class Issue16Test {
             BlockingSaveStore store = new BlockingSaveStore(new MapStore(clock, true));
             TokenManager m = builder().store(store).sealingKeys(keys).build();
             m.token(KEY);
-            // real time: the save must still be blocked while close() runs, so it is released a moment later
+            // the save must still be blocked while close() runs: it is released once this thread is
+            // seen waiting inside close() (for the pending save), not after a guessed delay
+            Thread closing = Thread.currentThread();
             callers.submit(() -> {
-                Thread.sleep(200);
+                Await.until("close() waits for the save", () -> closing.getState() == Thread.State.TIMED_WAITING
+                        && java.util.Arrays.stream(closing.getStackTrace())
+                                .anyMatch(f -> f.getMethodName().equals("awaitSaves")));
                 store.release.countDown();
                 return null;
             });
