@@ -1,8 +1,8 @@
 package dev.tokenkeeper.application;
 
 import dev.tokenkeeper.domain.TokenException;
-import dev.tokenkeeper.domain.port.Lease;
-import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.spi.Lease;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import java.time.InstantSource;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;

@@ -1,7 +1,7 @@
 package dev.tokenkeeper.application;
 
-import dev.tokenkeeper.domain.port.Grant;
-import dev.tokenkeeper.domain.port.TokenEndpoint;
+import dev.tokenkeeper.domain.spi.Grant;
+import dev.tokenkeeper.domain.spi.TokenEndpoint;
 import java.util.Objects;
 
 /**

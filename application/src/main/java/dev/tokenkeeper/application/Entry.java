@@ -1,7 +1,7 @@
 package dev.tokenkeeper.application;
 
 import dev.tokenkeeper.domain.AccessToken;
-import dev.tokenkeeper.domain.port.TokenStatus;
+import dev.tokenkeeper.domain.api.TokenStatus;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 

@@ -2,7 +2,7 @@ package dev.tokenkeeper.application;
 
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.ExpiryPolicy;
-import dev.tokenkeeper.domain.port.TokenStatus;
+import dev.tokenkeeper.domain.api.TokenStatus;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 

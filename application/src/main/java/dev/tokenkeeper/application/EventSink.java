@@ -1,7 +1,7 @@
 package dev.tokenkeeper.application;
 
-import dev.tokenkeeper.domain.port.TokenEvent;
-import dev.tokenkeeper.domain.port.TokenEventListener;
+import dev.tokenkeeper.domain.api.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEventListener;
 
 /** Where every collaborator sends its events: the configured listener, whose failures never reach token delivery. */
 final class EventSink implements TokenEventListener {

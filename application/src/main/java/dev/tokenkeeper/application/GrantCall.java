@@ -1,7 +1,7 @@
 package dev.tokenkeeper.application;
 
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.TokenEventListener;
+import dev.tokenkeeper.domain.api.TokenEventListener;
 import java.time.InstantSource;
 
 /**

@@ -1,7 +1,7 @@
 package dev.tokenkeeper.application;
 
-import dev.tokenkeeper.domain.port.TokenRequest;
-import dev.tokenkeeper.domain.port.TokenResponse;
+import dev.tokenkeeper.domain.spi.TokenRequest;
+import dev.tokenkeeper.domain.spi.TokenResponse;
 import java.util.concurrent.CompletableFuture;
 
 /** Runs one grant against a client's endpoint; the resilient form ({@link FailsafeGrants}) adds retries and a breaker. */

@@ -3,7 +3,7 @@ package dev.tokenkeeper.application;
 import dev.tokenkeeper.application.internal.StoreKeys;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;

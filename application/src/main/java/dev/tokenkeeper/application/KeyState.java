@@ -3,7 +3,7 @@ package dev.tokenkeeper.application;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.StoreKey;
+import dev.tokenkeeper.domain.spi.StoreKey;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;

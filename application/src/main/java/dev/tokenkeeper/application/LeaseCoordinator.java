@@ -1,7 +1,7 @@
 package dev.tokenkeeper.application;
 
-import dev.tokenkeeper.domain.port.Lease;
-import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.spi.Lease;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Optional;

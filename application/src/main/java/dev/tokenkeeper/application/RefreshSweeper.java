@@ -1,6 +1,6 @@
 package dev.tokenkeeper.application;
 
-import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;

@@ -2,9 +2,9 @@ package dev.tokenkeeper.application;
 
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.Lease;
-import dev.tokenkeeper.domain.port.StoreKey;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.Lease;
+import dev.tokenkeeper.domain.spi.StoreKey;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Optional;

@@ -2,7 +2,7 @@ package dev.tokenkeeper.application;
 
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.TokenException;
-import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Set;

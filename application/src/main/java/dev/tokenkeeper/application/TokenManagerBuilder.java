@@ -3,8 +3,8 @@ package dev.tokenkeeper.application;
 import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.ExpiryPolicy;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.TokenEventListener;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.api.TokenEventListener;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.LinkedHashMap;
@@ -71,7 +71,7 @@ abstract class TokenManagerBuilder {
     }
 
     /** Registers a client-credentials client. */
-    public TokenManager.Builder client(String name, dev.tokenkeeper.domain.port.TokenEndpoint endpoint) {
+    public TokenManager.Builder client(String name, dev.tokenkeeper.domain.spi.TokenEndpoint endpoint) {
         return client(ClientRegistration.clientCredentials(name, endpoint));
     }
 

@@ -2,8 +2,8 @@ package dev.tokenkeeper.application;
 
 import dev.tokenkeeper.application.internal.TokenCodec;
 import dev.tokenkeeper.domain.AccessToken;
-import dev.tokenkeeper.domain.port.SealedToken;
-import dev.tokenkeeper.domain.port.StoreKey;
+import dev.tokenkeeper.domain.spi.SealedToken;
+import dev.tokenkeeper.domain.spi.StoreKey;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

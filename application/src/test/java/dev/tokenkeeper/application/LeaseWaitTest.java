@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.testsupport.Await;
 import dev.tokenkeeper.testsupport.TestClock;
 import java.time.Duration;

@@ -1,9 +1,9 @@
 package dev.tokenkeeper.application;
 
-import dev.tokenkeeper.domain.port.Lease;
-import dev.tokenkeeper.domain.port.SealedToken;
-import dev.tokenkeeper.domain.port.StoreKey;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.Lease;
+import dev.tokenkeeper.domain.spi.SealedToken;
+import dev.tokenkeeper.domain.spi.StoreKey;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Map;

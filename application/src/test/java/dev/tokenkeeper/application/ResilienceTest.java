@@ -11,7 +11,7 @@ import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.RetryStrategy;
 import dev.tokenkeeper.domain.TokenException;
-import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.testsupport.TestClock;
 import java.time.Duration;
 import java.util.ArrayList;

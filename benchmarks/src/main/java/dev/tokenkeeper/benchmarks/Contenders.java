@@ -12,7 +12,7 @@ import dev.tokenkeeper.application.TokenManager;
 import dev.tokenkeeper.domain.ExpiryPolicy;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.net.URI;
 import java.time.Duration;
 

@@ -9,9 +9,9 @@ import dev.tokenkeeper.adapter.store.redis.RedisTokenStore;
 import dev.tokenkeeper.application.ManagerStats;
 import dev.tokenkeeper.benchmarks.Contenders.Env;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.SealedToken;
-import dev.tokenkeeper.domain.port.StoreKey;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.SealedToken;
+import dev.tokenkeeper.domain.spi.StoreKey;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -207,17 +207,17 @@ public final class Probes {
         }
 
         @Override
-        public java.util.Optional<dev.tokenkeeper.domain.port.Lease> tryLease(StoreKey key, Duration ttl) {
+        public java.util.Optional<dev.tokenkeeper.domain.spi.Lease> tryLease(StoreKey key, Duration ttl) {
             return delegate.tryLease(key, ttl);
         }
 
         @Override
-        public boolean release(dev.tokenkeeper.domain.port.Lease lease) {
+        public boolean release(dev.tokenkeeper.domain.spi.Lease lease) {
             return delegate.release(lease);
         }
 
         @Override
-        public boolean extend(dev.tokenkeeper.domain.port.Lease lease, Duration ttl) {
+        public boolean extend(dev.tokenkeeper.domain.spi.Lease lease, Duration ttl) {
             return delegate.extend(lease, ttl);
         }
 

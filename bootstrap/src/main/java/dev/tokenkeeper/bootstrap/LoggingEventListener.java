@@ -1,7 +1,7 @@
 package dev.tokenkeeper.bootstrap;
 
-import dev.tokenkeeper.domain.port.TokenEvent;
-import dev.tokenkeeper.domain.port.TokenEventListener;
+import dev.tokenkeeper.domain.api.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEventListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

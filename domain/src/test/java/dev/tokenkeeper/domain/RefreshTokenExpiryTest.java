@@ -3,8 +3,8 @@ package dev.tokenkeeper.domain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tokenkeeper.domain.port.TokenResponse;
-import dev.tokenkeeper.domain.port.TokenStatus;
+import dev.tokenkeeper.domain.spi.TokenResponse;
+import dev.tokenkeeper.domain.api.TokenStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;

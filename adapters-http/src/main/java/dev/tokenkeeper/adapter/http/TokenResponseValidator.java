@@ -2,7 +2,7 @@ package dev.tokenkeeper.adapter.http;
 
 import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenException;
-import dev.tokenkeeper.domain.port.TokenResponse;
+import dev.tokenkeeper.domain.spi.TokenResponse;
 import java.time.Duration;
 import java.util.Set;
 

@@ -5,9 +5,9 @@ import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.TokenEndpoint;
-import dev.tokenkeeper.domain.port.TokenRequest;
-import dev.tokenkeeper.domain.port.TokenResponse;
+import dev.tokenkeeper.domain.spi.TokenEndpoint;
+import dev.tokenkeeper.domain.spi.TokenRequest;
+import dev.tokenkeeper.domain.spi.TokenResponse;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -37,7 +37,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * A {@link TokenEndpoint} on Vert.x Web Client 5: runs any {@link dev.tokenkeeper.domain.port.Grant}
+ * A {@link TokenEndpoint} on Vert.x Web Client 5: runs any {@link dev.tokenkeeper.domain.spi.Grant}
  * against an OAuth 2.0 token endpoint (RFC 6749), adds the key's {@code scope}, {@code audience}
  * and RFC 8707 {@code resource}, authenticates the client with {@code client_secret_basic} or
  * {@code client_secret_post}, validates the answer and resolves the token lifetime. It can revoke

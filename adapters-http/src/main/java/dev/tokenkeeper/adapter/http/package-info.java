@@ -3,11 +3,11 @@
  *
  * <ul>
  *   <li>{@link dev.tokenkeeper.adapter.http.VertxTokenEndpoint}, of the
- *       {@link dev.tokenkeeper.domain.port.TokenEndpoint} port, runs OAuth 2.0 grants (RFC 6749) and
+ *       {@link dev.tokenkeeper.domain.spi.TokenEndpoint} port, runs OAuth 2.0 grants (RFC 6749) and
  *       token revocation (RFC 7009) against an identity provider's token endpoint, validates what
  *       comes back, and maps every failure to a {@link dev.tokenkeeper.domain.FailureKind}.</li>
  *   <li>{@link dev.tokenkeeper.adapter.http.AuthenticatedWebClient}, on the caller's side of the
- *       {@link dev.tokenkeeper.domain.port.TokenProvider} port, decorates a {@code WebClient}: it adds
+ *       {@link dev.tokenkeeper.domain.api.TokenProvider} port, decorates a {@code WebClient}: it adds
  *       the Bearer token to each request and, when a resource server rejects the token, drops it,
  *       gets a fresh one and replays the request once. The token goes only to the origin the caller
  *       addressed: a redirect elsewhere is followed without it.</li>

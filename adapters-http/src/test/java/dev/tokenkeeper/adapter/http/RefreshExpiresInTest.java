@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.Grant;
-import dev.tokenkeeper.domain.port.TokenRequest;
-import dev.tokenkeeper.domain.port.TokenResponse;
+import dev.tokenkeeper.domain.spi.Grant;
+import dev.tokenkeeper.domain.spi.TokenRequest;
+import dev.tokenkeeper.domain.spi.TokenResponse;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package dev.tokenkeeper.application.internal;
 
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.StoreKey;
+import dev.tokenkeeper.domain.spi.StoreKey;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -2,7 +2,7 @@ package dev.tokenkeeper.bootstrap.cli;
 
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.StoreKey;
+import dev.tokenkeeper.domain.spi.StoreKey;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -4,7 +4,7 @@ import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.TokenStatus;
+import dev.tokenkeeper.domain.api.TokenStatus;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;

@@ -2,9 +2,9 @@ package dev.tokenkeeper.bootstrap.metrics;
 
 import dev.tokenkeeper.application.TokenManager;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.TokenEvent;
-import dev.tokenkeeper.domain.port.TokenEventListener;
-import dev.tokenkeeper.domain.port.TokenStatus;
+import dev.tokenkeeper.domain.api.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEventListener;
+import dev.tokenkeeper.domain.api.TokenStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;

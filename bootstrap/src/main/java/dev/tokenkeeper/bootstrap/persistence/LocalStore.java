@@ -6,7 +6,7 @@ import dev.tokenkeeper.adapter.store.jdbc.SqlDialect;
 import dev.tokenkeeper.adapter.store.memory.MemoryTokenStore;
 import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.domain.ConfigurationException;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

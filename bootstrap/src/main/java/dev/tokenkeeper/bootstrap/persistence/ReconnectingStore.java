@@ -2,10 +2,10 @@ package dev.tokenkeeper.bootstrap.persistence;
 
 import dev.tokenkeeper.adapter.store.memory.MemoryTokenStore;
 import dev.tokenkeeper.domain.ConfigurationException;
-import dev.tokenkeeper.domain.port.Lease;
-import dev.tokenkeeper.domain.port.SealedToken;
-import dev.tokenkeeper.domain.port.StoreKey;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.Lease;
+import dev.tokenkeeper.domain.spi.SealedToken;
+import dev.tokenkeeper.domain.spi.StoreKey;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Objects;

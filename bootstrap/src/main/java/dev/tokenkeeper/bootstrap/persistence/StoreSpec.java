@@ -7,7 +7,7 @@ import dev.tokenkeeper.adapter.store.memory.MemoryTokenStore;
 import dev.tokenkeeper.adapter.store.redis.RedisTokenStore;
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.domain.ConfigurationException;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;

@@ -1,7 +1,7 @@
 package dev.tokenkeeper.bootstrap.sidecar;
 
-import dev.tokenkeeper.domain.port.TokenEvent;
-import dev.tokenkeeper.domain.port.TokenStatus;
+import dev.tokenkeeper.domain.api.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenStatus;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;

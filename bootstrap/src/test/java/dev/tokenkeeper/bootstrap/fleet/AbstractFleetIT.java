@@ -3,10 +3,10 @@ package dev.tokenkeeper.bootstrap.fleet;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.bootstrap.fleet.SecretScan.RawEntry;
-import dev.tokenkeeper.domain.port.Lease;
-import dev.tokenkeeper.domain.port.StoreKey;
-import dev.tokenkeeper.domain.port.TokenEvent;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.Lease;
+import dev.tokenkeeper.domain.spi.StoreKey;
+import dev.tokenkeeper.domain.api.TokenEvent;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

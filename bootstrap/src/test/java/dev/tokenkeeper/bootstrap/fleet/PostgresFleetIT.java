@@ -5,7 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.tokenkeeper.adapter.store.jdbc.JdbiTokenStore;
 import dev.tokenkeeper.adapter.store.jdbc.SchemaAction;
 import dev.tokenkeeper.bootstrap.fleet.SecretScan.RawEntry;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;

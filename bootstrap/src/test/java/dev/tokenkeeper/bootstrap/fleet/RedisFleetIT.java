@@ -2,7 +2,7 @@ package dev.tokenkeeper.bootstrap.fleet;
 
 import dev.tokenkeeper.adapter.store.redis.RedisTokenStore;
 import dev.tokenkeeper.bootstrap.fleet.SecretScan.RawEntry;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import dev.tokenkeeper.testsupport.RequiredServers.LocalRedis;
 import java.net.URI;

@@ -11,7 +11,7 @@ import dev.tokenkeeper.application.Resilience;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import dev.tokenkeeper.testsupport.RequiredServers;

@@ -1,7 +1,7 @@
 package dev.tokenkeeper.bootstrap.fleet;
 
 import dev.tokenkeeper.bootstrap.fleet.SecretScan.RawEntry;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.util.List;
 
 /** One shared store for a fleet, as a {@link AbstractFleetIT} subclass provides it. */

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;

@@ -9,7 +9,7 @@ import dev.tokenkeeper.adapter.http.AuthenticatedWebClient;
 import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenException;
-import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

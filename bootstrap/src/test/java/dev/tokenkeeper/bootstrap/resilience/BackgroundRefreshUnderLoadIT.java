@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tokenkeeper.application.Resilience;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.RetryStrategy;
-import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import java.time.Duration;
 import java.util.ArrayList;

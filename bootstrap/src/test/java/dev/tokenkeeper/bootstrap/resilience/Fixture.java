@@ -13,11 +13,11 @@ import dev.tokenkeeper.domain.Freshness;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.TokenEvent;
-import dev.tokenkeeper.domain.port.TokenEndpoint;
-import dev.tokenkeeper.domain.port.TokenEventListener;
-import dev.tokenkeeper.domain.port.TokenRequest;
-import dev.tokenkeeper.domain.port.TokenResponse;
+import dev.tokenkeeper.domain.api.TokenEvent;
+import dev.tokenkeeper.domain.spi.TokenEndpoint;
+import dev.tokenkeeper.domain.api.TokenEventListener;
+import dev.tokenkeeper.domain.spi.TokenRequest;
+import dev.tokenkeeper.domain.spi.TokenResponse;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.TestClock;
 import java.time.Duration;
@@ -115,7 +115,7 @@ final class Fixture implements AutoCloseable {
                 VertxTokenEndpoint e = VertxTokenEndpoint.builder(server.tokenUri(), "warm-up", Secret.of("warm-up"))
                         .build()) {
             server.issueTokens(LIFETIME);
-            e.request(new TokenRequest(KEY, dev.tokenkeeper.domain.port.Grant.ClientCredentials.INSTANCE))
+            e.request(new TokenRequest(KEY, dev.tokenkeeper.domain.spi.Grant.ClientCredentials.INSTANCE))
                     .toCompletableFuture().get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
             warm = true;
         } catch (Exception e) {

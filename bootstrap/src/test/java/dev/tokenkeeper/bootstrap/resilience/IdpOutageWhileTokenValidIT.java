@@ -8,7 +8,7 @@ import static dev.tokenkeeper.bootstrap.resilience.Fixture.REFRESH_DUE_AFTER;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.domain.AccessToken;
-import dev.tokenkeeper.domain.port.TokenEvent;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DisplayName;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.tokenkeeper.domain.TokenException;
-import dev.tokenkeeper.domain.port.TokenStatus;
+import dev.tokenkeeper.domain.api.TokenStatus;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import java.time.Duration;

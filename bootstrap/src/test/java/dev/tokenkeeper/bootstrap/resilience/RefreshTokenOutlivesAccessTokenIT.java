@@ -13,7 +13,7 @@ import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.Freshness;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.port.SealedToken;
+import dev.tokenkeeper.domain.spi.SealedToken;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import dev.tokenkeeper.testsupport.SecretScanner;

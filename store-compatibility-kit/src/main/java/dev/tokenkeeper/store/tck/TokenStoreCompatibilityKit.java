@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.tokenkeeper.domain.port.Lease;
-import dev.tokenkeeper.domain.port.SealedToken;
-import dev.tokenkeeper.domain.port.StoreKey;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.Lease;
+import dev.tokenkeeper.domain.spi.SealedToken;
+import dev.tokenkeeper.domain.spi.StoreKey;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,6 +1,6 @@
 /**
  * The store compatibility kit: {@link dev.tokenkeeper.store.tck.TokenStoreCompatibilityKit}, an
- * abstract JUnit 5 test class that checks the {@link dev.tokenkeeper.domain.port.TokenStore}
+ * abstract JUnit 5 test class that checks the {@link dev.tokenkeeper.domain.spi.TokenStore}
  * contract. An adapter's test extends it and supplies a factory; see the class for an example.
  *
  * <p>This artifact is meant for test scope only: it depends on JUnit Jupiter and AssertJ at compile

@@ -1,10 +1,10 @@
 package dev.tokenkeeper.adapter.store.jdbc;
 
 import dev.tokenkeeper.domain.ConfigurationException;
-import dev.tokenkeeper.domain.port.Lease;
-import dev.tokenkeeper.domain.port.SealedToken;
-import dev.tokenkeeper.domain.port.StoreKey;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.Lease;
+import dev.tokenkeeper.domain.spi.SealedToken;
+import dev.tokenkeeper.domain.spi.StoreKey;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.security.SecureRandom;
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -1,5 +1,5 @@
 /**
- * A {@link dev.tokenkeeper.domain.port.TokenStore} in a relational database, through Jdbi:
+ * A {@link dev.tokenkeeper.domain.spi.TokenStore} in a relational database, through Jdbi:
  * {@link dev.tokenkeeper.adapter.store.jdbc.JdbiTokenStore} for the store,
  * {@link dev.tokenkeeper.adapter.store.jdbc.JdbiSchema} for its versioned tables,
  * {@link dev.tokenkeeper.adapter.store.jdbc.SqlDialect} for the databases it speaks (H2 and

@@ -1,6 +1,6 @@
 package dev.tokenkeeper.adapter.store.jdbc;
 
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import dev.tokenkeeper.store.tck.TokenStoreCompatibilityKit;
 import java.time.Duration;
 import java.time.Instant;

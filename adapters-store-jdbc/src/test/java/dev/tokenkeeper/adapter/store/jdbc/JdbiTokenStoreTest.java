@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenkeeper.domain.ConfigurationException;
-import dev.tokenkeeper.domain.port.Lease;
-import dev.tokenkeeper.domain.port.SealedToken;
-import dev.tokenkeeper.domain.port.StoreKey;
+import dev.tokenkeeper.domain.spi.Lease;
+import dev.tokenkeeper.domain.spi.SealedToken;
+import dev.tokenkeeper.domain.spi.StoreKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,9 +1,9 @@
 package dev.tokenkeeper.adapter.store.memory;
 
-import dev.tokenkeeper.domain.port.Lease;
-import dev.tokenkeeper.domain.port.SealedToken;
-import dev.tokenkeeper.domain.port.StoreKey;
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.Lease;
+import dev.tokenkeeper.domain.spi.SealedToken;
+import dev.tokenkeeper.domain.spi.StoreKey;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;

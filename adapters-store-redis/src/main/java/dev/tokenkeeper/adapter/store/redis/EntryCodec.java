@@ -1,6 +1,6 @@
 package dev.tokenkeeper.adapter.store.redis;
 
-import dev.tokenkeeper.domain.port.SealedToken;
+import dev.tokenkeeper.domain.spi.SealedToken;
 import java.nio.ByteBuffer;
 import java.time.DateTimeException;
 import java.time.Instant;

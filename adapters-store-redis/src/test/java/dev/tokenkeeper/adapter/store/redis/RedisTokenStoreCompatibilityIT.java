@@ -1,6 +1,6 @@
 package dev.tokenkeeper.adapter.store.redis;
 
-import dev.tokenkeeper.domain.port.TokenStore;
+import dev.tokenkeeper.domain.spi.TokenStore;
 import dev.tokenkeeper.store.tck.TokenStoreCompatibilityKit;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import org.junit.jupiter.api.AfterAll;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.tokenkeeper.domain.port.Lease;
-import dev.tokenkeeper.domain.port.SealedToken;
-import dev.tokenkeeper.domain.port.StoreKey;
+import dev.tokenkeeper.domain.spi.Lease;
+import dev.tokenkeeper.domain.spi.SealedToken;
+import dev.tokenkeeper.domain.spi.StoreKey;
 import dev.tokenkeeper.testsupport.Await;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import dev.tokenkeeper.testsupport.RequiredServers.LocalRedis;

@@ -2,9 +2,9 @@ package dev.tokenkeeper.adapter.store.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tokenkeeper.domain.port.Lease;
-import dev.tokenkeeper.domain.port.SealedToken;
-import dev.tokenkeeper.domain.port.StoreKey;
+import dev.tokenkeeper.domain.spi.Lease;
+import dev.tokenkeeper.domain.spi.SealedToken;
+import dev.tokenkeeper.domain.spi.StoreKey;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.tokenkeeper.domain.port;
+package dev.tokenkeeper.domain.api;
 
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.TokenException;

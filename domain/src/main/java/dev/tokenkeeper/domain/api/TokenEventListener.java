@@ -1,4 +1,4 @@
-package dev.tokenkeeper.domain.port;
+package dev.tokenkeeper.domain.api;
 
 /**
  * Receives what the manager does, for logs and metrics. Called synchronously on the manager's

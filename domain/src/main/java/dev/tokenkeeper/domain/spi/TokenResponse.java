@@ -1,4 +1,4 @@
-package dev.tokenkeeper.domain.port;
+package dev.tokenkeeper.domain.spi;
 
 import dev.tokenkeeper.domain.Secret;
 import java.time.Duration;

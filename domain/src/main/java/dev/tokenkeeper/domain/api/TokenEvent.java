@@ -1,4 +1,4 @@
-package dev.tokenkeeper.domain.port;
+package dev.tokenkeeper.domain.api;
 
 import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenKey;

@@ -1,4 +1,4 @@
-package dev.tokenkeeper.domain.port;
+package dev.tokenkeeper.domain.spi;
 
 import java.time.Instant;
 import java.util.Arrays;
