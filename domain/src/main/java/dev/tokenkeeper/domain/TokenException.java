@@ -75,6 +75,20 @@ public class TokenException extends RuntimeException {
         return Optional.ofNullable(oauthError);
     }
 
+    /**
+     * What a future failed with, without the {@code CompletionException} and
+     * {@code ExecutionException} wrappers that {@code join()}, {@code get()} and dependent stages put
+     * around it. The one place that unwraps; returns {@code failure} itself when it is not wrapped.
+     */
+    public static Throwable unwrap(Throwable failure) {
+        Throwable c = failure;
+        while ((c instanceof java.util.concurrent.CompletionException || c instanceof java.util.concurrent.ExecutionException)
+                && c.getCause() != null) {
+            c = c.getCause();
+        }
+        return c;
+    }
+
     @Override
     public String toString() {
         return getClass().getName() + ": [" + kind + "] " + getMessage();
