@@ -18,6 +18,14 @@ public final class LoggingEventListener implements TokenEventListener {
 
     @Override
     public void onEvent(TokenEvent event) {
+        log(event);
+    }
+
+    /**
+     * Logs {@code event}; false only for an event type without a branch here, which a test rules out
+     * for every type {@link TokenEvent} permits.
+     */
+    boolean log(TokenEvent event) {
         if (event instanceof TokenEvent.AcquisitionSucceeded e) {
             LOG.info("token acquired: client={} grant={} attempts={} latencyMs={} expiresAt={}{}", e.client(),
                     e.grantType(), e.attempts(), e.latency().toMillis(), e.expiresAt(), e.background() ? " (background)" : "");
@@ -36,12 +44,22 @@ public final class LoggingEventListener implements TokenEventListener {
             }
         } else if (event instanceof TokenEvent.LeaseWaitTimedOut e) {
             LOG.info("waited in vain for another instance's token for client={}; acquiring directly", e.client());
-        } else if (event instanceof TokenEvent.TokenInvalidated e && e.rejected()) {
-            LOG.info("a resource server rejected the token of client={}; it was dropped", e.client());
+        } else if (event instanceof TokenEvent.TokenInvalidated e) {
+            if (e.rejected()) {
+                LOG.info("a resource server rejected the token of client={}; it was dropped", e.client());
+            } else {
+                LOG.debug("{}", e);
+            }
         } else if (event instanceof TokenEvent.FallbackCredentialUsed e) {
             LOG.warn("no token for client={} ({}); the static fallback credential was used", e.client(), e.cause());
-        } else if (LOG.isDebugEnabled()) {
-            LOG.debug("{}", event);
+        } else if (event instanceof TokenEvent.CacheMiss || event instanceof TokenEvent.StoreHit
+                || event instanceof TokenEvent.AcquisitionStarted || event instanceof TokenEvent.AttemptFailed
+                || event instanceof TokenEvent.RefreshScheduled || event instanceof TokenEvent.LeaseWon
+                || event instanceof TokenEvent.LeaseLost) {
+            LOG.debug("{}", event); // routine steps: their outcome is logged above
+        } else {
+            return false;
         }
+        return true;
     }
 }

@@ -42,6 +42,13 @@ class TokenMetricsTest {
     }
 
     @Test
+    @DisplayName("every event type TokenEvent permits has a branch in the metrics listener")
+    void everyEventTypeHandled() {
+        assertThat(dev.tokenkeeper.bootstrap.TokenEventSamples.everyKind())
+                .allSatisfy(e -> assertThat(metrics.record(e)).as("handles %s", e.getClass().getSimpleName()).isTrue());
+    }
+
+    @Test
     @DisplayName("every event kind has a meter; client tags are bounded to the configured clients")
     void everyEventAndBoundedTags() {
         TokenKey stranger = TokenKey.of("made-up-" + System.nanoTime());

@@ -10,8 +10,17 @@ import java.time.Instant;
  * concerns and carries no secret: keys hold registration names and scopes, failures their kind.
  * Hits on a fresh cached token raise no event (the hot path must not allocate); they are counted
  * by the manager instead.
+ *
+ * <p>Sealed: these records are every event there is, so a listener can handle each with
+ * {@code instanceof} patterns and a test can check it missed none
+ * ({@link Class#getPermittedSubclasses()}).
  */
-public interface TokenEvent {
+public sealed interface TokenEvent
+        permits TokenEvent.CacheMiss, TokenEvent.StoreHit, TokenEvent.AcquisitionStarted,
+                TokenEvent.AcquisitionSucceeded, TokenEvent.AttemptFailed, TokenEvent.AcquisitionFailed,
+                TokenEvent.RefreshScheduled, TokenEvent.StoreFailed, TokenEvent.CorruptEntry, TokenEvent.LeaseWon,
+                TokenEvent.LeaseLost, TokenEvent.LeaseWaitTimedOut, TokenEvent.CircuitStateChanged,
+                TokenEvent.TokenInvalidated, TokenEvent.FallbackCredentialUsed {
 
     /** The client registration the event concerns. */
     String client();
