@@ -75,7 +75,7 @@ final class FailsafeGrants implements GrantExecutor {
                 .handle((response, error) -> {
                     if (error != null) {
                         TokenException paused = call.waitingAfter();
-                        if (paused != null && unwrap(error) instanceof TimeoutExceededException) {
+                        if (paused != null && TokenException.unwrap(error) instanceof TimeoutExceededException) {
                             // the deadline ran out between attempts: the cause is the last failure
                             throw new CompletionException(deadlineDuringPause(paused));
                         }
@@ -158,14 +158,6 @@ final class FailsafeGrants implements GrantExecutor {
         };
     }
 
-    private static Throwable unwrap(Throwable error) {
-        Throwable c = error;
-        while (c instanceof CompletionException && c.getCause() != null) {
-            c = c.getCause();
-        }
-        return c;
-    }
-
     /** Turns whatever an attempt ended with into the failure model. */
     static TokenException classify(Throwable error, String client, CircuitBreaker<?> breaker) {
         return classify(error, client, breaker, Map.of());
@@ -173,7 +165,7 @@ final class FailsafeGrants implements GrantExecutor {
 
     private static TokenException classify(
             Throwable error, String client, CircuitBreaker<?> breaker, Map<String, FailureKind> lastCounted) {
-        Throwable c = unwrap(error);
+        Throwable c = TokenException.unwrap(error);
         if (c instanceof CircuitBreakerOpenException open) {
             Duration wait = open.getCircuitBreaker().getRemainingDelay();
             FailureKind last = client == null ? null : lastCounted.get(client);

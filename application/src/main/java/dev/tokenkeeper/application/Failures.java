@@ -3,8 +3,6 @@ package dev.tokenkeeper.application;
 import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /** The one place where a throwable becomes a {@link TokenException}, and a shared failure a caller's copy. */
@@ -12,10 +10,7 @@ final class Failures {
     private Failures() {}
 
     static TokenException toTokenException(Throwable t) {
-        Throwable c = t;
-        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
-            c = c.getCause();
-        }
+        Throwable c = TokenException.unwrap(t);
         if (c instanceof TokenException te) {
             return te;
         }

@@ -20,7 +20,6 @@ import io.vertx.ext.web.client.WebClient;
 import java.net.URI;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.regex.Pattern;
 
@@ -224,7 +223,7 @@ public final class AuthenticatedWebClient {
     }
 
     private Future<HttpResponse<Buffer>> withFallback(HttpRequest<Buffer> request, Buffer body, Throwable failure) {
-        TokenException cause = unwrap(failure);
+        TokenException cause = asTokenException(failure);
         if (fallbackHeader == null) {
             return Future.failedFuture(cause);
         }
@@ -278,11 +277,8 @@ public final class AuthenticatedWebClient {
         });
     }
 
-    private static TokenException unwrap(Throwable t) {
-        Throwable c = t;
-        while (c instanceof CompletionException && c.getCause() != null) {
-            c = c.getCause();
-        }
+    private static TokenException asTokenException(Throwable t) {
+        Throwable c = TokenException.unwrap(t);
         if (c instanceof TokenException te) {
             return te;
         }

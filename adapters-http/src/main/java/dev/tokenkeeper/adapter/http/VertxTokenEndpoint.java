@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -222,7 +221,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
      */
     private <T> CompletionStage<T> withRotation(Supplier<CompletionStage<T>> send) {
         return send.get().exceptionallyCompose(failure -> {
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            Throwable cause = TokenException.unwrap(failure);
             if (cause instanceof TokenException te
                     && (te.kind() == FailureKind.INVALID_CLIENT || te.kind() == FailureKind.UNAUTHORIZED_CLIENT)
                     && config.clientSecret().reload()) {
@@ -315,7 +314,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                 result.complete(value);
                 return;
             }
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            Throwable cause = TokenException.unwrap(failure);
             if (cause instanceof TimeoutException) {
                 codec.abort();
                 result.completeExceptionally(HttpFailures.deadline(what, displayUrl, config.requestTimeout()));
