@@ -40,17 +40,17 @@ final class Acquisition {
     private final SharedTier tier;
     private final LeaseCoordinator leases;
     private final GrantRunner grants;
-    private final Counters counters;
+    private final StatsCounter stats;
     private final EventSink events;
     private final InstantSource clock;
     private final Executor executor;
 
-    Acquisition(SharedTier tier, LeaseCoordinator leases, GrantRunner grants, Counters counters, EventSink events,
+    Acquisition(SharedTier tier, LeaseCoordinator leases, GrantRunner grants, StatsCounter stats, EventSink events,
             InstantSource clock, Executor executor) {
         this.tier = tier;
         this.leases = leases;
         this.grants = grants;
-        this.counters = counters;
+        this.stats = stats;
         this.events = events;
         this.clock = clock;
         this.executor = executor;
@@ -84,7 +84,7 @@ final class Acquisition {
     }
 
     private Result storeHit(KeyState s, Entry stored) {
-        counters.storeHits.increment();
+        stats.recordStoreHit();
         events.onEvent(new TokenEvent.StoreHit(s.key));
         return Result.served(stored);
     }

@@ -14,21 +14,21 @@ import java.util.concurrent.CompletionStage;
  * identity provider, and the remembered failures of a client. Thread-safe.
  */
 final class Invalidation {
-    private final Map<TokenKey, KeyState> states;
+    private final NearCache cache;
     private final Map<String, ClientRegistration> clients;
     private final SharedTier tier;
     private final EventSink events;
 
-    Invalidation(Map<TokenKey, KeyState> states, Map<String, ClientRegistration> clients, SharedTier tier,
+    Invalidation(NearCache cache, Map<String, ClientRegistration> clients, SharedTier tier,
             EventSink events) {
-        this.states = states;
+        this.cache = cache;
         this.clients = clients;
         this.tier = tier;
         this.events = events;
     }
 
     void invalidate(TokenKey key) {
-        KeyState s = states.get(key);
+        KeyState s = cache.get(key);
         if (s != null) {
             s.entry.set(null);
             s.spareRefresh = null;
@@ -42,7 +42,7 @@ final class Invalidation {
     }
 
     boolean invalidate(TokenKey key, AccessToken rejected) {
-        KeyState s = states.get(key);
+        KeyState s = cache.get(key);
         if (s == null) {
             return false;
         }
@@ -60,7 +60,7 @@ final class Invalidation {
     }
 
     CompletionStage<Void> revoke(TokenKey key) {
-        KeyState s = states.get(key);
+        KeyState s = cache.get(key);
         Entry e = s == null ? null : s.entry.get();
         ClientRegistration client = clients.get(key.client());
         invalidate(key);
@@ -75,7 +75,7 @@ final class Invalidation {
 
     int forgetFailures(String client) {
         int n = 0;
-        for (KeyState s : states.values()) {
+        for (KeyState s : cache.states()) {
             if (s.key.client().equals(client)) {
                 n += s.remembered != null ? 1 : 0;
                 FailureMemory.forget(s);

@@ -23,9 +23,11 @@ final class KeyState {
     final AtomicReference<CompletableFuture<AccessToken>> inFlight = new AtomicReference<>();
     /** The in-flight future if it was started as a background refresh, else null ({@link SingleFlight}). */
     volatile CompletableFuture<AccessToken> backgroundFlight;
-    /** Used since the last sweep ({@link RefreshSweeper}). */
+    /** Used since the last sweep (set by {@link NearCache}, cleared by {@link RefreshSweeper}). */
     volatile boolean used;
     volatile long lastUsedMillis;
+    /** Bound to a {@link TokenManager.Handle}: never evicted ({@link NearCache}). */
+    volatile boolean pinned;
     /** Failure memory ({@link FailureMemory}). */
     volatile long nextBackgroundAttemptMillis;
     volatile int consecutiveFailures;

@@ -26,19 +26,21 @@ final class SingleFlight {
     private final Acquisition acquisition;
     private final SharedTier tier;
     private final FailureMemory failures;
-    private final Counters counters;
+    private final StatsCounter stats;
+    private final Ticker ticker;
     private final EventSink events;
     private final InstantSource clock;
     private final Executor executor;
     /** Saves still running for tokens already handed to callers; {@link #awaitSaves} waits for them. */
     private final Set<CompletableFuture<Void>> pendingSaves = ConcurrentHashMap.newKeySet();
 
-    SingleFlight(Acquisition acquisition, SharedTier tier, FailureMemory failures, Counters counters, EventSink events,
-            InstantSource clock, Executor executor) {
+    SingleFlight(Acquisition acquisition, SharedTier tier, FailureMemory failures, StatsCounter stats, EventSink events,
+            InstantSource clock, Ticker ticker, Executor executor) {
         this.acquisition = acquisition;
         this.tier = tier;
         this.failures = failures;
-        this.counters = counters;
+        this.stats = stats;
+        this.ticker = ticker;
         this.events = events;
         this.clock = clock;
         this.executor = executor;
@@ -88,23 +90,24 @@ final class SingleFlight {
             if (s.inFlight.compareAndSet(running, mine)) {
                 s.backgroundFlight = background ? mine : null;
                 if (background) {
-                    counters.backgroundRefreshes.increment();
+                    stats.recordBackgroundRefresh();
                 }
+                long startedNanos = ticker.read();
                 try {
                     executor.execute(() -> acquisition.run(s, background)
-                            .whenComplete((result, error) -> settle(s, mine, background, result, error)));
+                            .whenComplete((result, error) -> settle(s, mine, background, startedNanos, result, error)));
                 } catch (RejectedExecutionException ex) {
-                    fail(s, mine, Failures.closed());
+                    fail(s, mine, startedNanos, Failures.closed());
                 }
                 return mine;
             }
         }
     }
 
-    private void settle(KeyState s, CompletableFuture<AccessToken> mine, boolean background,
+    private void settle(KeyState s, CompletableFuture<AccessToken> mine, boolean background, long startedNanos,
             Acquisition.Result result, Throwable error) {
         if (error != null) {
-            fail(s, mine, error);
+            fail(s, mine, startedNanos, error);
         } else if (result.failFast() != null) {
             s.inFlight.compareAndSet(mine, null);
             mine.completeExceptionally(result.failFast());
@@ -112,10 +115,10 @@ final class SingleFlight {
             complete(s, mine, result.entry());
         } else {
             try {
-                serveThenSave(s, mine, result, background);
+                serveThenSave(s, mine, result, background, startedNanos);
             } catch (Throwable t) {
                 if (!mine.isDone()) { // a failure after installing changes nothing for callers
-                    fail(s, mine, t);
+                    fail(s, mine, startedNanos, t);
                 }
             }
         }
@@ -128,8 +131,8 @@ final class SingleFlight {
      * instances waiting for it find the token in the store.
      */
     private void serveThenSave(KeyState s, CompletableFuture<AccessToken> mine, Acquisition.Result result,
-            boolean background) {
-        counters.acquisitions.increment();
+            boolean background, long startedNanos) {
+        stats.recordAcquisitionSuccess(ticker.read() - startedNanos);
         Entry entry = result.entry();
         GrantRunner.Acquired acquired = result.acquired();
         CompletableFuture<Void> saving = new CompletableFuture<>();
@@ -139,7 +142,10 @@ final class SingleFlight {
         boolean arrivedRefreshDue = !background && clock.millis() >= entry.refreshAtMillis;
         try {
             install(s, entry);
-            mine.complete(entry.token); // the flight stays in s.inFlight until its lease is released
+            if (!tier.isShared()) {
+                s.inFlight.compareAndSet(mine, null); // nothing to save nor release: the flight ends here
+            }
+            mine.complete(entry.token); // with a shared tier, the flight stays in s.inFlight until its lease is released
             // after installing: a listener that reacts by asking for the token gets the new one
             events.onEvent(new TokenEvent.AcquisitionSucceeded(s.key, acquired.grantType(), acquired.latency(),
                     entry.token.expiresAt(), acquired.attempts(), background));
@@ -174,9 +180,9 @@ final class SingleFlight {
         failures.succeeded(s);
     }
 
-    private void fail(KeyState s, CompletableFuture<AccessToken> mine, Throwable error) {
+    private void fail(KeyState s, CompletableFuture<AccessToken> mine, long startedNanos, Throwable error) {
         TokenException te = Failures.toTokenException(error);
-        counters.failures.increment();
+        stats.recordAcquisitionFailure(ticker.read() - startedNanos);
         failures.failed(s, te, clock.millis()); // before the flight ends: no caller slips in and sends again
         s.inFlight.compareAndSet(mine, null);
         mine.completeExceptionally(te);

@@ -1,18 +1,15 @@
 package dev.tokenkeeper.application;
 
-import dev.tokenkeeper.application.internal.StoreKeys;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.ExpiryPolicy;
 import dev.tokenkeeper.domain.FailureKind;
-import dev.tokenkeeper.domain.Freshness;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.api.TokenProvider;
 import dev.tokenkeeper.domain.api.TokenStatus;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,18 +18,10 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Hands out valid access tokens: the tokenkeeper core.
@@ -85,7 +74,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <h2>Proactive refresh</h2>
  * A periodic sweep starts the background refresh of every recently used key that has become
  * refresh-due, so that callers almost never see a refresh-due token, let alone wait. Keys unused for
- * the idle timeout are left alone until used again.
+ * the idle timeout are left alone until used again, and their state is evicted once their token has
+ * expired, so that the manager's memory does not grow with every key it ever served.
  *
  * <p>Thread-safe. Build one per application with {@link #builder()} and {@link #close()} it at shutdown;
  * it does not close the store or the endpoints it was given.
@@ -123,7 +113,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     public static final Duration DEFAULT_REFRESH_TOKEN_LIFETIME = Duration.ofHours(24);
     /** How often the proactive refresh sweep looks for refresh-due keys. */
     public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(1);
-    /** Keys not used for this long are no longer refreshed proactively. */
+    /** Keys not used for this long are no longer refreshed proactively, and evicted once their token has expired. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(30);
 
     /**
@@ -133,58 +123,42 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
      */
     static final Duration CLOSE_SAVE_WAIT = Duration.ofSeconds(10);
 
-    private final InstantSource clock;
-    private final Map<String, ClientRegistration> clients;
-    private final ConcurrentHashMap<TokenKey, KeyState> states = new ConcurrentHashMap<>();
-    private final EventSink events;
-    private final SharedTier tier;
+    private final NearCache cache;
     private final SingleFlight flights;
     private final Invalidation invalidation;
     private final RefreshSweeper sweeper;
     private final GrantExecutor grants;
-    private final Resilience resilience;
+    private final StatsCounter stats;
     private final Duration acquireTimeout;
-    private final Counters counters = new Counters();
-    /** The hot path's only counter, held here so that counting a hit costs no extra indirection. */
-    private final LongAdder hits = counters.hits;
-    private final boolean recordHits;
-    private final ExecutorService ownedExecutor;
-    private final ScheduledExecutorService ownedScheduler;
+    private final OwnedThreads threads;
     private final ScheduledFuture<?> sweep;
 
-    /** Wires the collaborators; each is described where it is defined. */
+    /**
+     * Wires the collaborators, top to bottom as a call goes: near cache, single flight, acquisition,
+     * then the shared tier, the lease and the grant. Each is described where it is defined.
+     */
     TokenManager(TokenManagerBuilder b) {
-        this.clock = b.clock;
-        this.clients = Map.copyOf(b.clients);
-        this.events = new EventSink(b.listener);
+        InstantSource clock = b.clock;
+        Map<String, ClientRegistration> clients = Map.copyOf(b.clients);
+        EventSink events = new EventSink(b.listener);
         this.acquireTimeout = b.acquireTimeout;
-        this.recordHits = b.recordHits;
-        this.resilience = b.resilience;
+        this.stats = b.stats;
+        this.threads = new OwnedThreads(b.executor, b.scheduler);
         EntryFactory entries = new EntryFactory(b.policy, b.random);
-        this.tier = SharedTier.of(b.store, b.sealingKeys, entries, events, clock);
-        Executor executor = b.executor;
-        this.ownedExecutor = executor == null ? Executors.newCachedThreadPool(daemon("tokenkeeper-worker")) : null;
-        executor = executor != null ? executor : ownedExecutor;
-        this.ownedScheduler = b.scheduler == null
-                ? Executors.newSingleThreadScheduledExecutor(daemon("tokenkeeper-scheduler"))
-                : null;
-        ScheduledExecutorService scheduler = b.scheduler != null ? b.scheduler : ownedScheduler;
-        this.grants = b.grants != null ? b.grants : new FailsafeGrants(b.resilience, scheduler, events);
-        LeaseCoordinator leases =
-                new LeaseCoordinator(tier, events, clock, b.ticker, scheduler, executor, b.leaseTtl, b.leaseWait);
+        SharedTier tier = SharedTier.of(b.store, b.sealingKeys, entries, events, clock);
+        this.grants = b.grants != null ? b.grants : new FailsafeGrants(b.resilience, threads.scheduler, events);
+        LeaseCoordinator leases = new LeaseCoordinator(tier, events, clock, b.ticker, threads.scheduler,
+                threads.executor, b.leaseTtl, b.leaseWait);
         GrantRunner runner = new GrantRunner(grants, entries, events, clock, b.ticker, b.refreshTokenLifetime);
-        Acquisition acquisition = new Acquisition(tier, leases, runner, counters, events, clock, executor);
+        Acquisition acquisition = new Acquisition(tier, leases, runner, stats, events, clock, threads.executor);
         FailureMemory failures = new FailureMemory(b.failureBackoff, MAX_FAILURE_BACKOFF, b.permanentFailureBackoff,
                 b.maxPermanentFailureBackoff);
-        this.flights = new SingleFlight(acquisition, tier, failures, counters, events, clock, executor);
-        this.invalidation = new Invalidation(states, clients, tier, events);
-        this.sweeper = new RefreshSweeper(states.values(), flights, events, clock, b.idleTimeout);
-        if (b.proactiveRefresh) {
-            long every = b.sweepInterval.toMillis();
-            this.sweep = scheduler.scheduleWithFixedDelay(sweeper::sweep, every, every, TimeUnit.MILLISECONDS);
-        } else {
-            this.sweep = null;
-        }
+        this.flights = new SingleFlight(acquisition, tier, failures, stats, events, clock, b.ticker, threads.executor);
+        this.cache = new NearCache(clients, flights, stats, b.recordHits, events, clock);
+        this.invalidation = new Invalidation(cache, clients, tier, events);
+        this.sweeper = new RefreshSweeper(cache, flights, events, clock, b.idleTimeout, b.proactiveRefresh);
+        long every = b.sweepInterval.toMillis();
+        this.sweep = threads.scheduler.scheduleWithFixedDelay(sweeper::run, every, every, TimeUnit.MILLISECONDS);
     }
 
     /** A builder. */
@@ -193,24 +167,24 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Hot path: the near cache
+    // Getting a token: the near cache, else the key's single flight
 
     @Override
     public AccessToken token(TokenKey key) {
-        KeyState s = states.get(key);
-        Entry e = s == null ? null : servable(s);
-        return e != null ? e.token : await(key, slowPath(key, s));
+        KeyState s = cache.get(key);
+        Entry e = s == null ? null : cache.servable(s);
+        return e != null ? e.token : await(key, cache.miss(key, s));
     }
 
     @Override
     public CompletionStage<AccessToken> tokenAsync(TokenKey key) {
-        KeyState s = states.get(key);
-        Entry e = s == null ? null : servable(s);
+        KeyState s = cache.get(key);
+        Entry e = s == null ? null : cache.servable(s);
         if (e != null) {
             return e.completed;
         }
         try {
-            return slowPath(key, s).handle(TokenManager::rethrowForCaller).minimalCompletionStage();
+            return cache.miss(key, s).handle(TokenManager::rethrowForCaller).minimalCompletionStage();
         } catch (TokenException ex) {
             return CompletableFuture.failedStage(ex);
         }
@@ -219,13 +193,14 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     /**
      * A handle bound to {@code key}, for code that asks for the same key constantly: its
      * {@link Handle#token()} behaves exactly like {@link #token(TokenKey)} but skips even the map
-     * lookup. A handle stays valid for the manager's life, across refreshes and invalidations.
+     * lookup. A handle stays valid for the manager's life, across refreshes and invalidations (its
+     * key is never evicted).
      *
      * @throws ConfigurationException if no client registration matches the key
      */
     public Handle handle(TokenKey key) {
         Objects.requireNonNull(key, "key");
-        return new Handle(this, states.computeIfAbsent(key, this::newState));
+        return new Handle(this, cache.pinned(key));
     }
 
     /** A {@link TokenManager} bound to one key. Thread-safe; obtain it with {@link #handle(TokenKey)}. */
@@ -245,8 +220,8 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
 
         /** Like {@link TokenManager#token(TokenKey)} for this handle's key. */
         public AccessToken token() {
-            Entry e = manager.servable(state);
-            return e != null ? e.token : manager.await(state.key, manager.slowPath(state.key, state));
+            Entry e = manager.cache.servable(state);
+            return e != null ? e.token : manager.await(state.key, manager.cache.miss(state.key, state));
         }
 
         /** Like {@link TokenManager#tokenAsync(TokenKey)} for this handle's key. */
@@ -260,71 +235,11 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         }
     }
 
-    /**
-     * The hot path: the cached entry if it may be served now (starting one background refresh if it
-     * is refresh-due), else null. Two volatile reads, a clock read and two comparisons.
-     */
-    private Entry servable(KeyState s) {
-        Entry e = s.entry.get();
-        if (e == null) {
-            return null;
-        }
-        long now = clock.millis();
-        if (now >= e.expiresAtMillis) {
-            return null;
-        }
-        touch(s);
-        countHit();
-        if (now >= e.refreshAtMillis) {
-            flights.refreshInBackground(s, now);
-        }
-        return e;
-    }
-
-    /** Counting hits costs an atomic add per call, so it is done only when asked for (metrics). */
-    private void countHit() {
-        if (recordHits) {
-            hits.increment();
-        }
-    }
-
-    private static void touch(KeyState s) {
-        if (!s.used) {
-            s.used = true;
-        }
-    }
-
-    /** A miss (or a token that expired since the hot path looked): the key's single flight. */
-    private CompletableFuture<AccessToken> slowPath(TokenKey key, KeyState known) {
-        Objects.requireNonNull(key, "key");
-        KeyState s = known != null ? known : states.computeIfAbsent(key, this::newState);
-        s.used = true;
-        Entry e = s.entry.get();
-        long now = clock.millis();
-        if (e != null && now < e.expiresAtMillis) {
-            countHit();
-            return CompletableFuture.completedFuture(e.token);
-        }
-        counters.misses.increment();
-        events.onEvent(new TokenEvent.CacheMiss(
-                key, e == null ? TokenEvent.MissReason.ABSENT : TokenEvent.MissReason.EXPIRED));
-        return flights.forCaller(s, now);
-    }
-
-    private KeyState newState(TokenKey key) {
-        ClientRegistration client = clients.get(key.client());
-        if (client == null) {
-            throw new ConfigurationException("no client registration named '" + key.client() + "' (registered: "
-                    + clients.keySet().stream().sorted().toList() + ")");
-        }
-        return new KeyState(key, StoreKeys.of(client.identity(), key), client);
-    }
-
     private AccessToken await(TokenKey key, CompletableFuture<AccessToken> f) {
         try {
             return f.get(acquireTimeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
-            throw Failures.forCaller(Failures.toTokenException(e.getCause()));
+            throw Failures.forCaller(Failures.toTokenException(e));
         } catch (TimeoutException e) {
             throw new TokenException(FailureKind.TIMEOUT, "no token for " + key + " within the acquire timeout of "
                     + acquireTimeout + "; the identity provider or the store is slow or unreachable");
@@ -383,26 +298,14 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
 
     @Override
     public TokenStatus status(TokenKey key) {
-        KeyState s = states.get(key);
-        if (s == null) {
-            return new TokenStatus(key, null, null, null, null, null);
-        }
-        long now = clock.millis();
-        Instant failFastUntil = FailureMemory.failFastUntil(s, now);
-        Entry e = s.entry.get();
-        if (e == null) {
-            return new TokenStatus(key, null, null, null, null, s.lastError, failFastUntil);
-        }
-        Freshness f = new ExpiryPolicy.Schedule(e.refreshAtMillis, e.expiresAtMillis).atMillis(now);
-        return new TokenStatus(key, f, e.token.expiresAt(), Instant.ofEpochMilli(e.refreshAtMillis), e.source,
-                s.lastError, failFastUntil);
+        return cache.status(key);
     }
 
-    /** The status of every key this manager has served, in no particular order. */
+    /** The status of every key this manager holds (asked for, and not evicted since), in no particular order. */
     public List<TokenStatus> statuses() {
         List<TokenStatus> all = new ArrayList<>();
-        for (TokenKey key : states.keySet()) {
-            all.add(status(key));
+        for (KeyState s : cache.states()) {
+            all.add(cache.status(s.key));
         }
         return all;
     }
@@ -412,19 +315,9 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         return grants instanceof FailsafeGrants f ? f.state(client) : TokenEvent.CircuitState.CLOSED;
     }
 
-    /** The resilience settings in force. */
-    public Resilience resilience() {
-        return resilience;
-    }
-
-    /** The client registrations, by name. */
-    public Map<String, ClientRegistration> clients() {
-        return clients;
-    }
-
-    /** Counters since start. */
+    /** Counters since start, as the configured {@link StatsCounter} reports them. */
     public ManagerStats stats() {
-        return counters.snapshot();
+        return stats.snapshot();
     }
 
     /**
@@ -444,26 +337,10 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
      */
     @Override
     public void close() {
-        if (sweep != null) {
-            sweep.cancel(false);
-        }
+        sweep.cancel(false);
         flights.awaitSaves(CLOSE_SAVE_WAIT);
-        if (ownedScheduler != null) {
-            ownedScheduler.shutdownNow();
-        }
-        if (ownedExecutor != null) {
-            ownedExecutor.shutdownNow();
-        }
+        threads.shutdown();
         grants.close();
-    }
-
-    private static ThreadFactory daemon(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 
     /**

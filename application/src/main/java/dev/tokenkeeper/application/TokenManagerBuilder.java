@@ -43,6 +43,7 @@ abstract class TokenManagerBuilder {
     Duration refreshTokenLifetime = TokenManager.DEFAULT_REFRESH_TOKEN_LIFETIME;
     boolean proactiveRefresh = true;
     boolean recordHits;
+    StatsCounter stats = new ConcurrentStatsCounter();
     RandomGenerator random;
     Ticker ticker = Ticker.SYSTEM;
     ScheduledExecutorService scheduler;
@@ -197,13 +198,32 @@ abstract class TokenManagerBuilder {
         return self();
     }
 
-    /** How often the proactive sweep runs. Default {@link TokenManager#DEFAULT_SWEEP_INTERVAL}. */
+    /**
+     * Where the manager records its counts, and what {@link TokenManager#stats()} reports: a
+     * {@link StatsCounter} of your own (to feed a metrics registry), or {@link StatsCounter#disabled()}.
+     * Default: a {@link ConcurrentStatsCounter}. Near-cache hits are recorded only with
+     * {@link #recordHits(boolean)} on.
+     */
+    public TokenManager.Builder stats(StatsCounter stats) {
+        this.stats = Objects.requireNonNull(stats, "stats");
+        return self();
+    }
+
+    /**
+     * How often the sweep runs: proactive refresh (when on) and eviction of idle keys. Default
+     * {@link TokenManager#DEFAULT_SWEEP_INTERVAL}.
+     */
     public TokenManager.Builder sweepInterval(Duration interval) {
         this.sweepInterval = positive(interval, "sweepInterval");
         return self();
     }
 
-    /** Keys unused this long are not refreshed proactively. Default {@link TokenManager#DEFAULT_IDLE_TIMEOUT}. */
+    /**
+     * Keys unused this long are not refreshed proactively, and once they hold no servable token (and
+     * no flight or remembered failure) their state is evicted: the next call for such a key is an
+     * ordinary miss. Keys bound to a {@link TokenManager#handle handle} are never evicted. Default
+     * {@link TokenManager#DEFAULT_IDLE_TIMEOUT}.
+     */
     public TokenManager.Builder idleTimeout(Duration idle) {
         this.idleTimeout = positive(idle, "idleTimeout");
         return self();

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.application;
 
+import dev.tokenkeeper.testsupport.TestClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,14 +18,30 @@ import java.util.concurrent.TimeUnit;
  * A scheduler on virtual time, with the {@link Ticker} that reads it: nothing runs until the test
  * {@link #advance advances} time, then every task that has come due runs on the test's thread, in
  * order, with the ticker set to its due time. Tasks scheduled meanwhile run too if they come due
- * within the advance. Periodic tasks are not supported (the sweep stays off in these tests).
+ * within the advance. A periodic task (the manager's sweep) runs again each period while time moves.
  */
 final class ManualScheduler extends AbstractExecutorService implements ScheduledExecutorService {
 
     private final PriorityQueue<Task<?>> queue = new PriorityQueue<>();
+    /** A wall clock that moves with this scheduler's time, or null. */
+    private final TestClock clock;
+    private long clockMillisMoved;
     private long nowNanos;
     private long sequence;
     private boolean shutdown;
+
+    /** A scheduler whose time moves alone (tests move the wall clock themselves). */
+    ManualScheduler() {
+        this(null);
+    }
+
+    /**
+     * A scheduler that moves {@code clock} along with its own time, so that expiry (the clock),
+     * elapsed time (the ticker) and delays (this) are one virtual time.
+     */
+    ManualScheduler(TestClock clock) {
+        this.clock = clock;
+    }
 
     /** Elapsed time as this scheduler sees it. */
     final Ticker ticker = this::now;
@@ -44,13 +61,24 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
             synchronized (this) {
                 next = queue.peek();
                 if (next == null || next.dueNanos > target) {
-                    nowNanos = target;
+                    moveTo(target);
                     return;
                 }
                 queue.poll();
-                nowNanos = Math.max(nowNanos, next.dueNanos);
+                moveTo(Math.max(nowNanos, next.dueNanos));
             }
             next.run();
+        }
+    }
+
+    private void moveTo(long nanos) {
+        nowNanos = nanos;
+        if (clock != null) {
+            long ms = nanos / 1_000_000 - clockMillisMoved;
+            if (ms > 0) {
+                clock.advance(java.time.Duration.ofMillis(ms));
+                clockMillisMoved += ms;
+            }
         }
     }
 
@@ -73,19 +101,37 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
         if (shutdown) {
             throw new java.util.concurrent.RejectedExecutionException("shut down");
         }
-        Task<V> t = new Task<>(callable, nowNanos + unit.toNanos(Math.max(0, delay)), sequence++);
+        Task<V> t = new Task<>(callable, nowNanos + unit.toNanos(Math.max(0, delay)), sequence++, 0);
         queue.add(t);
         return t;
     }
 
+    private synchronized ScheduledFuture<?> periodic(Runnable command, long initialDelay, long period, TimeUnit unit) {
+        if (shutdown) {
+            throw new java.util.concurrent.RejectedExecutionException("shut down");
+        }
+        Task<Object> t = new Task<>(Executors.callable(command), nowNanos + unit.toNanos(Math.max(0, initialDelay)),
+                sequence++, Math.max(1, unit.toNanos(period)));
+        queue.add(t);
+        return t;
+    }
+
+    private synchronized void again(Task<?> t) {
+        if (!shutdown && !t.isCancelled()) {
+            t.dueNanos = nowNanos + t.periodNanos;
+            t.seq = sequence++;
+            queue.add(t);
+        }
+    }
+
     @Override
     public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period, TimeUnit unit) {
-        throw new UnsupportedOperationException("periodic tasks are not supported");
+        return periodic(command, initialDelay, period, unit); // nothing overruns on virtual time
     }
 
     @Override
     public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay, long delay, TimeUnit unit) {
-        throw new UnsupportedOperationException("periodic tasks are not supported");
+        return periodic(command, initialDelay, delay, unit);
     }
 
     @Override
@@ -122,13 +168,25 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
     }
 
     private final class Task<V> extends FutureTask<V> implements ScheduledFuture<V> {
-        final long dueNanos;
-        final long seq;
+        /** Guarded by the scheduler's lock. */
+        long dueNanos;
+        long seq;
+        final long periodNanos;
 
-        Task(Callable<V> callable, long dueNanos, long seq) {
+        Task(Callable<V> callable, long dueNanos, long seq, long periodNanos) {
             super(callable);
             this.dueNanos = dueNanos;
             this.seq = seq;
+            this.periodNanos = periodNanos;
+        }
+
+        @Override
+        public void run() {
+            if (periodNanos == 0) {
+                super.run();
+            } else if (runAndReset()) {
+                again(this);
+            }
         }
 
         @Override
