@@ -1,5 +1,6 @@
 package dev.tokenkeeper.application;
 
+import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.spi.Grant;
 import dev.tokenkeeper.domain.spi.TokenEndpoint;
 import java.util.Objects;
@@ -29,7 +30,7 @@ public record ClientRegistration(String name, TokenEndpoint endpoint, Grant prim
         Objects.requireNonNull(primaryGrant, "primaryGrant");
         Objects.requireNonNull(identity, "identity");
         if (name.isBlank()) {
-            throw new IllegalArgumentException("name must not be blank");
+            throw new ConfigurationException("client name must not be blank");
         }
     }
 

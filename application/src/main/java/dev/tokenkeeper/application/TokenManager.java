@@ -321,12 +321,13 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     }
 
     /**
-     * Starts a background refresh for every recently used key that is refresh-due now. The manager
-     * calls this periodically when proactive refresh is on; tests call it after moving the clock.
+     * Starts a background refresh for every recently used key that is refresh-due now, as the
+     * periodic sweep does when proactive refresh is on: a test hook (tests in this package move the
+     * clock, then call it), not API.
      *
      * @return how many refreshes were started
      */
-    public int refreshDueTokens() {
+    int refreshDueTokens() {
         return sweeper.refreshDue();
     }
 

@@ -23,9 +23,10 @@ import javax.crypto.spec.GCMParameterSpec;
  * is random per seal. The associated data binds the header and the {@link StoreKey}: bytes copied
  * under another key, or with an edited header, do not open. JDK crypto only.
  *
- * <p>Thread-safe: a {@link Cipher} is made per call.
+ * <p>Thread-safe: a {@link Cipher} is made per call. Package-private: the manager seals what it
+ * saves ({@link SealedStoreTier}); callers configure {@link SealingKeys} and never see a sealer.
  */
-public final class TokenSealer {
+final class TokenSealer {
 
     private static final byte VERSION = 1;
     private static final int NONCE_BYTES = 12;
@@ -36,19 +37,19 @@ public final class TokenSealer {
     private final SecureRandom random = new SecureRandom();
 
     /** A sealer with {@code keys}. */
-    public TokenSealer(SealingKeys keys) {
+    TokenSealer(SealingKeys keys) {
         this.keys = Objects.requireNonNull(keys, "keys");
     }
 
     /** The keys in use. */
-    public SealingKeys keys() {
+    SealingKeys keys() {
         return keys;
     }
 
     /**
      * Seals {@code token} for {@code key}; the store may forget it at {@code storeExpiresAt}.
      */
-    public SealedToken seal(StoreKey key, AccessToken token, Instant storeExpiresAt) {
+    SealedToken seal(StoreKey key, AccessToken token, Instant storeExpiresAt) {
         byte[] plain = TokenCodec.encode(token);
         try {
             byte[] id = keys.currentId().getBytes(StandardCharsets.US_ASCII);
@@ -82,7 +83,7 @@ public final class TokenSealer {
      * @throws UnsealException if the entry is corrupt, truncated, of an unknown format, sealed with
      *     a key this sealer does not have, or was sealed for another store key
      */
-    public AccessToken unseal(StoreKey key, SealedToken token) {
+    AccessToken unseal(StoreKey key, SealedToken token) {
         byte[] bytes = token.bytes();
         if (bytes.length < 2 || bytes[0] != VERSION) {
             throw new UnsealException("unknown format (not a tokenkeeper sealed token, or a newer version)");
@@ -129,7 +130,7 @@ public final class TokenSealer {
     }
 
     /** A sealed entry could not be opened. The message says why and holds no secret. */
-    public static final class UnsealException extends RuntimeException {
+    static final class UnsealException extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
         UnsealException(String message) {

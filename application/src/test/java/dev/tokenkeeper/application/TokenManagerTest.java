@@ -282,6 +282,7 @@ class TokenManagerTest {
             TokenManager m = manager(builder());
             List<Future<Integer>> workers = new ArrayList<>();
             CountDownLatch start = new CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
             for (int i = 0; i < 16; i++) {
                 workers.add(callers.submit(() -> {
                     start.await();
@@ -292,6 +293,7 @@ class TokenManagerTest {
                         if (t.expiresAt().toEpochMilli() <= before) {
                             bad++;
                         }
+                        calls.incrementAndGet();
                     }
                     return bad;
                 }));
@@ -299,7 +301,11 @@ class TokenManagerTest {
             start.countDown();
             for (int step = 0; step < 200; step++) {
                 clock.advance(Duration.ofSeconds(15)); // 200 × 15 s = 5 lifetimes
-                Thread.sleep(0, 200_000); // let callers interleave with the moving clock
+                // callers interleave with the moving clock: each step waits for some calls at the new time
+                long target = Math.min(calls.get() + 16, 16 * 2_000);
+                while (calls.get() < target) {
+                    Thread.onSpinWait();
+                }
             }
             int bad = 0;
             for (Future<Integer> w : workers) {

@@ -18,6 +18,7 @@ import dev.tokenkeeper.domain.spi.TokenEndpoint;
 import dev.tokenkeeper.domain.api.TokenEventListener;
 import dev.tokenkeeper.domain.spi.TokenRequest;
 import dev.tokenkeeper.domain.spi.TokenResponse;
+import dev.tokenkeeper.testsupport.Await;
 import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.TestClock;
 import java.time.Duration;
@@ -34,8 +35,9 @@ import java.util.function.UnaryOperator;
 /**
  * One real stack for a fault test: a {@link FaultInjectingTokenServer} on loopback, a real
  * {@link VertxTokenEndpoint} talking HTTP to it, and a real {@link TokenManager} on a
- * {@link TestClock}, without proactive sweeps (tests call {@link TokenManager#refreshDueTokens()}
- * after moving the clock). Every event is recorded; every secret is registered with the scanner.
+ * {@link TestClock}, without proactive sweeps: tests move the clock and start a due refresh with
+ * {@link #startRefreshIfDue}, as a caller's call would. Every event is recorded; every secret is
+ * registered with the scanner.
  */
 final class Fixture implements AutoCloseable {
 
@@ -198,14 +200,12 @@ final class Fixture implements AutoCloseable {
 
         /** Waits, bounded by {@link #PATIENCE}, until at least {@code n} such events were raised. */
         <E extends TokenEvent> void await(Class<E> type, Predicate<? super E> which, long n) {
-            long deadline = System.nanoTime() + PATIENCE.toNanos();
-            while (count(type, which) < n) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw new AssertionError("waited " + PATIENCE + " for " + n + " " + type.getSimpleName()
-                            + " events; saw " + all);
-                }
-                sleep(5);
-            }
+            Await.until(n + " " + type.getSimpleName() + " events", PATIENCE, () -> count(type, which) >= n);
+        }
+
+        /** How many background acquisitions have started. */
+        long backgroundStarted() {
+            return count(TokenEvent.AcquisitionStarted.class, TokenEvent.AcquisitionStarted::background);
         }
 
         /** How many background acquisitions have ended, either way. */
@@ -216,13 +216,7 @@ final class Fixture implements AutoCloseable {
 
         /** Waits, bounded, until more than {@code endedBefore} background acquisitions have ended. */
         void awaitBackgroundEnded(long endedBefore) {
-            long deadline = System.nanoTime() + PATIENCE.toNanos();
-            while (backgroundEnded() <= endedBefore) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw new AssertionError("a background refresh did not end within " + PATIENCE + "; saw " + all);
-                }
-                sleep(5);
-            }
+            Await.until("a background refresh ended", PATIENCE, () -> backgroundEnded() > endedBefore);
         }
     }
 
@@ -274,19 +268,30 @@ final class Fixture implements AutoCloseable {
      * event waits for this before asking for the new token.
      */
     static void awaitTokenOtherThan(TokenManager manager, TokenKey key, AccessToken old) {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (true) {
+        Await.until("a new token for " + key, PATIENCE, () -> {
             Instant expiresAt = manager.status(key).expiresAt();
-            if (expiresAt != null && !expiresAt.equals(old.expiresAt())) {
-                return;
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("no new token for " + key + " within " + PATIENCE);
-            }
-            sleep(2);
-        }
+            return expiresAt != null && !expiresAt.equals(old.expiresAt());
+        });
     }
 
+    /**
+     * Starts the background refresh of {@code key} if it is refresh-due and none runs nor is held back
+     * by a back-off: one call, as any caller's call on the hot path does. The manager must run its
+     * work on the calling thread ({@code executor(Runnable::run)}, see {@link #SAME_THREAD}), so that
+     * the refresh has started (its {@code AcquisitionStarted} raised) when this returns.
+     *
+     * @return whether a background refresh started
+     */
+    static boolean startRefreshIfDue(TokenManager manager, Events events, TokenKey key) {
+        long before = events.backgroundStarted();
+        manager.token(key);
+        return events.backgroundStarted() > before;
+    }
+
+    /** For {@link #startRefreshIfDue}: the manager starts flights on the calling thread (grants still run on Failsafe's). */
+    static final UnaryOperator<TokenManager.Builder> SAME_THREAD = b -> b.executor(Runnable::run);
+
+    /** Waits in real time: only for what runs on the system clock (Failsafe's breaker delay, connection timeouts). */
     static void sleep(long millis) {
         try {
             Thread.sleep(millis);

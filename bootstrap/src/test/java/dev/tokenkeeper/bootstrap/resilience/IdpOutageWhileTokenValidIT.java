@@ -38,7 +38,7 @@ class IdpOutageWhileTokenValidIT {
     @EnumSource(Outage.class)
     @DisplayName("IdP down through the refresh window: zero failed caller requests, zero expired tokens")
     void outageThroughTheRefreshWindow(Outage outage) {
-        try (Fixture f = new Fixture(scanner, Fixture.quick())) {
+        try (Fixture f = new Fixture(scanner, Fixture.quick(), Fixture.SAME_THREAD)) {
             AccessToken first = f.firstToken();
             f.clock.advance(REFRESH_DUE_AFTER.minusSeconds(10)); // still fresh, outage starts now
             outage.begin(f.idp);
@@ -50,11 +50,11 @@ class IdpOutageWhileTokenValidIT {
             for (int s = 0; s < seconds; s++) {
                 f.clock.advance(Duration.ofSeconds(1));
                 long ended = f.events.backgroundEnded();
-                int started = f.manager.refreshDueTokens();
+                boolean started = Fixture.startRefreshIfDue(f.manager, f.events, KEY);
                 for (int i = 0; i < CALLS_PER_SECOND; i++) {
                     tally.call(f); // while the refresh is in flight: the hot path must not wait for it
                 }
-                if (started > 0) {
+                if (started) {
                     f.events.awaitBackgroundEnded(ended);
                     // the failure event comes a moment before the manager records the failure and
                     // frees the key for the next refresh: without this the loop can outrun it
@@ -84,7 +84,7 @@ class IdpOutageWhileTokenValidIT {
     @EnumSource(value = Outage.class, names = {"HANG", "SERVICE_UNAVAILABLE"})
     @DisplayName("when the IdP comes back before expiry, the next refresh replaces the token; callers never failed")
     void recoveryWithinTheWindow(Outage outage) {
-        try (Fixture f = new Fixture(scanner, Fixture.quick())) {
+        try (Fixture f = new Fixture(scanner, Fixture.quick(), Fixture.SAME_THREAD)) {
             AccessToken first = f.firstToken();
             f.clock.advance(REFRESH_DUE_AFTER);
             outage.begin(f.idp);
@@ -117,7 +117,7 @@ class IdpOutageWhileTokenValidIT {
 
     private static void refreshAndWait(Fixture f) {
         long ended = f.events.backgroundEnded();
-        if (f.manager.refreshDueTokens() > 0) {
+        if (Fixture.startRefreshIfDue(f.manager, f.events, KEY)) {
             f.events.awaitBackgroundEnded(ended);
         }
     }
