@@ -119,4 +119,20 @@ class LeaseWaitTest {
         assertThat(endpoint.requestCount()).isEqualTo(requests);
         assertThat(count(TokenEvent.StoreHit.class)).isEqualTo(1);
     }
+
+    @Test
+    @DisplayName("a store that dies during the lease wait ends the wait at the next poll: the instance acquires on its own")
+    void storeDiesDuringWait() {
+        TokenManager m = waitingManager();
+        CompletableFuture<AccessToken> f = m.tokenAsync(KEY).toCompletableFuture();
+        scheduler.advance(Duration.ofSeconds(3));
+        assertThat(f).isNotDone();
+
+        store.down = true;
+        scheduler.advance(Duration.ofMillis(500)); // polls are at most 500 ms apart
+        assertThat(f).isCompleted();
+        assertThat(endpoint.requestCount()).isEqualTo(1);
+        assertThat(count(TokenEvent.StoreFailed.class)).isPositive();
+        assertThat(count(TokenEvent.LeaseWaitTimedOut.class)).as("not a timed-out wait").isZero();
+    }
 }
