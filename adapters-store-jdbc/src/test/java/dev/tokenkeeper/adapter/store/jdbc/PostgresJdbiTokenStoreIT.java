@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tokenkeeper.domain.spi.Lease;
 import dev.tokenkeeper.domain.spi.SealedToken;
 import dev.tokenkeeper.domain.spi.StoreKey;
+import dev.tokenkeeper.testsupport.Await;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -106,6 +107,7 @@ class PostgresJdbiTokenStoreIT {
         int readers = 4;
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong saves = new AtomicLong();
+        AtomicLong reads = new AtomicLong();
         ConcurrentLinkedQueue<String> torn = new ConcurrentLinkedQueue<>();
         ExecutorService pool = Executors.newFixedThreadPool(writers + readers);
         try {
@@ -130,6 +132,7 @@ class PostgresJdbiTokenStoreIT {
                 tasks.add(pool.submit(() -> {
                     while (!stop.get()) {
                         store.load(key).ifPresent(t -> {
+                            reads.incrementAndGet();
                             byte[] b = t.bytes();
                             int v = b[0] & 0xFF;
                             boolean whole = b.length == v * 10
@@ -143,7 +146,9 @@ class PostgresJdbiTokenStoreIT {
                     return null;
                 }));
             }
-            Thread.sleep(1500);
+            // enough overlapping work to tear a row if saves could, however fast or slow the server is today
+            Await.until("50 saves and 50 reads of the same row", Duration.ofSeconds(30),
+                    () -> saves.get() >= 50 && reads.get() >= 50);
             stop.set(true);
             for (Future<?> task : tasks) {
                 task.get(60, TimeUnit.SECONDS);
