@@ -3,6 +3,7 @@ package dev.tokenkeeper.bootstrap.fleet;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.bootstrap.fleet.SecretScan.RawEntry;
+import dev.tokenkeeper.testsupport.Await;
 import dev.tokenkeeper.domain.spi.Lease;
 import dev.tokenkeeper.domain.spi.StoreKey;
 import dev.tokenkeeper.domain.api.TokenEvent;
@@ -33,6 +34,12 @@ import org.junit.jupiter.api.Timeout;
  * </ul>
  *
  * See {@link Fleet} for why the request bound counts usable lives of 1.4 s.
+ *
+ * <p>These run in real time on purpose: they are the few tests of the fleet against real servers
+ * (reconnects, real latency). Each phase lasts until the fleet has done what the phase is about (so
+ * many token requests, an outage seen by every instance, one common token), polled with
+ * {@link Await}; none sleeps for a fixed time. The same properties over many token lives, request by
+ * request, are checked on virtual time in the application module's {@code FleetTest}.
  */
 abstract class AbstractFleetIT {
 
@@ -51,11 +58,12 @@ abstract class AbstractFleetIT {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void fourInstancesMakeOneTokenRequestPerLifetime() throws Exception {
-        Duration planned = Fleet.LIFETIME.multipliedBy(5);
         try (StoreFixture stores = sharedStore(); Fleet fleet = new Fleet(INSTANCES, stores::newStore)) {
             long t0 = System.nanoTime();
             Fleet.Load load = fleet.startLoad(THREADS_PER_INSTANCE);
-            sleepUntil(t0, planned);
+            // about five token lives: the first token and four refreshes, each shared through the store
+            Await.until("five token requests by the fleet", Fleet.LIFETIME.multipliedBy(10),
+                    () -> fleet.idp.requestCount() >= 5);
             load.stop();
             Duration run = since(t0);
             int requests = fleet.idp.requestCount();
@@ -87,47 +95,42 @@ abstract class AbstractFleetIT {
             long t0 = System.nanoTime();
             Fleet.Load load = fleet.startLoad(THREADS_PER_INSTANCE);
 
-            // 1.5 lifetimes of normal sharing, then the store's server goes away for 3.5 s (over two usable lives)
-            sleepUntil(t0, Duration.ofMillis(4500));
+            // normal sharing until the fleet has refreshed once through the store
+            Await.until("a first refresh shared through the store", Fleet.LIFETIME.multipliedBy(3),
+                    () -> fleet.idp.requestCount() >= 2);
             long downAt = fleet.millisSinceStart();
             int requestsBeforeOutage = fleet.idp.requestCount();
             stores.stopServer();
             long stoppedAt = fleet.millisSinceStart();
-            sleepUntil(t0, Duration.ofMillis(8000));
+            // the server stays away until every instance has seen it fail and acquired a token of its own
+            Await.until("every instance saw the store fail and acquired on its own", Fleet.LIFETIME.multipliedBy(4),
+                    () -> fleet.instances.stream().allMatch(i -> i.events(TokenEvent.StoreFailed.class) > 0)
+                            && fleet.idp.requestCount() >= requestsBeforeOutage + INSTANCES);
             long startingAt = fleet.millisSinceStart();
             stores.startServer();
             long backAt = fleet.millisSinceStart();
             int requestsAtReturn = fleet.idp.requestCount();
 
             // convergence: every instance serves the same token, twice in a row; within two token lives
-            long convergedAt = -1;
-            String converged = null;
-            long deadline = System.nanoTime() + Fleet.LIFETIME.multipliedBy(3).toNanos();
-            while (System.nanoTime() < deadline) {
+            String[] common = new String[1];
+            Await.until("all instances serve one token, twice in a row", Fleet.LIFETIME.multipliedBy(3), () -> {
                 String a = fleet.commonToken(load);
-                Thread.sleep(50);
-                String b = a == null ? null : fleet.commonToken(load);
-                if (a != null && b != null) {
-                    converged = b;
-                    convergedAt = fleet.millisSinceStart();
-                    break;
-                }
-                Thread.sleep(50);
-            }
+                common[0] = a == null ? null : fleet.commonToken(load);
+                return common[0] != null;
+            });
+            String converged = common[0];
+            long convergedAt = fleet.millisSinceStart();
             int requestsAtConvergence = fleet.idp.requestCount();
 
-            // then two more lifetimes of ordinary sharing
+            // then ordinary sharing again, for two more refreshes
             long afterNanos = System.nanoTime();
-            Thread.sleep(Fleet.LIFETIME.multipliedBy(2).toMillis());
+            Await.until("two refreshes after convergence", Fleet.LIFETIME.multipliedBy(4),
+                    () -> fleet.idp.requestCount() >= requestsAtConvergence + 2);
             Duration afterConvergence = since(afterNanos);
             int requestsAfterConvergence = fleet.idp.requestCount() - requestsAtConvergence;
-            String stillCommon = null;
-            for (int i = 0; i < 20 && stillCommon == null; i++) {
-                stillCommon = fleet.commonToken(load);
-                if (stillCommon == null) {
-                    Thread.sleep(25); // a refresh may land between two instances' answers
-                }
-            }
+            // a refresh may land between two instances' answers: ask again until they agree
+            Await.until("still one token at the end", () -> (common[0] = fleet.commonToken(load)) != null);
+            String stillCommon = common[0];
             load.stop();
             Duration run = since(t0);
             int requests = fleet.idp.requestCount();
@@ -177,14 +180,18 @@ abstract class AbstractFleetIT {
         try (StoreFixture stores = sharedStore(); Fleet fleet = new Fleet(INSTANCES, stores::newStore)) {
             long t0 = System.nanoTime();
             Fleet.Load load = fleet.startLoad(4);
-            // dump while the fleet refreshes (to catch lease entries) for two lifetimes
+            // dump while the fleet refreshes (to catch lease entries), until it has refreshed twice
             List<RawEntry> dumps = new ArrayList<>();
-            int samples = 0;
-            while (since(t0).compareTo(Fleet.LIFETIME.multipliedBy(2)) < 0) {
-                dumps.addAll(stores.rawDump());
-                samples++;
-                Thread.sleep(20);
-            }
+            int[] samples = {0};
+            long[] lastDump = {0};
+            Await.until("two refreshes dumped", Fleet.LIFETIME.multipliedBy(6), () -> {
+                if (System.nanoTime() - lastDump[0] >= 20_000_000) { // a dump every 20 ms: each opens a connection
+                    dumps.addAll(stores.rawDump());
+                    samples[0]++;
+                    lastDump[0] = System.nanoTime();
+                }
+                return fleet.idp.issuedTokens().size() >= 3;
+            });
             load.stop();
             // and hold a lease on the fleet's key (as the store names it), so that the final dump surely shows one
             TokenStore store = fleet.instances.get(0).store;
@@ -192,16 +199,17 @@ abstract class AbstractFleetIT {
             store.forEach((k, sealed) -> keys.add(k));
             assertThat(keys).as("the fleet's one key in the store").hasSize(1);
             // the managers still refresh proactively and may hold the lease for a moment: try for a while
-            Optional<Lease> lease = store.tryLease(keys.get(0), Duration.ofSeconds(30));
-            for (long end = System.nanoTime() + Duration.ofSeconds(10).toNanos(); lease.isEmpty() && System.nanoTime() < end; ) {
-                Thread.sleep(20);
-                lease = store.tryLease(keys.get(0), Duration.ofSeconds(30));
-            }
+            List<Optional<Lease>> taken = new ArrayList<>(List.of(Optional.empty()));
+            Await.until("a lease on the fleet's key", () -> {
+                taken.set(0, store.tryLease(keys.get(0), Duration.ofSeconds(30)));
+                return taken.get(0).isPresent();
+            });
+            Optional<Lease> lease = taken.get(0);
             List<RawEntry> last = stores.rawDump();
             lease.ifPresent(store::release);
             dumps.addAll(last);
             System.out.printf("FLEET %s raw dump: %d samples, %d entries, last dump %s; %d tokens issued; %s%n", storeName(),
-                    samples, dumps.size(), last.stream().map(RawEntry::name).toList(), fleet.idp.issuedTokens().size(),
+                    samples[0], dumps.size(), last.stream().map(RawEntry::name).toList(), fleet.idp.issuedTokens().size(),
                     load.summary());
             load.failures.forEach(f -> System.out.println("FLEET failure: " + f));
 
@@ -236,10 +244,4 @@ abstract class AbstractFleetIT {
         return Duration.ofNanos(System.nanoTime() - startNanos);
     }
 
-    static void sleepUntil(long startNanos, Duration offset) throws InterruptedException {
-        long left = startNanos + offset.toNanos() - System.nanoTime();
-        if (left > 0) {
-            TimeUnit.NANOSECONDS.sleep(left);
-        }
-    }
 }
