@@ -39,20 +39,27 @@ final class FailsafeGrants implements GrantExecutor {
 
     private final Resilience settings;
     private final ScheduledExecutorService scheduler;
+    private final Ticker ticker;
     private final TokenEventListener listener;
     private final Map<String, CircuitBreaker<TokenResponse>> breakers = new ConcurrentHashMap<>();
     /** The kind of the last failure each client's breaker counted, for the CIRCUIT_OPEN message. */
     private final Map<String, FailureKind> lastCounted = new ConcurrentHashMap<>();
 
-    FailsafeGrants(Resilience settings, ScheduledExecutorService scheduler, TokenEventListener listener) {
+    /**
+     * Retry pauses and timeouts run on {@code scheduler}, and the deadline is measured on
+     * {@code ticker}, so both follow injected time; the breaker's open delay does not (Failsafe's
+     * circuit breaker reads {@link System#nanoTime()} itself and takes no clock).
+     */
+    FailsafeGrants(Resilience settings, ScheduledExecutorService scheduler, Ticker ticker, TokenEventListener listener) {
         this.settings = settings;
         this.scheduler = scheduler;
+        this.ticker = ticker;
         this.listener = listener;
     }
 
     @Override
     public CompletableFuture<TokenResponse> execute(ClientRegistration client, TokenRequest request, GrantCall call) {
-        long deadlineNanos = System.nanoTime() + settings.deadline().toNanos();
+        long deadlineNanos = ticker.read() + settings.deadline().toNanos();
         List<Policy<TokenResponse>> policies = new ArrayList<>(4);
         policies.add(Timeout.<TokenResponse>builder(settings.deadline()).withInterrupt().build());
         if (settings.retry().maxAttempts() > 1) {
@@ -102,7 +109,7 @@ final class FailsafeGrants implements GrantExecutor {
         Duration asked = failure.retryAfter().orElse(Duration.ZERO);
         Duration cap = settings.retry().maxRetryAfter();
         Duration pause = asked.compareTo(cap) > 0 ? cap : asked;
-        return System.nanoTime() + pause.toNanos() - deadlineNanos < 0;
+        return ticker.read() + pause.toNanos() - deadlineNanos < 0;
     }
 
     private RetryPolicy<TokenResponse> retryPolicy(GrantCall call, long deadlineNanos) {

@@ -146,7 +146,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         this.threads = new OwnedThreads(b.executor, b.scheduler);
         EntryFactory entries = new EntryFactory(b.policy, b.random);
         SharedTier tier = SharedTier.of(b.store, b.sealingKeys, entries, events, clock);
-        this.grants = b.grants != null ? b.grants : new FailsafeGrants(b.resilience, threads.scheduler, events);
+        this.grants = b.grants != null ? b.grants : new FailsafeGrants(b.resilience, threads.scheduler, b.ticker, events);
         LeaseCoordinator leases = new LeaseCoordinator(tier, events, clock, b.ticker, threads.scheduler,
                 threads.executor, b.leaseTtl, b.leaseWait);
         GrantRunner runner = new GrantRunner(grants, entries, events, clock, b.ticker, b.refreshTokenLifetime);

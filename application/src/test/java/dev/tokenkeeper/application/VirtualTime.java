@@ -25,6 +25,14 @@ final class VirtualTime {
                 });
     }
 
+    /**
+     * {@code b} on this virtual time with the real resilience policies: Failsafe runs attempts, retry
+     * pauses and timeouts on the manual scheduler, and measures the deadline on its ticker.
+     */
+    TokenManager.Builder withFailsafe(TokenManager.Builder b) {
+        return b.clock(clock).ticker(scheduler.ticker).scheduler(scheduler).executor(Runnable::run);
+    }
+
     /** Moves time on by {@code d}, running everything that comes due. */
     void advance(Duration d) {
         scheduler.advance(d);
