@@ -41,6 +41,12 @@ class TokenkeeperArchitectureTest {
     static final ArchRule domain_depends_only_on_the_jdk = RULES.domainDependsOnlyOnTheJdk();
 
     @ArchTest
+    static final ArchRule domain_api_and_spi_are_independent = RULES.domainApiAndSpiAreIndependent();
+
+    @ArchTest
+    static final ArchRule domain_root_uses_neither_api_nor_spi = RULES.domainRootUsesNeitherApiNorSpi();
+
+    @ArchTest
     static final ArchRule adapters_depend_on_no_module_but_the_domain = RULES.adaptersDependOnNoModuleButTheDomain();
 
     @ArchTest
@@ -64,6 +70,9 @@ class TokenkeeperArchitectureTest {
 
     @ArchTest
     static final ArchRule internal_packages_are_used_only_by_their_owner = RULES.internalPackagesAreUsedOnlyByTheirOwner();
+
+    @ArchTest
+    static final ArchRule no_internal_type_in_public_api = RULES.noInternalTypeInPublicApi();
 
     @ArchTest
     static final ArchRule compatibility_kit_depends_only_on_domain_junit_and_assertj =

@@ -54,6 +54,9 @@ final class TokenkeeperRules {
 
     private final String root;
     private final String domain;
+    private final String domainRoot;
+    private final String domainApi;
+    private final String domainSpi;
     private final String application;
     private final String adapters;
     private final String storeAdapters;
@@ -64,6 +67,9 @@ final class TokenkeeperRules {
     private TokenkeeperRules(String root) {
         this.root = requireNonNull(root, "root");
         this.domain = root + ".domain..";
+        this.domainRoot = root + ".domain";
+        this.domainApi = root + ".domain.api..";
+        this.domainSpi = root + ".domain.spi..";
         this.application = root + ".application..";
         this.adapters = root + ".adapter..";
         this.storeAdapters = root + ".adapter.store..";
@@ -87,16 +93,33 @@ final class TokenkeeperRules {
                         + "without pulling in a library or another tokenkeeper module");
     }
 
+    ArchRule domainApiAndSpiAreIndependent() {
+        return slices().matching(root + ".domain.(*)..").namingSlices("domain.$1")
+                .should().notDependOnEachOther()
+                .because("the caller-facing api and the implementer-facing spi serve two audiences: "
+                        + "each is built on the shared domain root only, so a caller never sees what a "
+                        + "store or endpoint implements, and either can change without the other");
+    }
+
+    ArchRule domainRootUsesNeitherApiNorSpi() {
+        return noClasses().that().resideInAPackage(domainRoot)
+                .should().dependOnClassesThat().resideInAnyPackage(domainApi, domainSpi)
+                .because("the domain root is the vocabulary both api and spi are written in (TokenKey, "
+                        + "AccessToken, Secret, TokenException); if it used either, the two audiences "
+                        + "would be tied together through it");
+    }
+
     // ---------------------------------------------------------------- 2. adapters stand alone
 
     ArchRule adaptersDependOnNoModuleButTheDomain() {
         return noClasses().that().resideInAPackage(adapters)
                 .should().dependOnClassesThat(resideInAPackage(root + "..")
-                        .and(not(resideInAnyPackage(domain, adapters)))
-                        .as("are tokenkeeper classes outside the domain"))
-                .because("an adapter implements a domain port with one technology; reaching into the "
-                        + "application, the bootstrap or the test fixtures would tie it to one way of "
-                        + "wiring and make it impossible to ship or reuse on its own");
+                        .and(not(resideInAnyPackage(domainRoot, domainApi, domainSpi, adapters)))
+                        .as("are tokenkeeper classes outside the domain root, domain.api and domain.spi"))
+                .because("an adapter implements a domain port (spi) with one technology, in the domain's "
+                        + "vocabulary (root, api); reaching into the application, the bootstrap, the "
+                        + "test fixtures or a domain package without a declared audience would tie it to "
+                        + "one way of wiring and make it impossible to ship or reuse on its own");
     }
 
     ArchRule adaptersDoNotDependOnEachOther() {
@@ -188,6 +211,16 @@ final class TokenkeeperRules {
                         + "or disappear in any release, so only code under <x> may use it");
     }
 
+    ArchRule noInternalTypeInPublicApi() {
+        return classes().that().resideInAPackage(root + "..")
+                .and(arePublicApi())
+                .should(exposeNoTypesFrom(List.of(root + "..internal..")))
+                .because("module-info does not export the 'internal' packages: a public API class "
+                        + "that names an internal type in a supertype, field or method signature "
+                        + "could not be used from another module, and would make the internal type "
+                        + "part of the API after all");
+    }
+
     // ---------------------------------------------------------------- 7. the kit is light
 
     ArchRule compatibilityKitDependsOnlyOnDomainJUnitAndAssertJ() {
@@ -203,6 +236,8 @@ final class TokenkeeperRules {
     List<ArchRule> all() {
         return List.of(
                 domainDependsOnlyOnTheJdk(),
+                domainApiAndSpiAreIndependent(),
+                domainRootUsesNeitherApiNorSpi(),
                 adaptersDependOnNoModuleButTheDomain(),
                 adaptersDoNotDependOnEachOther(),
                 storeAdaptersDoNotDependOnEachOther(),
@@ -211,6 +246,7 @@ final class TokenkeeperRules {
                 coreApiExposesNoVendorTypes(),
                 failsafeStaysInTheApplicationImplementation(),
                 internalPackagesAreUsedOnlyByTheirOwner(),
+                noInternalTypeInPublicApi(),
                 compatibilityKitDependsOnlyOnDomainJUnitAndAssertJ());
     }
 

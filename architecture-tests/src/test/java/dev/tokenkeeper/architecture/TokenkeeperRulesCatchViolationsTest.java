@@ -8,6 +8,7 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import dev.tokenkeeper.archfixture.adapter.http.HttpAdapterUsingApplication;
+import dev.tokenkeeper.archfixture.adapter.http.HttpAdapterUsingDomainPort;
 import dev.tokenkeeper.archfixture.adapter.http.HttpAdapterUsingMemoryStore;
 import dev.tokenkeeper.archfixture.adapter.store.jdbc.FixtureJdbcStore;
 import dev.tokenkeeper.archfixture.adapter.store.memory.FixtureMemoryStore;
@@ -15,14 +16,21 @@ import dev.tokenkeeper.archfixture.adapter.store.redis.RedisStoreUsingJdbcStore;
 import dev.tokenkeeper.archfixture.application.CleanService;
 import dev.tokenkeeper.archfixture.application.FailsafeInsidePublicClass;
 import dev.tokenkeeper.archfixture.application.FailsafePolicyInSignature;
+import dev.tokenkeeper.archfixture.application.InternalTypeInSignature;
+import dev.tokenkeeper.archfixture.application.PublicSubclassOfInternal;
 import dev.tokenkeeper.archfixture.application.VertxCallingService;
 import dev.tokenkeeper.archfixture.application.VertxFutureInGenericSignature;
 import dev.tokenkeeper.archfixture.application.WiresMemoryStoreItself;
 import dev.tokenkeeper.archfixture.application.internal.FailsafeCall;
+import dev.tokenkeeper.archfixture.application.internal.InternalExposingInternal;
 import dev.tokenkeeper.archfixture.bootstrap.FixtureWiring;
 import dev.tokenkeeper.archfixture.bootstrap.UsesApplicationInternals;
 import dev.tokenkeeper.archfixture.domain.CleanDomainType;
 import dev.tokenkeeper.archfixture.domain.LeakyDomainType;
+import dev.tokenkeeper.archfixture.domain.RootUsingApi;
+import dev.tokenkeeper.archfixture.domain.api.FixtureProvider;
+import dev.tokenkeeper.archfixture.domain.api.ProviderUsingSpi;
+import dev.tokenkeeper.archfixture.domain.spi.FixtureStore;
 import dev.tokenkeeper.archfixture.domain.port.VertxFuturePort;
 import dev.tokenkeeper.archfixture.store.tck.CleanKit;
 import dev.tokenkeeper.archfixture.store.tck.KitUsingJedis;
@@ -67,9 +75,24 @@ class TokenkeeperRulesCatchViolationsTest {
     }
 
     @Test
-    @DisplayName("an adapter that uses the application")
+    @DisplayName("a caller-facing domain.api type that hands out a domain.spi type")
+    void domainApiAndSpiAreIndependent() {
+        assertCatches(RULES.domainApiAndSpiAreIndependent(), new Class<?>[] {ProviderUsingSpi.class},
+                FixtureProvider.class, FixtureStore.class, RootUsingApi.class);
+    }
+
+    @Test
+    @DisplayName("a domain root type that uses domain.api")
+    void domainRootUsesNeitherApiNorSpi() {
+        assertCatches(RULES.domainRootUsesNeitherApiNorSpi(), new Class<?>[] {RootUsingApi.class},
+                CleanDomainType.class, FixtureProvider.class, ProviderUsingSpi.class);
+    }
+
+    @Test
+    @DisplayName("an adapter that uses the application, or a domain package that is not root, api or spi")
     void adaptersDependOnNoModuleButTheDomain() {
-        assertCatches(RULES.adaptersDependOnNoModuleButTheDomain(), new Class<?>[] {HttpAdapterUsingApplication.class},
+        assertCatches(RULES.adaptersDependOnNoModuleButTheDomain(),
+                new Class<?>[] {HttpAdapterUsingApplication.class, HttpAdapterUsingDomainPort.class},
                 FixtureMemoryStore.class, HttpAdapterUsingMemoryStore.class);
     }
 
@@ -124,6 +147,14 @@ class TokenkeeperRulesCatchViolationsTest {
     void internalPackagesAreUsedOnlyByTheirOwner() {
         assertCatches(RULES.internalPackagesAreUsedOnlyByTheirOwner(), new Class<?>[] {UsesApplicationInternals.class},
                 CleanService.class);
+    }
+
+    @Test
+    @DisplayName("a public class with an internal type in its signature or as its supertype")
+    void noInternalTypeInPublicApi() {
+        assertCatches(RULES.noInternalTypeInPublicApi(),
+                new Class<?>[] {InternalTypeInSignature.class, PublicSubclassOfInternal.class},
+                CleanService.class, "PackagePrivateInternalUser", InternalExposingInternal.class);
     }
 
     @Test

@@ -126,6 +126,10 @@ public abstract class TokenStoreCompatibilityKit {
 
     private TokenStore store;
 
+    /** For subclasses: the kit is used by extending it, one subclass per store. */
+    protected TokenStoreCompatibilityKit() {
+    }
+
     /**
      * Creates the store under test. Called once per test, lazily; the kit closes the store after the
      * test.

@@ -218,9 +218,11 @@ public final class JdbiSchema {
         }
         Migration m = MIGRATIONS.get(version - 1);
         String resource = dialect.scriptFolder() + m.fileName();
-        try (InputStream in = JdbiSchema.class.getClassLoader().getResourceAsStream(resource)) {
+        // Class.getResourceAsStream, not the class loader's: in a named module the scripts' folders
+        // are encapsulated, and only the module's own classes can read them
+        try (InputStream in = JdbiSchema.class.getResourceAsStream("/" + resource)) {
             if (in == null) {
-                throw new IllegalStateException("schema script " + resource + " is missing from the class path");
+                throw new IllegalStateException("schema script " + resource + " is missing from the jar");
             }
             return tables.render(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         } catch (IOException e) {
