@@ -95,6 +95,7 @@ public final class FakeIdp implements AutoCloseable {
     private final AtomicInteger refused = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong sequence = new AtomicLong();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile long latencyMillis;
     private volatile long outageFromMillis = Long.MAX_VALUE;
     private volatile long outageUntilMillis = Long.MIN_VALUE;
@@ -337,6 +338,9 @@ public final class FakeIdp implements AutoCloseable {
     /** Stops the server, dropping any hanging answer, and its Vert.x if it has its own. Idempotent. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         try {
             await(server.close());
         } finally {

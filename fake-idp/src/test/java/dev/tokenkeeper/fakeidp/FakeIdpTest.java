@@ -59,6 +59,14 @@ class FakeIdpTest {
     }
 
     @Test
+    @DisplayName("close is idempotent, and nothing listens afterwards")
+    void closeTwice() {
+        idp.close();
+        idp.close();
+        assertThatThrownBy(() -> post("grant_type=client_credentials")).isInstanceOf(IOException.class);
+    }
+
+    @Test
     @DisplayName("issues unique tokens whose value carries the expiry it announces, and counts them")
     void tokensCarryTheirExpiry() throws Exception {
         idp.issueTokens(Duration.ofSeconds(60));
