@@ -5,6 +5,7 @@ import dev.tokenkeeper.benchmarks.Contenders.Env;
 import dev.tokenkeeper.benchmarks.Contenders.Library;
 import dev.tokenkeeper.benchmarks.Simulation.Result;
 import dev.tokenkeeper.benchmarks.Simulation.Scenario;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -139,7 +140,7 @@ public final class BenchmarkSuite {
         Samples miss = null;
         List<Probes.StoreLatency> stores = new ArrayList<>();
         List<Probes.StorePath> paths = new ArrayList<>();
-        try (LoopbackIdp idp = LoopbackIdp.start(plan.stampede().lifetime(), plan.stampede().latency())) {
+        try (FakeIdp idp = FakeIdp.start().issueTokens(plan.stampede().lifetime()).latency(plan.stampede().latency())) {
             if (only.contains("stampede") || only.contains("outage") || only.contains("scale")) {
                 // JVM warm-up, not measured: class loading, JIT, Vert.x/Netty/JDBC start-up; every measured
                 // row still starts on cold token caches
@@ -169,7 +170,7 @@ public final class BenchmarkSuite {
             }
         }
         // the probes use one-hour tokens: the store path must not see tokens expire while the writer fills the store
-        try (LoopbackIdp idp = LoopbackIdp.start(Duration.ofHours(1), plan.stampede().latency())) {
+        try (FakeIdp idp = FakeIdp.start().issueTokens(Duration.ofHours(1)).latency(plan.stampede().latency())) {
             if (only.contains("stores")) {
                 Env env = new Env(idp.tokenUri(), Duration.ofHours(1), redis, pg, sealing, tag + "p");
                 log.println("== miss path");
@@ -198,7 +199,7 @@ public final class BenchmarkSuite {
                 stores, paths).render();
     }
 
-    private Result simulate(Library lib, Scenario sc, LoopbackIdp idp, URI redis, Servers.Postgres pg, String sealing, String tag) {
+    private Result simulate(Library lib, Scenario sc, FakeIdp idp, URI redis, Servers.Postgres pg, String sealing, String tag) {
         if (lib == Library.TK_REDIS && redis == null) {
             return skipped(lib, sc, "skipped: " + notes.get("Redis"));
         }
