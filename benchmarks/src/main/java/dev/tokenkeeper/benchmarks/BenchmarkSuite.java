@@ -85,6 +85,21 @@ public final class BenchmarkSuite {
         this.command = command;
     }
 
+    /**
+     * The section that benchmarks/compare-hot-path.sh writes into the report (before vs after, from its
+     * own run), carried over unchanged when this run rewrites the file; empty if there is none.
+     */
+    static String keptComparison(Path out) throws IOException {
+        if (!Files.exists(out)) {
+            return "";
+        }
+        String old = Files.readString(out, StandardCharsets.UTF_8);
+        int begin = old.indexOf("<!-- hot-path-comparison:begin");
+        String endMarker = "<!-- hot-path-comparison:end -->";
+        int end = begin < 0 ? -1 : old.indexOf(endMarker, begin);
+        return end < 0 ? "" : "\n" + old.substring(begin, end + endMarker.length()) + "\n";
+    }
+
     public static void main(String[] args) throws Exception {
         Plan plan = full();
         Path out = Path.of("docs/BENCHMARKS.md");
@@ -106,6 +121,7 @@ public final class BenchmarkSuite {
         }
         String report = new BenchmarkSuite(plan, only, command, revision).runAll();
         Files.createDirectories(out.toAbsolutePath().getParent());
+        report += keptComparison(out);
         Files.writeString(out, report, StandardCharsets.UTF_8);
         System.out.println("wrote " + out);
         System.exit(0); // library threads (Vert.x, pools) must not keep the JVM alive

@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.fakeidp.FakeIdp;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Fast checks of the measuring instruments themselves; no benchmark runs here. */
 class HarnessTest {
@@ -47,6 +50,18 @@ class HarnessTest {
             assertThat(idp.issued()).isEqualTo(1);
             assertThat(idp.refused()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void aRewrittenReportKeepsTheBeforeAfterComparison(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("BENCHMARKS.md");
+        assertThat(BenchmarkSuite.keptComparison(out)).isEmpty();
+        Files.writeString(out, "# old report\n");
+        assertThat(BenchmarkSuite.keptComparison(out)).isEmpty();
+        String section = "<!-- hot-path-comparison:begin (written by benchmarks/compare-hot-path.sh; do not edit) -->\n"
+                + "| `floor` | 1 | 1.00 |\n<!-- hot-path-comparison:end -->";
+        Files.writeString(out, "# old report\n\n" + section + "\ntrailing\n");
+        assertThat(BenchmarkSuite.keptComparison(out)).isEqualTo("\n" + section + "\n");
     }
 
     @Test
