@@ -385,7 +385,7 @@ public final class FakeIdp implements AutoCloseable {
         long now = System.currentTimeMillis();
         if (now >= outageFromMillis && now < outageUntilMillis) {
             refused.incrementAndGet();
-            send(req, Response.error(503, "temporarily_unavailable", null));
+            send(req, Response.error(503, "temporarily_unavailable", null), done);
             return;
         }
         Response r = rejectsClient(recorded) ? invalidClient() : next();
@@ -393,8 +393,8 @@ public final class FakeIdp implements AutoCloseable {
             switch (r.behaviour) {
                 case HANG -> vertx.setTimer(MAX_HANG.toMillis(), id -> drop(req, done));
                 case DROP -> drop(req, done);
-                case TOKENS -> send(req, tokens(r, recorded));
-                case NORMAL -> send(req, r);
+                case TOKENS -> send(req, tokens(r, recorded), done);
+                case NORMAL -> send(req, r, done);
             }
         });
     }
@@ -408,8 +408,8 @@ public final class FakeIdp implements AutoCloseable {
     }
 
     private static void drop(HttpServerRequest req, Runnable done) {
-        req.connection().close();
         done.run();
+        req.connection().close();
     }
 
     private boolean rejectsClient(RecordedRequest request) {
@@ -450,7 +450,9 @@ public final class FakeIdp implements AutoCloseable {
                 + (refreshToken == null ? "" : ",\"refresh_token\":\"" + refreshToken + "\"") + "}");
     }
 
-    private void send(HttpServerRequest req, Response r) {
+    /** Sends {@code r}; the request stops counting as in flight first, so a client never sees it counted after its answer. */
+    private void send(HttpServerRequest req, Response r, Runnable done) {
+        done.run();
         HttpServerResponse resp = req.response();
         resp.setStatusCode(r.status);
         r.headers.forEach((name, values) -> values.forEach(v -> resp.headers().add(name, v)));

@@ -239,6 +239,7 @@ class FakeIdpTest {
             assertThatThrownBy(() -> post("a=1")).isInstanceOf(IOException.class);
             assertThatThrownBy(() -> post("a=1")).isInstanceOf(IOException.class);
             assertThat(idp.requestCount()).isEqualTo(2);
+            assertThat(idp.inFlight()).isZero();
         }
 
         @Test
