@@ -3,6 +3,8 @@
 #
 #   benchmarks/run.sh           the real measurement (< 10 min on 2 cores); run it on a quiet machine
 #   benchmarks/run.sh --smoke   a ~2 min smoke run that checks everything works; its figures mean nothing
+#   benchmarks/compare-hot-path.sh [BASE_REF]   the JMH hot path before (BASE_REF) vs after (this work
+#                               tree) in one interleaved run; its section of docs/BENCHMARKS.md survives run.sh
 #
 # What it runs (see docs/BENCHMARKS.md for the figures and method):
 #   1. JMH hot path, 1 and 2 threads, -prof gc: floor (AtomicReference + nanoTime), tokenkeeper

@@ -37,7 +37,7 @@ import java.util.Set;
  * that break it on purpose ({@code dev.tokenkeeper.archfixture}, in
  * {@code TokenkeeperRulesCatchViolationsTest}). Below the root, a module's packages are always
  * {@code domain}, {@code application}, {@code adapter.<technology>} (storage adapters under
- * {@code adapter.store.<technology>}), {@code store.tck}, {@code testsupport} and
+ * {@code adapter.store.<technology>}), {@code store.tck}, {@code testsupport}, {@code fakeidp} and
  * {@code bootstrap}.
  *
  * <p>Instances are immutable and thread-safe; every method returns a new rule.
@@ -63,6 +63,7 @@ final class TokenkeeperRules {
     private final String bootstrap;
     private final String compatibilityKit;
     private final String testSupport;
+    private final String fakeIdp;
 
     private TokenkeeperRules(String root) {
         this.root = requireNonNull(root, "root");
@@ -76,6 +77,7 @@ final class TokenkeeperRules {
         this.bootstrap = root + ".bootstrap..";
         this.compatibilityKit = root + ".store.tck..";
         this.testSupport = root + ".testsupport..";
+        this.fakeIdp = root + ".fakeidp..";
     }
 
     /** The rules for the modules whose packages sit below {@code root}, e.g. {@code dev.tokenkeeper}. */
@@ -166,6 +168,7 @@ final class TokenkeeperRules {
                 .layer("Bootstrap").definedBy(bootstrap)
                 .layer("CompatibilityKit").definedBy(compatibilityKit)
                 .layer("TestSupport").definedBy(testSupport)
+                .layer("FakeIdp").definedBy(fakeIdp)
 
                 .whereLayer("Domain").mayNotAccessAnyLayer()
                 .whereLayer("Application").mayOnlyAccessLayers("Domain")
@@ -174,6 +177,10 @@ final class TokenkeeperRules {
                 .whereLayer("CompatibilityKit").mayOnlyAccessLayers("Domain")
                 .whereLayer("CompatibilityKit").mayNotBeAccessedByAnyLayer()
                 .whereLayer("TestSupport").mayNotBeAccessedByAnyLayer()
+                // a stand-alone fake token endpoint for tests, the demo and the benchmarks; of the
+                // main code only the demo (in bootstrap) runs it
+                .whereLayer("FakeIdp").mayNotAccessAnyLayer()
+                .whereLayer("FakeIdp").mayOnlyBeAccessedByLayers("Bootstrap")
                 .whereLayer("Bootstrap").mayNotBeAccessedByAnyLayer()
 
                 .ensureAllClassesAreContainedInArchitecture()

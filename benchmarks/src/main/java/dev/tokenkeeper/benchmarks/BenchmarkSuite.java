@@ -5,6 +5,7 @@ import dev.tokenkeeper.benchmarks.Contenders.Env;
 import dev.tokenkeeper.benchmarks.Contenders.Library;
 import dev.tokenkeeper.benchmarks.Simulation.Result;
 import dev.tokenkeeper.benchmarks.Simulation.Scenario;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -84,6 +85,21 @@ public final class BenchmarkSuite {
         this.command = command;
     }
 
+    /**
+     * The section that benchmarks/compare-hot-path.sh writes into the report (before vs after, from its
+     * own run), carried over unchanged when this run rewrites the file; empty if there is none.
+     */
+    static String keptComparison(Path out) throws IOException {
+        if (!Files.exists(out)) {
+            return "";
+        }
+        String old = Files.readString(out, StandardCharsets.UTF_8);
+        int begin = old.indexOf("<!-- hot-path-comparison:begin");
+        String endMarker = "<!-- hot-path-comparison:end -->";
+        int end = begin < 0 ? -1 : old.indexOf(endMarker, begin);
+        return end < 0 ? "" : "\n" + old.substring(begin, end + endMarker.length()) + "\n";
+    }
+
     public static void main(String[] args) throws Exception {
         Plan plan = full();
         Path out = Path.of("docs/BENCHMARKS.md");
@@ -105,6 +121,7 @@ public final class BenchmarkSuite {
         }
         String report = new BenchmarkSuite(plan, only, command, revision).runAll();
         Files.createDirectories(out.toAbsolutePath().getParent());
+        report += keptComparison(out);
         Files.writeString(out, report, StandardCharsets.UTF_8);
         System.out.println("wrote " + out);
         System.exit(0); // library threads (Vert.x, pools) must not keep the JVM alive
@@ -139,7 +156,7 @@ public final class BenchmarkSuite {
         Samples miss = null;
         List<Probes.StoreLatency> stores = new ArrayList<>();
         List<Probes.StorePath> paths = new ArrayList<>();
-        try (LoopbackIdp idp = LoopbackIdp.start(plan.stampede().lifetime(), plan.stampede().latency())) {
+        try (FakeIdp idp = FakeIdp.start().issueTokens(plan.stampede().lifetime()).latency(plan.stampede().latency())) {
             if (only.contains("stampede") || only.contains("outage") || only.contains("scale")) {
                 // JVM warm-up, not measured: class loading, JIT, Vert.x/Netty/JDBC start-up; every measured
                 // row still starts on cold token caches
@@ -169,7 +186,7 @@ public final class BenchmarkSuite {
             }
         }
         // the probes use one-hour tokens: the store path must not see tokens expire while the writer fills the store
-        try (LoopbackIdp idp = LoopbackIdp.start(Duration.ofHours(1), plan.stampede().latency())) {
+        try (FakeIdp idp = FakeIdp.start().issueTokens(Duration.ofHours(1)).latency(plan.stampede().latency())) {
             if (only.contains("stores")) {
                 Env env = new Env(idp.tokenUri(), Duration.ofHours(1), redis, pg, sealing, tag + "p");
                 log.println("== miss path");
@@ -198,7 +215,7 @@ public final class BenchmarkSuite {
                 stores, paths).render();
     }
 
-    private Result simulate(Library lib, Scenario sc, LoopbackIdp idp, URI redis, Servers.Postgres pg, String sealing, String tag) {
+    private Result simulate(Library lib, Scenario sc, FakeIdp idp, URI redis, Servers.Postgres pg, String sealing, String tag) {
         if (lib == Library.TK_REDIS && redis == null) {
             return skipped(lib, sc, "skipped: " + notes.get("Redis"));
         }

@@ -9,6 +9,7 @@ import dev.tokenkeeper.application.TokenManager;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.ExpiryPolicy;
 import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -29,7 +30,7 @@ import org.springframework.security.oauth2.client.OAuth2AuthorizedClient;
 
 /**
  * The hot path: getting a valid, cached token. Every contender first fetched its token from a
- * {@link LoopbackIdp} (one-hour tokens, so none expires or becomes refresh-due during the run); the
+ * {@link FakeIdp} (one-hour tokens, so none expires or becomes refresh-due during the run); the
  * measured call then never leaves the JVM. The floor is the least any cache can do: one volatile
  * read and one expiry compare against {@code System.nanoTime()}.
  *
@@ -48,11 +49,11 @@ public class HotPathBenchmark {
     /** An IdP for one trial. */
     @State(Scope.Benchmark)
     public static class Idp {
-        LoopbackIdp idp;
+        FakeIdp idp;
 
         @Setup(Level.Trial)
         public void start() {
-            idp = LoopbackIdp.start(LIFETIME, Duration.ZERO);
+            idp = FakeIdp.start().issueTokens(LIFETIME);
         }
 
         @TearDown(Level.Trial)
@@ -151,7 +152,7 @@ public class HotPathBenchmark {
     @State(Scope.Benchmark)
     public static class SpringState {
         Peers.Spring spring;
-        LoopbackIdp idp;
+        FakeIdp idp;
 
         @Setup(Level.Trial)
         public void start(Idp idp) {
@@ -162,7 +163,7 @@ public class HotPathBenchmark {
 
         @TearDown(Level.Trial)
         public void stop() {
-            check(idp.requests() == 1, "Spring made more than one token request");
+            check(idp.requestCount() == 1, "Spring made more than one token request");
         }
     }
 
@@ -170,7 +171,7 @@ public class HotPathBenchmark {
     @State(Scope.Benchmark)
     public static class GoogleState {
         OAuth2Credentials credentials;
-        LoopbackIdp idp;
+        FakeIdp idp;
 
         @Setup(Level.Trial)
         public void start(Idp idp) throws Exception {
@@ -181,7 +182,7 @@ public class HotPathBenchmark {
 
         @TearDown(Level.Trial)
         public void stop() {
-            check(idp.requests() == 1, "google-auth made more than one token request");
+            check(idp.requestCount() == 1, "google-auth made more than one token request");
         }
     }
 

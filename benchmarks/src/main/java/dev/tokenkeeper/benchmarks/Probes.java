@@ -12,6 +12,7 @@ import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.spi.SealedToken;
 import dev.tokenkeeper.domain.spi.StoreKey;
 import dev.tokenkeeper.domain.spi.TokenStore;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -83,8 +84,8 @@ public final class Probes {
      * fresh instance then asks for each key once (near-cache miss served from the store: load, unseal,
      * install) and once more (near-cache hit). The reader's counters prove no token came from the IdP.
      */
-    public static StorePath storePath(String name, Supplier<TokenStore> stores, LoopbackIdp idp, Env env, int count) {
-        idp.reset();
+    public static StorePath storePath(String name, Supplier<TokenStore> stores, FakeIdp idp, Env env, int count) {
+        idp.resetCounts();
         idp.latency(Duration.ZERO);
         Samples path = new Samples();
         Samples hit = new Samples();
@@ -104,7 +105,7 @@ public final class Probes {
             for (int i = 0; i < Math.min(20, count / 5); i++) {
                 reader.manager.token(TokenKey.of("bench", "sp-" + env.tag() + "-warm" + i));
             }
-            long idpBefore = idp.requests();
+            long idpBefore = idp.requestCount();
             for (TokenKey key : keys) {
                 long t0 = System.nanoTime();
                 reader.manager.token(key);
@@ -115,8 +116,8 @@ public final class Probes {
                 reader.manager.token(key);
                 hit.add(System.nanoTime() - t0);
             }
-            if (idp.requests() != idpBefore) {
-                throw new IllegalStateException("the reader went to the IdP " + (idp.requests() - idpBefore)
+            if (idp.requestCount() != idpBefore) {
+                throw new IllegalStateException("the reader went to the IdP " + (idp.requestCount() - idpBefore)
                         + " times: the store path was not measured");
             }
             return new StorePath(name, path, hit, reader.manager.stats(), null);
@@ -136,8 +137,8 @@ public final class Probes {
      * The miss path: {@code count} keys never seen before, asked for one after another, so that the
      * caller waits for the IdP every time ({@code latency}).
      */
-    public static Samples missPath(LoopbackIdp idp, Env env, Duration latency, int count) {
-        idp.reset();
+    public static Samples missPath(FakeIdp idp, Env env, Duration latency, int count) {
+        idp.resetCounts();
         idp.latency(latency);
         Samples miss = new Samples();
         try (Contenders.Tokenkeeper tk = Contenders.tokenkeeper(env, new MemoryTokenStore(), null,

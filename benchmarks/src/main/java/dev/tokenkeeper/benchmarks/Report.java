@@ -4,6 +4,7 @@ import dev.tokenkeeper.benchmarks.BenchmarkSuite.Jmh;
 import dev.tokenkeeper.benchmarks.BenchmarkSuite.Plan;
 import dev.tokenkeeper.benchmarks.Contenders.Library;
 import dev.tokenkeeper.benchmarks.Simulation.Result;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -388,7 +389,8 @@ final class Report {
 
     private void method() {
         h("## How it is measured");
-        p("- **Token endpoint**: `LoopbackIdp`, a JDK HTTP server on `127.0.0.1` that answers every request after a fixed "
+        p("- **Token endpoint**: `FakeIdp` (module fake-idp, the one the tests and the demo use too), a Vert.x HTTP "
+                + "server on `127.0.0.1` that answers every request after a fixed "
                 + "latency with a new token, or with 503 during the outage window. IdP requests are counted there, not "
                 + "taken from any library's statistics.");
         p("- **Expired tokens served**: each token's value carries the instant the IdP considers it expired; every token "

@@ -2,6 +2,7 @@ package dev.tokenkeeper.benchmarks;
 
 import dev.tokenkeeper.benchmarks.Contenders.Env;
 import dev.tokenkeeper.benchmarks.Contenders.Library;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +14,7 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The stampede / outage harness: {@code instances} library instances (one per simulated pod) with
  * {@code threads} caller threads each, all starting at once on a cold cache and calling for a token
- * every {@code pace} for {@code lifetimes} token lifetimes, against a {@link LoopbackIdp} with a fixed
+ * every {@code pace} for {@code lifetimes} token lifetimes, against a {@link FakeIdp} with a fixed
  * latency, optionally refusing every request for a window.
  *
  * <p>Measured: token requests at the IdP (against the ideal of one per lifetime per token holder),
@@ -73,8 +74,8 @@ public final class Simulation {
     private Simulation() {}
 
     /** Runs {@code scenario} for {@code library}; never throws: a setup failure is reported in the result. */
-    public static Result run(Library library, Scenario sc, LoopbackIdp idp, Env env) {
-        idp.reset();
+    public static Result run(Library library, Scenario sc, FakeIdp idp, Env env) {
+        idp.resetCounts();
         idp.latency(sc.latency());
         List<TokenSource> sources = new ArrayList<>();
         try {
@@ -103,7 +104,7 @@ public final class Simulation {
                 e.getClass().getSimpleName() + ": " + e.getMessage());
     }
 
-    private static Result drive(Library library, Scenario sc, LoopbackIdp idp, List<TokenSource> sources) {
+    private static Result drive(Library library, Scenario sc, FakeIdp idp, List<TokenSource> sources) {
         long runNanos = sc.run().toNanos();
         long paceNanos = sc.pace().toNanos();
         int cap = (int) Math.min(2_000_000, runNanos / Math.max(paceNanos, 1) + 1_000);
@@ -144,7 +145,7 @@ public final class Simulation {
                             try {
                                 String token = source.token();
                                 t1 = System.nanoTime();
-                                if (System.currentTimeMillis() >= LoopbackIdp.expiresAtOf(token)) {
+                                if (System.currentTimeMillis() >= FakeIdp.expiresAtOf(token)) {
                                     myExpired++;
                                 }
                                 hadToken = true;
@@ -198,7 +199,7 @@ public final class Simulation {
             if (left > 0) {
                 TimeUnit.NANOSECONDS.sleep(left);
             }
-            long requests = idp.requests(); // counted at the deadline, before the instances are closed
+            long requests = idp.requestCount(); // counted at the deadline, before the instances are closed
             long refused = idp.refused();
             int stragglers = 0;
             long joinUntil = System.nanoTime() + STRAGGLER_WAIT.toNanos();

@@ -2,12 +2,16 @@ package dev.tokenkeeper.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Fast checks of the measuring instruments themselves; no benchmark runs here. */
 class HarnessTest {
@@ -27,7 +31,7 @@ class HarnessTest {
 
     @Test
     void theIdpCountsRequestsAndStampsExpiryIntoTheToken() throws Exception {
-        try (LoopbackIdp idp = LoopbackIdp.start(Duration.ofSeconds(60), Duration.ZERO)) {
+        try (FakeIdp idp = FakeIdp.start().issueTokens(Duration.ofSeconds(60))) {
             assertThat(idp.tokenUri().getHost()).isEqualTo("127.0.0.1");
             HttpClient http = HttpClient.newHttpClient();
             HttpRequest post = HttpRequest.newBuilder(idp.tokenUri())
@@ -35,17 +39,29 @@ class HarnessTest {
             long before = System.currentTimeMillis();
             String body = http.send(post, HttpResponse.BodyHandlers.ofString()).body();
             String token = body.replaceAll(".*\"access_token\":\"([^\"]+)\".*", "$1");
-            assertThat(LoopbackIdp.expiresAtOf(token)).isBetween(before + 60_000, System.currentTimeMillis() + 60_000);
-            assertThat(LoopbackIdp.expiresAtOf("Bearer " + token)).isEqualTo(LoopbackIdp.expiresAtOf(token));
+            assertThat(FakeIdp.expiresAtOf(token)).isBetween(before + 60_000, System.currentTimeMillis() + 60_000);
+            assertThat(FakeIdp.expiresAtOf("Bearer " + token)).isEqualTo(FakeIdp.expiresAtOf(token));
             assertThat(body).contains("\"expires_in\":60");
 
             long now = System.currentTimeMillis();
             idp.outage(now - 1000, now + 60_000);
             assertThat(http.send(post, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(503);
-            assertThat(idp.requests()).isEqualTo(2);
+            assertThat(idp.requestCount()).isEqualTo(2);
             assertThat(idp.issued()).isEqualTo(1);
             assertThat(idp.refused()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void aRewrittenReportKeepsTheBeforeAfterComparison(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("BENCHMARKS.md");
+        assertThat(BenchmarkSuite.keptComparison(out)).isEmpty();
+        Files.writeString(out, "# old report\n");
+        assertThat(BenchmarkSuite.keptComparison(out)).isEmpty();
+        String section = "<!-- hot-path-comparison:begin (written by benchmarks/compare-hot-path.sh; do not edit) -->\n"
+                + "| `floor` | 1 | 1.00 |\n<!-- hot-path-comparison:end -->";
+        Files.writeString(out, "# old report\n\n" + section + "\ntrailing\n");
+        assertThat(BenchmarkSuite.keptComparison(out)).isEqualTo("\n" + section + "\n");
     }
 
     @Test

@@ -1,7 +1,7 @@
 package dev.tokenkeeper.bootstrap;
 
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -33,14 +33,14 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * it for secrets. Text printed outside {@code run} (say by a command running in another thread, or
  * by logging) lands in the buffers too.
  *
- * <p>{@link #withIdp()} also starts a {@link FaultInjectingTokenServer} issuing one-hour tokens
+ * <p>{@link #withIdp()} also starts a {@link FakeIdp} issuing one-hour tokens
  * before each test (before the test's {@code @BeforeEach} methods, which may add it as a client)
  * and closes it after each test.
  */
 public final class CapturedCli implements BeforeEachCallback, AfterEachCallback {
 
     private final boolean withIdp;
-    private FaultInjectingTokenServer idp;
+    private FakeIdp idp;
     private final Map<String, String> env = new HashMap<>();
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -66,7 +66,7 @@ public final class CapturedCli implements BeforeEachCallback, AfterEachCallback 
     @Override
     public void beforeEach(ExtensionContext context) {
         if (withIdp) {
-            idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
+            idp = FakeIdp.start().issueTokens(Duration.ofHours(1));
         }
         env.clear();
         out.reset();
@@ -89,7 +89,7 @@ public final class CapturedCli implements BeforeEachCallback, AfterEachCallback 
     }
 
     /** This test's IdP, issuing one-hour tokens unless the test says otherwise; only {@link #withIdp()}. */
-    public FaultInjectingTokenServer idp() {
+    public FakeIdp idp() {
         if (idp == null) {
             throw new IllegalStateException("no IdP: register CapturedCli.withIdp(), and use it during a test");
         }

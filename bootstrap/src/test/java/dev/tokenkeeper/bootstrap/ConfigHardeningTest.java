@@ -7,7 +7,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.tokenkeeper.domain.ConfigurationException;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -244,7 +244,7 @@ class ConfigHardeningTest {
     void secretsAreTrimmedWhateverTheirSource() throws Exception {
         String secret = "trim-me-" + UUID.randomUUID();
         Path file = secretFile("secret", secret, "rw-------");
-        try (FaultInjectingTokenServer idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofMinutes(5))) {
+        try (FakeIdp idp = FakeIdp.start().issueTokens(Duration.ofMinutes(5))) {
             List<Map<String, String>> sources = List.of(
                     Map.of("clients.a.client-secret", secret + "\n"),
                     Map.of("clients.a.client-secret-env", "A_SECRET"),

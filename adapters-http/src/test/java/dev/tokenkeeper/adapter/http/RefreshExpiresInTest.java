@@ -7,8 +7,8 @@ import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.spi.Grant;
 import dev.tokenkeeper.domain.spi.TokenRequest;
 import dev.tokenkeeper.domain.spi.TokenResponse;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
+import dev.tokenkeeper.fakeidp.FakeIdp;
+import dev.tokenkeeper.fakeidp.FakeIdp.Response;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RefreshExpiresInTest {
 
-    private final FaultInjectingTokenServer idp = FaultInjectingTokenServer.start();
+    private final FakeIdp idp = FakeIdp.start();
     private final VertxTokenEndpoint endpoint =
             VertxTokenEndpoint.builder(idp.tokenUri(), "client", Secret.of("secret")).build();
 

@@ -11,7 +11,7 @@ import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.spi.Grant;
 import dev.tokenkeeper.domain.spi.TokenRequest;
 import dev.tokenkeeper.domain.spi.TokenResponse;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import java.net.URI;
 import java.nio.file.Files;
@@ -41,14 +41,14 @@ class SecretRotationTest {
     // same length on purpose: a rewrite that keeps the size must still be noticed
     private final String secretA = scanner.secret("secret-A-" + UUID.randomUUID());
     private final String secretB = scanner.secret("secret-B-" + UUID.randomUUID());
-    private FaultInjectingTokenServer idp;
+    private FakeIdp idp;
 
     @TempDir
     Path dir;
 
     @BeforeEach
     void start() {
-        idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofMinutes(5));
+        idp = FakeIdp.start().issueTokens(Duration.ofMinutes(5));
     }
 
     @AfterEach
@@ -180,6 +180,6 @@ class SecretRotationTest {
     }
 
     private List<String> secretsSent() {
-        return idp.requests().stream().map(FaultInjectingTokenServer::clientSecretOf).toList();
+        return idp.requests().stream().map(FakeIdp::clientSecretOf).toList();
     }
 }

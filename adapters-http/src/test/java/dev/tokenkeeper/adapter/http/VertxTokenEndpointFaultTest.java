@@ -1,5 +1,8 @@
 package dev.tokenkeeper.adapter.http;
 
+import dev.tokenkeeper.fakeidp.FakeIdp.RecordedRequest;
+import dev.tokenkeeper.fakeidp.FakeIdp;
+import dev.tokenkeeper.fakeidp.FakeIdp.Response;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -13,9 +16,6 @@ import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.spi.Grant;
 import dev.tokenkeeper.domain.spi.TokenRequest;
 import dev.tokenkeeper.domain.spi.TokenResponse;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.RecordedRequest;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import io.vertx.core.Vertx;
 import java.net.URI;
@@ -55,12 +55,12 @@ class VertxTokenEndpointFaultTest {
     private final String clientSecret = scanner.secret("s3cr3t+/&=é-" + UUID.randomUUID());
     private final String opaqueToken = scanner.secret("opaque-" + UUID.randomUUID());
     private final String refreshToken = scanner.secret("refresh-" + UUID.randomUUID());
-    private FaultInjectingTokenServer idp;
+    private FakeIdp idp;
     private VertxTokenEndpoint endpoint;
 
     @BeforeAll
     void startServer() {
-        idp = FaultInjectingTokenServer.start();
+        idp = FakeIdp.start();
         endpoint = endpoint(b -> b);
     }
 

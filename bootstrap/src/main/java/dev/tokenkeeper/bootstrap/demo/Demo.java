@@ -10,6 +10,7 @@ import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.api.TokenEventListener;
 import dev.tokenkeeper.domain.api.TokenProvider;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -61,9 +62,10 @@ public final class Demo {
     public static Result run(Options o, PrintStream out) throws IOException, InterruptedException {
         String clientId = "demo-client";
         String secret = "demo-secret-" + Long.toHexString(System.nanoTime());
-        try (DemoTokenServer idp = DemoTokenServer.start(clientId, secret, o.lifetime(), o.latency())) {
+        try (FakeIdp idp = FakeIdp.start()) {
+            idp.acceptOnlyClient(clientId, secret).latency(o.latency()).issueTokens(o.lifetime());
             Settings settings = Settings.of(Map.of(
-                    "clients.demo.token-url", idp.tokenUrl().toString(),
+                    "clients.demo.token-url", idp.tokenUri().toString(),
                     "clients.demo.client-id", clientId,
                     "clients.demo.client-secret", secret,
                     "clients.demo.scope", "demo.read",
@@ -82,7 +84,7 @@ public final class Demo {
             };
             TokenEventListener listener = counting.andThen(new dev.tokenkeeper.bootstrap.LoggingEventListener());
             out.printf("tokenkeeper demo: an in-process IdP at %s issues %d-second tokens and takes %d ms to answer.%n",
-                    idp.tokenUrl(), o.lifetime().toSeconds(), o.latency().toMillis());
+                    idp.tokenUri(), o.lifetime().toSeconds(), o.latency().toMillis());
             long lifetimes = Math.max(1, o.duration().toMillis() / o.lifetime().toMillis());
             out.printf("%d callers ask for a token as fast as they can for %d s (%d token lifetimes)", o.callers(),
                     o.duration().toSeconds(), lifetimes);

@@ -14,7 +14,7 @@ import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.spi.TokenRequest;
 import dev.tokenkeeper.domain.spi.TokenResponse;
 import dev.tokenkeeper.domain.spi.TokenStore;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -38,7 +38,7 @@ import java.util.function.IntFunction;
 /**
  * A fleet of token managers as separate instances of one service would run them: each with its own
  * near cache, its own store client and its own HTTP client, all sharing one store and one real
- * loopback token endpoint ({@link FaultInjectingTokenServer} spoken to by {@link VertxTokenEndpoint}),
+ * loopback token endpoint ({@link FakeIdp} spoken to by {@link VertxTokenEndpoint}),
  * on the system clock. {@link #startLoad} drives every instance from many threads and records, per
  * call, failures (any exception) and expired tokens served ({@code expiresAt} at or before the
  * wall-clock reading taken just before the call).
@@ -93,7 +93,7 @@ final class Fleet implements AutoCloseable {
     final String clientSecret;
     final String scope;
     final TokenKey key;
-    final FaultInjectingTokenServer idp;
+    final FakeIdp idp;
     final List<Instance> instances = new ArrayList<>();
     private final long startNanos = System.nanoTime();
     /** Every token request an instance sent, as (instance, millis since the fleet started). */
@@ -107,7 +107,7 @@ final class Fleet implements AutoCloseable {
         this.clientSecret = "fleet-client-secret-" + run + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
         this.scope = "fleet.scope." + run;
         this.key = TokenKey.of(registration, scope);
-        this.idp = FaultInjectingTokenServer.start().issueTokens(LIFETIME);
+        this.idp = FakeIdp.start().issueTokens(LIFETIME);
         String keys = SealingKeys.generateSpec("k1"); // one key for the fleet, as a deployment would configure
         try {
             for (int i = 0; i < size; i++) {

@@ -1,5 +1,7 @@
 package dev.tokenkeeper.bootstrap.fleet;
 
+import dev.tokenkeeper.fakeidp.FakeIdp;
+import dev.tokenkeeper.fakeidp.FakeIdp.Response;
 import dev.tokenkeeper.testsupport.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,8 +14,6 @@ import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.api.TokenEvent;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import dev.tokenkeeper.testsupport.RequiredServers.LocalRedis;
 import java.time.Duration;
@@ -55,8 +55,8 @@ class StoreDiesDuringLeaseWaitIT {
         List<TokenEvent> holderEvents = new CopyOnWriteArrayList<>();
         List<TokenEvent> events = new CopyOnWriteArrayList<>();
         try (redis;
-                FaultInjectingTokenServer idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofMinutes(5));
-                FaultInjectingTokenServer stuck = FaultInjectingTokenServer.start().alwaysRespond(Response.hang());
+                FakeIdp idp = FakeIdp.start().issueTokens(Duration.ofMinutes(5));
+                FakeIdp stuck = FakeIdp.start().alwaysRespond(Response.hang());
                 RedisTokenStore holderStore = RedisTokenStore.connect(redis.uri(), Duration.ofMillis(250));
                 RedisTokenStore store = RedisTokenStore.connect(redis.uri(), Duration.ofMillis(250));
                 VertxTokenEndpoint holderEndpoint =

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.bootstrap.CapturedCli;
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import dev.tokenkeeper.testsupport.Await;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +44,7 @@ class StorePasswordIT {
     final String tail = "pwZ" + UUID.randomUUID().toString().replace("-", "");
     final String password = head + "/@:%#? x/" + tail;
     final String clientSecret = "client-" + UUID.randomUUID();
-    FaultInjectingTokenServer idp;
+    FakeIdp idp;
 
     @RegisterExtension
     final CapturedCli cli = new CapturedCli();
@@ -54,7 +54,7 @@ class StorePasswordIT {
 
     @BeforeAll
     void startIdp() {
-        idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofMinutes(5));
+        idp = FakeIdp.start().issueTokens(Duration.ofMinutes(5));
     }
 
     @AfterAll

@@ -1,10 +1,10 @@
 package dev.tokenkeeper.bootstrap.persistence;
 
+import dev.tokenkeeper.fakeidp.FakeIdp;
+import dev.tokenkeeper.fakeidp.FakeIdp.Response;
 import dev.tokenkeeper.testsupport.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,7 +30,7 @@ class TokenAcrossProcessesIT {
     @TempDir
     Path work;
 
-    FaultInjectingTokenServer idp;
+    FakeIdp idp;
     final String registration = "reg-" + UUID.randomUUID().toString().substring(0, 8);
     final String clientId = "cid-" + UUID.randomUUID();
     final String secret = "secret-" + UUID.randomUUID();
@@ -38,7 +38,7 @@ class TokenAcrossProcessesIT {
 
     @BeforeEach
     void setUp() throws IOException {
-        idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
+        idp = FakeIdp.start().issueTokens(Duration.ofHours(1));
         config = work.resolve("tokenkeeper.properties");
         Files.writeString(config, String.join("\n",
                 "clients." + registration + ".token-url=" + idp.tokenUri(),

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap.resilience;
 
+import dev.tokenkeeper.fakeidp.FakeIdp.Response;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import static dev.tokenkeeper.bootstrap.resilience.Fixture.KEY;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,7 +11,6 @@ import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.api.TokenEvent;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

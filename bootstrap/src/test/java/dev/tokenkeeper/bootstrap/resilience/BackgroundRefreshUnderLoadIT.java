@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap.resilience;
 
+import dev.tokenkeeper.fakeidp.FakeIdp.Response;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import static dev.tokenkeeper.bootstrap.resilience.Fixture.KEY;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -8,7 +9,6 @@ import dev.tokenkeeper.application.Resilience;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.RetryStrategy;
 import dev.tokenkeeper.domain.api.TokenEvent;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap.resilience;
 
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,7 +20,6 @@ import dev.tokenkeeper.domain.api.TokenEventListener;
 import dev.tokenkeeper.domain.spi.TokenRequest;
 import dev.tokenkeeper.domain.spi.TokenResponse;
 import dev.tokenkeeper.testsupport.Await;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.TestClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,7 +33,7 @@ import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
- * One real stack for a fault test: a {@link FaultInjectingTokenServer} on loopback, a real
+ * One real stack for a fault test: a {@link FakeIdp} on loopback, a real
  * {@link VertxTokenEndpoint} talking HTTP to it, and a real {@link TokenManager} on a
  * {@link TestClock}, without proactive sweeps: tests move the clock and start a due refresh with
  * {@link #startRefreshIfDue}, as a caller's call would. Every event is recorded; every secret is
@@ -62,7 +62,7 @@ final class Fixture implements AutoCloseable {
     final SecretScanner scanner;
     final String clientSecret;
     final TestClock clock = TestClock.fixed();
-    final FaultInjectingTokenServer idp = FaultInjectingTokenServer.start();
+    final FakeIdp idp = FakeIdp.start();
     final VertxTokenEndpoint endpoint;
     final Events events = new Events();
     final AttemptLog attempts;
@@ -113,7 +113,7 @@ final class Fixture implements AutoCloseable {
         if (warm) {
             return;
         }
-        try (FaultInjectingTokenServer server = FaultInjectingTokenServer.start();
+        try (FakeIdp server = FakeIdp.start();
                 VertxTokenEndpoint e = VertxTokenEndpoint.builder(server.tokenUri(), "warm-up", Secret.of("warm-up"))
                         .build()) {
             server.issueTokens(LIFETIME);

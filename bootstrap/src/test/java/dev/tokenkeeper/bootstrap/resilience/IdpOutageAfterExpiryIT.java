@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap.resilience;
 
+import dev.tokenkeeper.fakeidp.FakeIdp.Response;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import static dev.tokenkeeper.bootstrap.resilience.Fixture.EXPIRED_AFTER;
 import static dev.tokenkeeper.bootstrap.resilience.Fixture.KEY;
@@ -13,7 +14,6 @@ import dev.tokenkeeper.domain.RetryStrategy;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.api.TokenEvent.CircuitState;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,6 @@
 package dev.tokenkeeper.bootstrap.resilience;
 
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
@@ -14,14 +14,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A protected API on 127.0.0.1 (a Vert.x HTTP server): it accepts a Bearer token that the
- * {@link FaultInjectingTokenServer} issued and that has not been revoked, or the configured API key,
+ * {@link FakeIdp} issued and that has not been revoked, or the configured API key,
  * and answers 401 with {@code WWW-Authenticate: Bearer error="invalid_token"} otherwise. It can hold
  * its 401s until a number of them are pending, so that many requests are rejected with one token at
  * the same moment. Thread-safe.
  */
 final class LoopbackResourceServer implements AutoCloseable {
 
-    private final FaultInjectingTokenServer idp;
+    private final FakeIdp idp;
     private final String apiKey;
     private final Set<String> revoked = ConcurrentHashMap.newKeySet();
     private final List<String> authorizations = new CopyOnWriteArrayList<>();
@@ -31,7 +31,7 @@ final class LoopbackResourceServer implements AutoCloseable {
     private final HttpServer server;
     private int holdUntil;
 
-    LoopbackResourceServer(Vertx vertx, FaultInjectingTokenServer idp, String apiKey) throws Exception {
+    LoopbackResourceServer(Vertx vertx, FakeIdp idp, String apiKey) throws Exception {
         this.idp = idp;
         this.apiKey = apiKey;
         this.server = vertx.createHttpServer().requestHandler(this::handle);

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.api.TokenStatus;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
+import dev.tokenkeeper.fakeidp.FakeIdp.Response;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import java.time.Duration;
 import java.time.Instant;

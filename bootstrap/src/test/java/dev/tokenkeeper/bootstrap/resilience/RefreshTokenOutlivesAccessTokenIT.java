@@ -14,8 +14,8 @@ import dev.tokenkeeper.domain.Freshness;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.spi.SealedToken;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
+import dev.tokenkeeper.fakeidp.FakeIdp;
+import dev.tokenkeeper.fakeidp.FakeIdp.Response;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import dev.tokenkeeper.testsupport.TestClock;
 import java.time.Duration;
@@ -41,7 +41,7 @@ class RefreshTokenOutlivesAccessTokenIT {
 
     private final SecretScanner scanner = new SecretScanner();
     private final TestClock clock = TestClock.fixed();
-    private final FaultInjectingTokenServer idp = FaultInjectingTokenServer.start();
+    private final FakeIdp idp = FakeIdp.start();
     private final String secret = scanner.secret("cli-secret-" + UUID.randomUUID());
     private final VertxTokenEndpoint endpoint =
             VertxTokenEndpoint.builder(idp.tokenUri(), "cli-client", Secret.of(secret)).build();

@@ -3,9 +3,9 @@ package dev.tokenkeeper.bootstrap.sidecar;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
+import dev.tokenkeeper.fakeidp.FakeIdp.RecordedRequest;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import dev.tokenkeeper.testsupport.Await;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.RecordedRequest;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import io.vertx.core.json.JsonObject;
@@ -41,7 +41,7 @@ class SecretRotationIT {
     @DisplayName("serve picks up a rotated client-secret-file: at most one rejected request, a valid token throughout")
     void rotation(@TempDir Path dir) throws Exception {
         try (SecretScanner scanner = new SecretScanner();
-                FaultInjectingTokenServer idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofSeconds(6))) {
+                FakeIdp idp = FakeIdp.start().issueTokens(Duration.ofSeconds(6))) {
             String secretA = scanner.secret("rotation-A-" + UUID.randomUUID());
             String secretB = scanner.secret("rotation-B-" + UUID.randomUUID());
             String bearer = scanner.secret("bearer-" + UUID.randomUUID());
@@ -72,7 +72,7 @@ class SecretRotationIT {
                 Await.until("a first token served", () -> fetch(token, bearer, statuses) != null);
                 int before = idp.requestCount();
                 int issuedBefore = idp.issuedTokens().size();
-                assertThat(idp.requests()).allSatisfy(r -> assertThat(FaultInjectingTokenServer.clientSecretOf(r)).isEqualTo(secretA));
+                assertThat(idp.requests()).allSatisfy(r -> assertThat(FakeIdp.clientSecretOf(r)).isEqualTo(secretA));
 
                 // rotate: the IdP now accepts only B, and the operator rewrites the file
                 idp.acceptOnlyClientSecret(secretB);
@@ -85,7 +85,7 @@ class SecretRotationIT {
                     return served != null && idp.issuedTokens().indexOf(served) >= issuedBefore;
                 });
                 List<RecordedRequest> after = idp.requests().subList(before, idp.requestCount());
-                long rejected = after.stream().filter(r -> !secretB.equals(FaultInjectingTokenServer.clientSecretOf(r))).count();
+                long rejected = after.stream().filter(r -> !secretB.equals(FakeIdp.clientSecretOf(r))).count();
                 assertThat(rejected).as("requests sent with the old secret after the rotation").isLessThanOrEqualTo(1);
                 assertThat(statuses).as("every request got a valid token").containsOnly(200);
             } finally {

@@ -3,8 +3,8 @@ package dev.tokenkeeper.bootstrap.sidecar;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import dev.tokenkeeper.testsupport.Await;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,7 +36,7 @@ class ServeSignalIT {
     void sigtermExitsZero(@TempDir Path dir) throws Exception {
         String secret = "signal-secret-" + UUID.randomUUID();
         int port = RequiredServers.freePort();
-        try (FaultInjectingTokenServer idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1))) {
+        try (FakeIdp idp = FakeIdp.start().issueTokens(Duration.ofHours(1))) {
             Path stderr = dir.resolve("stderr.txt");
             ProcessBuilder pb = new ProcessBuilder(List.of(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(),

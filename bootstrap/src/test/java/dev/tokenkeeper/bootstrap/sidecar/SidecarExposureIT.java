@@ -3,7 +3,7 @@ package dev.tokenkeeper.bootstrap.sidecar;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.bootstrap.Settings;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
+import dev.tokenkeeper.fakeidp.FakeIdp;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,7 +31,7 @@ class SidecarExposureIT {
     final SecretScanner scanner = new SecretScanner();
     final String clientSecret = scanner.secret("exposure-client-secret-" + UUID.randomUUID());
     final String bearer = scanner.secret("exposure-bearer-" + UUID.randomUUID());
-    final FaultInjectingTokenServer idp = FaultInjectingTokenServer.start().issueTokens(Duration.ofHours(1));
+    final FakeIdp idp = FakeIdp.start().issueTokens(Duration.ofHours(1));
     final CapturedLogs logs = new CapturedLogs();
 
     @AfterEach

@@ -3,8 +3,8 @@ package dev.tokenkeeper.bootstrap.sidecar;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.bootstrap.Settings;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
+import dev.tokenkeeper.fakeidp.FakeIdp;
+import dev.tokenkeeper.fakeidp.FakeIdp.Response;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import dev.tokenkeeper.testsupport.TestClock;
 import io.vertx.core.json.JsonObject;
@@ -35,8 +35,8 @@ class SidecarReadinessIT {
     final SecretScanner scanner = new SecretScanner();
     final String alphaSecret = scanner.secret("readiness-alpha-secret-" + UUID.randomUUID());
     final String betaSecret = scanner.secret("readiness-beta-secret-" + UUID.randomUUID());
-    final FaultInjectingTokenServer alphaIdp = FaultInjectingTokenServer.start();
-    final FaultInjectingTokenServer betaIdp = FaultInjectingTokenServer.start();
+    final FakeIdp alphaIdp = FakeIdp.start();
+    final FakeIdp betaIdp = FakeIdp.start();
     final CapturedLogs logs = new CapturedLogs();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -145,7 +145,7 @@ class SidecarReadinessIT {
             assertThat(answering.statusCode()).as(answering.body()).isEqualTo(200);
             assertThat(new JsonObject(answering.body()).getJsonObject("checks").getJsonObject("clients")
                     .getJsonObject("alpha").getString("check")).isEqualTo("idp_answers");
-            FaultInjectingTokenServer.RecordedRequest probe = alphaIdp.lastRequest();
+            FakeIdp.RecordedRequest probe = alphaIdp.lastRequest();
             assertThat(probe.method()).isEqualTo("GET");
             assertThat(probe.header("Authorization")).isNull();
             assertThat(probe.body()).isEmpty();

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.bootstrap.Settings;
 import dev.tokenkeeper.bootstrap.cli.TokenkeeperCli;
+import dev.tokenkeeper.fakeidp.FakeIdp;
+import dev.tokenkeeper.fakeidp.FakeIdp.Response;
 import dev.tokenkeeper.testsupport.Await;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer;
-import dev.tokenkeeper.testsupport.FaultInjectingTokenServer.Response;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 class StatusShapeIT {
 
     final String secret = "status-shape-secret-" + UUID.randomUUID();
-    final FaultInjectingTokenServer idp = FaultInjectingTokenServer.start();
+    final FakeIdp idp = FakeIdp.start();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     final Map<String, String> env = new HashMap<>(Map.of(
             "OAUTH_TOKEN_URL", idp.tokenUri().toString(),
