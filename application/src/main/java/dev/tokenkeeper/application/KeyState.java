@@ -23,6 +23,11 @@ final class KeyState {
     final AtomicReference<CompletableFuture<AccessToken>> inFlight = new AtomicReference<>();
     /** The in-flight future if it was started as a background refresh, else null ({@link SingleFlight}). */
     volatile CompletableFuture<AccessToken> backgroundFlight;
+    /**
+     * A caller found the token refresh-due while the flight that brought it was still saving it: the
+     * flight starts the refresh when it ends ({@link SingleFlight}).
+     */
+    volatile boolean refreshAskedDuringSave;
     /** Used since the last sweep (set by {@link NearCache}, cleared by {@link RefreshSweeper}). */
     volatile boolean used;
     volatile long lastUsedMillis;

@@ -69,8 +69,19 @@ final class SingleFlight {
 
     /** Starts the background refresh of a refresh-due key unless one runs or its back-off has not passed. */
     void refreshInBackground(KeyState s, long now) {
-        if (s.inFlight.get() == null && FailureMemory.backgroundAllowed(s, now)) {
+        if (!FailureMemory.backgroundAllowed(s, now)) {
+            return;
+        }
+        CompletableFuture<AccessToken> running = s.inFlight.get();
+        if (running == null) {
             join(s, true);
+        } else if (running.isDone()) {
+            // its token is out but it still saves and holds the lease: it starts the refresh when it
+            // ends; if it ended just now, before seeing this ask, start it here (join lets one win)
+            s.refreshAskedDuringSave = true;
+            if (s.inFlight.get() == null) {
+                join(s, true);
+            }
         }
     }
 
@@ -161,9 +172,12 @@ final class SingleFlight {
                 saving.complete(null);
             }
         }
-        if (arrivedRefreshDue && s.entry.get() == entry) {
-            // it arrived so late that it is already refresh-due: start its refresh now rather than
-            // at the next call (once: a background refresh that arrives late does not start another)
+        boolean asked = s.refreshAskedDuringSave;
+        s.refreshAskedDuringSave = false;
+        if ((arrivedRefreshDue || asked) && s.entry.get() == entry) {
+            // it arrived so late that it is already refresh-due, or a caller found it refresh-due
+            // while it was saved: start its refresh now rather than at the next call (once: a
+            // background refresh that arrives late does not start another)
             refreshInBackground(s, clock.millis());
         }
     }

@@ -548,6 +548,24 @@ class Issue16Test {
         }
 
         @Test
+        @DisplayName("a token that turns refresh-due while its save runs is refreshed once the save is done, if a caller asked meanwhile")
+        void turnsRefreshDueWhileItsSaveRuns() throws Exception {
+            BlockingSaveStore store = new BlockingSaveStore(new MapStore(clock, true));
+            TokenManager m = manager(builder().store(store).sealingKeys(keys));
+            CompletableFuture<AccessToken> f = m.tokenAsync(KEY).toCompletableFuture();
+            AccessToken first = f.get(10, TimeUnit.SECONDS); // arrived fresh
+            assertThat(store.savesStarted.await(5, TimeUnit.SECONDS)).as("the save starts, and blocks").isTrue();
+
+            clock.advance(Duration.ofMinutes(9).plusSeconds(30)); // refresh-due at 9:00
+            assertThat(m.token(KEY)).isEqualTo(first); // asks while the flight still saves: nothing starts yet
+            assertThat(endpoint.requestCount()).isEqualTo(1);
+            store.release.countDown();
+            // no further call: the ask made during the save is not lost when the flight ends
+            await(() -> endpoint.requestCount() == 2, "the refresh asked for during the save runs after it");
+            await(() -> !m.token(KEY).sameValueAs(first), "the refreshed token is served");
+        }
+
+        @Test
         @DisplayName("close() waits, bounded, for the save of a token already handed out")
         void closeWaitsForSave() throws Exception {
             BlockingSaveStore store = new BlockingSaveStore(new MapStore(clock, true));
