@@ -58,6 +58,7 @@ final class TokenkeeperRules {
     private final String adapters;
     private final String storeAdapters;
     private final String bootstrap;
+    private final String runnable;
     private final String compatibilityKit;
     private final String testSupport;
 
@@ -68,6 +69,7 @@ final class TokenkeeperRules {
         this.adapters = root + ".adapter..";
         this.storeAdapters = root + ".adapter.store..";
         this.bootstrap = root + ".bootstrap..";
+        this.runnable = root + ".runnable..";
         this.compatibilityKit = root + ".store.tck..";
         this.testSupport = root + ".testsupport..";
     }
@@ -141,17 +143,19 @@ final class TokenkeeperRules {
                 .layer("Application").definedBy(application)
                 .layer("Adapters").definedBy(adapters)
                 .layer("Bootstrap").definedBy(bootstrap)
+                .layer("Runnable").definedBy(runnable)
                 .layer("CompatibilityKit").definedBy(compatibilityKit)
                 .layer("TestSupport").definedBy(testSupport)
 
                 .whereLayer("Domain").mayNotAccessAnyLayer()
                 .whereLayer("Application").mayOnlyAccessLayers("Domain")
                 .whereLayer("Adapters").mayOnlyAccessLayers("Domain")
-                .whereLayer("Adapters").mayOnlyBeAccessedByLayers("Bootstrap")
+                .whereLayer("Adapters").mayOnlyBeAccessedByLayers("Bootstrap", "Runnable")
                 .whereLayer("CompatibilityKit").mayOnlyAccessLayers("Domain")
                 .whereLayer("CompatibilityKit").mayNotBeAccessedByAnyLayer()
                 .whereLayer("TestSupport").mayNotBeAccessedByAnyLayer()
-                .whereLayer("Bootstrap").mayNotBeAccessedByAnyLayer()
+                .whereLayer("Bootstrap").mayOnlyBeAccessedByLayers("Runnable")
+                .whereLayer("Runnable").mayNotBeAccessedByAnyLayer()
 
                 .ensureAllClassesAreContainedInArchitecture()
                 .because("bootstrap is the only place that knows every module: it chooses the "

@@ -11,7 +11,7 @@ import dev.tokenkeeper.adapter.store.redis.RedisTokenStore;
 import dev.tokenkeeper.application.ClientRegistration;
 import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.application.TokenManager;
-import dev.tokenkeeper.bootstrap.persistence.LocalStore;
+import dev.tokenkeeper.bootstrap.persistence.LocalFiles;
 import dev.tokenkeeper.bootstrap.persistence.ReconnectingStore;
 import dev.tokenkeeper.bootstrap.persistence.StoreUrl;
 import dev.tokenkeeper.domain.ConfigurationException;
@@ -113,7 +113,7 @@ public final class Tokenkeeper implements AutoCloseable {
                     .recordHits(recordHits)
                     .store(store);
             SealingKeys keys = config.sealingKeys() == null && "file".equals(config.store().type())
-                    ? LocalStore.sealingKeys(Path.of(config.store().url())) // one user's CLI: a key file beside the tokens
+                    ? LocalFiles.installed().sealingKeys(Path.of(config.store().url())) // one user's CLI: a key file beside the tokens
                     : config.sealingKeys();
             if (keys != null) {
                 b.sealingKeys(keys);
@@ -172,7 +172,7 @@ public final class Tokenkeeper implements AutoCloseable {
                 return reconnecting("jdbc", b::build, clock, resources);
             }
             case "file" -> {
-                LocalStore local = LocalStore.open(Path.of(s.url()), clock, s.prefix());
+                LocalFiles.Opened local = LocalFiles.installed().open(Path.of(s.url()), clock, s.prefix());
                 resources.add(local);
                 return local.store();
             }

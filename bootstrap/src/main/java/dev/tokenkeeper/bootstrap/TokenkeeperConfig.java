@@ -3,7 +3,7 @@ package dev.tokenkeeper.bootstrap;
 import dev.tokenkeeper.adapter.http.SecretSource;
 import dev.tokenkeeper.application.Resilience;
 import dev.tokenkeeper.application.SealingKeys;
-import dev.tokenkeeper.bootstrap.persistence.LocalStore;
+import dev.tokenkeeper.bootstrap.persistence.LocalFiles;
 import dev.tokenkeeper.bootstrap.persistence.StoreUrl;
 import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.ExpiryPolicy;
@@ -54,7 +54,7 @@ public record TokenkeeperConfig(
         StoreConfig store,
         SealingKeys sealingKeys) {
 
-    /** The store types ({@code file}: the local H2 file, see {@link LocalStore}). */
+    /** The store types ({@code file}: the local H2 file, see {@link LocalFiles}). */
     public static final Set<String> STORE_TYPES = Set.of("memory", "redis", "jdbc", "file");
 
     private static final Logger LOG = LoggerFactory.getLogger(TokenkeeperConfig.class);
@@ -206,7 +206,7 @@ public record TokenkeeperConfig(
         String type = store.type();
 
         SealingKeys keys = sealingKeys(settings, problems);
-        // file: without configured keys, the local store's key file is used (see LocalStore.sealingKeys)
+        // file: without configured keys, the local store's key file is used (see LocalFiles.sealingKeys)
         if (keys == null && store.persistent() && STORE_TYPES.contains(type) && !"file".equals(type)) {
             problems.add("sealing.keys", "required for store.type=" + type + ": tokens at rest are sealed with "
                     + "AES-256-GCM; generate a key with `tokenkeeper config keygen` and pass it in "
@@ -251,7 +251,7 @@ public record TokenkeeperConfig(
             if (settings.get("store.url") != null) {
                 problems.add("store.url", "not used by store.type=file; set store.path (a directory) or TOKENKEEPER_HOME");
             }
-            url = LocalStore.directory(settings.get("store.path"), settings.environment()).toString();
+            url = LocalFiles.directory(settings.get("store.path"), settings.environment()).toString();
         } else if (settings.get("store.path") != null) {
             problems.add("store.path", "only used by store.type=file");
         }

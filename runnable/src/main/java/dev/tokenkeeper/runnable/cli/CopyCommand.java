@@ -1,0 +1,135 @@
+package dev.tokenkeeper.runnable.cli;
+
+import ch.qos.logback.classic.Level;
+import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
+import dev.tokenkeeper.runnable.localstore.StoreSpec;
+import dev.tokenkeeper.bootstrap.persistence.StoreUrl;
+import dev.tokenkeeper.domain.ConfigurationException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code copy}: copies every live entry of one store into another, sealed bytes as they are. No
+ * key is involved and nothing is unsealed, in memory or on disk; whoever reads the target later
+ * needs the sealing keys that sealed the entries (for a local file store: its {@code sealing.key}).
+ */
+@Command(
+        name = "copy",
+        description = {
+            "Copy the tokens of one store into another, for migration and backup.",
+            "Entries are copied sealed, as they are: nothing is unsealed and no key is",
+            "needed here, but whoever reads the target needs the keys that sealed them",
+            "(the same TOKENKEEPER_SEALING_KEYS, or the file store's sealing.key).",
+            "Entries under the same key in the target are replaced; expired ones are not",
+            "copied. A jdbc source's tables are only validated; a jdbc target's too,",
+            "unless --apply-schema is given.",
+            "",
+            "STORE is one of:",
+            "  memory:",
+            "  file:        the file store in TOKENKEEPER_HOME or ~/.config/tokenkeeper",
+            "  file:DIR     the file store in DIR",
+            "  jdbc:postgresql://host:5432/db?user=U   or   jdbc:h2:...",
+            "  redis://host:6379   or   rediss://...",
+            "",
+            "Give a store's password with --from-password-env/--from-password-file (and",
+            "--to-…), not in the URL: the command line is visible to every user of the host."
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:every entry was copied (the count is printed)",
+            "2:invalid command line",
+            "3:a store is misnamed, or its tables are missing or unknown (nothing was copied)",
+            "4:a store could not be read or written (the count copied before the failure is printed)"
+        })
+final class CopyCommand implements Callable<Integer> {
+
+    /** A store failed during the copy. */
+    static final int STORE_FAILED = 4;
+
+    @ParentCommand
+    TokenkeeperCli parent;
+
+    @Option(names = "--from", required = true, paramLabel = "STORE", description = "The store to read.")
+    String from;
+
+    @Option(names = "--to", required = true, paramLabel = "STORE", description = "The store to write.")
+    String to;
+
+    @Option(names = "--from-prefix", paramLabel = "PREFIX", description = "The source's table or key prefix (default: the store's).")
+    String fromPrefix;
+
+    @Option(names = "--to-prefix", paramLabel = "PREFIX", description = "The target's table or key prefix (default: the store's).")
+    String toPrefix;
+
+    @Option(names = "--from-password-env", paramLabel = "NAME", description = "The source's password is in this environment variable.")
+    String fromPasswordEnv;
+
+    @Option(names = "--from-password-file", paramLabel = "FILE", description = "The source's password is in this file.")
+    String fromPasswordFile;
+
+    @Option(names = "--to-password-env", paramLabel = "NAME", description = "The target's password is in this environment variable.")
+    String toPasswordEnv;
+
+    @Option(names = "--to-password-file", paramLabel = "FILE", description = "The target's password is in this file.")
+    String toPasswordFile;
+
+    @Option(names = "--apply-schema", description = "Create or upgrade the target's tables first (jdbc; never alters tables it does not know).")
+    boolean applySchema;
+
+    @Override
+    public Integer call() {
+        TokenkeeperCli.setLogLevel(parent.verbose ? Level.INFO : Level.WARN);
+        StoreSpec source = StoreSpec.parse("--from", from, fromPrefix, parent.environment, TokenkeeperConfig.secretFromOptions(
+                "--from-password-env", fromPasswordEnv, "--from-password-file", fromPasswordFile, parent.environment));
+        StoreSpec target = StoreSpec.parse("--to", to, toPrefix, parent.environment, TokenkeeperConfig.secretFromOptions(
+                "--to-password-env", toPasswordEnv, "--to-password-file", toPasswordFile, parent.environment));
+        warnIfPasswordOnCommandLine("--from", from, source, "--from-password-env");
+        warnIfPasswordOnCommandLine("--to", to, target, "--to-password-env");
+        if (source.equals(target)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--from and --to name the same store: " + source);
+        }
+        AtomicInteger copied = new AtomicInteger();
+        try (StoreSpec.Opened in = source.open(StoreSpec.Use.SOURCE);
+                StoreSpec.Opened out = target.open(applySchema ? StoreSpec.Use.TARGET_APPLYING_SCHEMA : StoreSpec.Use.TARGET)) {
+            in.store().forEach((key, sealed) -> {
+                out.store().save(key, sealed);
+                copied.incrementAndGet();
+            });
+        } catch (ConfigurationException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            System.err.println("tokenkeeper: copy failed after " + copied.get() + " entries: " + describe(e, source, target));
+            System.out.println("copied " + copied.get() + " entries from " + source + " to " + target + " before a failure");
+            return STORE_FAILED;
+        }
+        System.out.println("copied " + copied.get() + " entries from " + source + " to " + target);
+        return TokenkeeperCli.OK;
+    }
+
+    /** A password typed into a URL on the command line is in the process list: say so, and how to avoid it. */
+    static void warnIfPasswordOnCommandLine(String option, String given, StoreSpec spec, String envOption) {
+        if (spec.credentials() != null && spec.credentials().password() != null
+                && StoreUrl.split(option, given).password() != null) {
+            System.err.println("tokenkeeper: WARN the password in " + option + " is visible to other users in the process "
+                    + "list; give it with " + envOption + " or " + envOption.replace("-env", "-file") + " instead");
+        }
+    }
+
+    /** The innermost cause's class and message, on one line, any password of {@code specs} hidden. */
+    static String describe(Throwable e, StoreSpec... specs) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() == null ? "" : ": " + root.getMessage().lines().findFirst().orElse("");
+        String text = root.getClass().getSimpleName() + message;
+        for (StoreSpec spec : specs) {
+            text = spec.scrub(text);
+        }
+        return StoreUrl.redact(text);
+    }
+}
