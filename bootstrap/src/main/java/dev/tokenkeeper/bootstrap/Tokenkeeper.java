@@ -265,6 +265,14 @@ public final class Tokenkeeper implements AutoCloseable {
         return store;
     }
 
+    /**
+     * The Vert.x instance the token endpoints run on. A server in the same process (the sidecar)
+     * runs on it too, so that a process has one set of event loops; it is closed by {@link #close()}.
+     */
+    public Vertx vertx() {
+        return vertx;
+    }
+
     /** The configuration in force. */
     public TokenkeeperConfig config() {
         return config;

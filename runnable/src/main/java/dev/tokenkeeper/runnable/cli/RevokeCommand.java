@@ -66,7 +66,7 @@ final class RevokeCommand implements Callable<Integer> {
                 tk.manager().revoke(key).toCompletableFuture().get(tk.config().resilience().deadline().toMillis() + 5_000,
                         TimeUnit.MILLISECONDS);
             } catch (ExecutionException | CompletionException e) {
-                Throwable cause = e.getCause() == null ? e : e.getCause();
+                Throwable cause = TokenException.unwrap(e);
                 String kind = cause instanceof TokenException te ? te.kind().name() : cause.getClass().getSimpleName();
                 System.err.println("tokenkeeper: revocation failed [" + kind + "]; the token was forgotten locally");
                 return TokenkeeperCli.NO_TOKEN;

@@ -41,7 +41,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -109,7 +108,9 @@ public final class Sidecar implements AutoCloseable {
         this.registry = registry;
         this.clock = clock;
         tk.config().clientList().forEach(c -> keys.put(c.name(), c.key()));
-        this.vertx = Vertx.vertx();
+        // one Vert.x per process: the server, its probes and timers share the event loops of the
+        // token endpoints instead of starting a second set of threads
+        this.vertx = tk.vertx();
         this.probes = vertx.createHttpClient(new HttpClientOptions()
                 .setConnectTimeout((int) PROBE_TIMEOUT.toMillis())
                 .setKeepAlive(false)); // redirects are not followed: any answer is an answer
@@ -129,7 +130,7 @@ public final class Sidecar implements AutoCloseable {
         try {
             server.listen().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
-            vertx.close();
+            probes.close();
             throw new IllegalStateException("the sidecar cannot listen on " + config.host() + ":" + config.port()
                     + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
         }
@@ -354,7 +355,7 @@ public final class Sidecar implements AutoCloseable {
     }
 
     private static JsonObject acquisitionFailed(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = TokenException.unwrap(error);
         if (cause instanceof TokenException te) {
             return down(te.kind().name(), "no token could be acquired");
         }
@@ -414,7 +415,7 @@ public final class Sidecar implements AutoCloseable {
                 json(res.setStatusCode(200), tokenBody(token, clock.instant()));
                 return;
             }
-            Throwable cause = error.getCause() != null && !(error instanceof TokenException) ? error.getCause() : error;
+            Throwable cause = TokenException.unwrap(error);
             String kind = cause instanceof TokenException te ? te.kind().name() : "INTERNAL";
             json(res.setStatusCode(503), new JsonObject().put("error", "no_token").put("kind", kind));
         });
@@ -521,8 +522,9 @@ public final class Sidecar implements AutoCloseable {
             LOG.warn("sidecar shutdown did not finish cleanly within {} ms ({}); closing anyway", grace,
                     e.getClass().getSimpleName());
         }
+        deadlines.values().forEach(HeaderDeadline::cancel); // the Vert.x outlives the server: no timer may stay behind
         try {
-            vertx.close().await(5, TimeUnit.SECONDS);
+            probes.close().await(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             // best effort: the process is stopping
         }
