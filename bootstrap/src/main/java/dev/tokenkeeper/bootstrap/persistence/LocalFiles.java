@@ -59,13 +59,25 @@ public interface LocalFiles {
     SealingKeys sealingKeys(Path directory);
 
     /**
+     * Checks the local database file a {@code jdbc:h2:} URL names, if any, before H2 opens it (H2
+     * runs the schema statements a file holds when it opens it).
+     *
+     * @throws ConfigurationException if the file holds anything tokenkeeper never creates
+     */
+    void requireSafeH2(String jdbcUrl);
+
+    /** The implementation on the class path, if any. */
+    static java.util.Optional<LocalFiles> find() {
+        return ServiceLoader.load(LocalFiles.class, LocalFiles.class.getClassLoader()).findFirst();
+    }
+
+    /**
      * The implementation on the class path.
      *
      * @throws ConfigurationException if there is none (tokenkeeper-runnable is not on the class path)
      */
     static LocalFiles installed() {
-        return ServiceLoader.load(LocalFiles.class, LocalFiles.class.getClassLoader()).findFirst()
-                .orElseThrow(() -> new ConfigurationException("store.type=file: the local token file is part of "
+        return find().orElseThrow(() -> new ConfigurationException("store.type=file: the local token file is part of "
                         + "tokenkeeper-runnable (it needs the H2 engine), which is not on the class path; an embedding "
                         + "application uses store.type=memory, redis or jdbc"));
     }

@@ -1,10 +1,11 @@
 package dev.tokenkeeper.runnable.cli;
 
 import ch.qos.logback.classic.Level;
-import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
-import dev.tokenkeeper.runnable.localstore.StoreSpec;
-import dev.tokenkeeper.bootstrap.persistence.StoreUrl;
+import dev.tokenkeeper.bootstrap.persistence.StoreConfig;
+import dev.tokenkeeper.bootstrap.persistence.Stores;
 import dev.tokenkeeper.domain.ConfigurationException;
+import java.time.InstantSource;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine;
@@ -83,18 +84,20 @@ final class CopyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         TokenkeeperCli.setLogLevel(parent.verbose ? Level.INFO : Level.WARN);
-        StoreSpec source = StoreSpec.parse("--from", from, fromPrefix, parent.environment, TokenkeeperConfig.secretFromOptions(
-                "--from-password-env", fromPasswordEnv, "--from-password-file", fromPasswordFile, parent.environment));
-        StoreSpec target = StoreSpec.parse("--to", to, toPrefix, parent.environment, TokenkeeperConfig.secretFromOptions(
-                "--to-password-env", toPasswordEnv, "--to-password-file", toPasswordFile, parent.environment));
-        warnIfPasswordOnCommandLine("--from", from, source, "--from-password-env");
-        warnIfPasswordOnCommandLine("--to", to, target, "--to-password-env");
-        if (source.equals(target)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--from and --to name the same store: " + source);
+        StoreConfig source = StoreOption.parse("--from", from, fromPrefix, fromPasswordEnv, fromPasswordFile, parent.environment);
+        StoreConfig target = StoreOption.parse("--to", to, toPrefix, toPasswordEnv, toPasswordFile, parent.environment);
+        StoreOption.warnIfPasswordOnCommandLine("--from", from, "--from-password-env");
+        StoreOption.warnIfPasswordOnCommandLine("--to", to, "--to-password-env");
+        if (source.kind() == target.kind() && Objects.equals(source.url(), target.url())
+                && Objects.equals(source.prefix(), target.prefix())) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--from and --to name the same store: " + StoreOption.show(source));
         }
         AtomicInteger copied = new AtomicInteger();
-        try (StoreSpec.Opened in = source.open(StoreSpec.Use.SOURCE);
-                StoreSpec.Opened out = target.open(applySchema ? StoreSpec.Use.TARGET_APPLYING_SCHEMA : StoreSpec.Use.TARGET)) {
+        String shown = " from " + StoreOption.show(source) + " to " + StoreOption.show(target);
+        try (Stores.Opened in = Stores.open(source, Stores.Use.SOURCE, InstantSource.system());
+                Stores.Opened out = Stores.open(target, applySchema ? Stores.Use.TARGET_APPLYING_SCHEMA : Stores.Use.TARGET,
+                        InstantSource.system())) {
             in.store().forEach((key, sealed) -> {
                 out.store().save(key, sealed);
                 copied.incrementAndGet();
@@ -102,34 +105,12 @@ final class CopyCommand implements Callable<Integer> {
         } catch (ConfigurationException e) {
             throw e;
         } catch (RuntimeException e) {
-            System.err.println("tokenkeeper: copy failed after " + copied.get() + " entries: " + describe(e, source, target));
-            System.out.println("copied " + copied.get() + " entries from " + source + " to " + target + " before a failure");
+            System.err.println("tokenkeeper: copy failed after " + copied.get() + " entries: "
+                    + StoreOption.describe(e, source, target));
+            System.out.println("copied " + copied.get() + " entries" + shown + " before a failure");
             return STORE_FAILED;
         }
-        System.out.println("copied " + copied.get() + " entries from " + source + " to " + target);
+        System.out.println("copied " + copied.get() + " entries" + shown);
         return TokenkeeperCli.OK;
-    }
-
-    /** A password typed into a URL on the command line is in the process list: say so, and how to avoid it. */
-    static void warnIfPasswordOnCommandLine(String option, String given, StoreSpec spec, String envOption) {
-        if (spec.credentials() != null && spec.credentials().password() != null
-                && StoreUrl.split(option, given).password() != null) {
-            System.err.println("tokenkeeper: WARN the password in " + option + " is visible to other users in the process "
-                    + "list; give it with " + envOption + " or " + envOption.replace("-env", "-file") + " instead");
-        }
-    }
-
-    /** The innermost cause's class and message, on one line, any password of {@code specs} hidden. */
-    static String describe(Throwable e, StoreSpec... specs) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage() == null ? "" : ": " + root.getMessage().lines().findFirst().orElse("");
-        String text = root.getClass().getSimpleName() + message;
-        for (StoreSpec spec : specs) {
-            text = spec.scrub(text);
-        }
-        return StoreUrl.redact(text);
     }
 }

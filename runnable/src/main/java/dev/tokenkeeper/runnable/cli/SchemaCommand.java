@@ -5,10 +5,10 @@ import dev.tokenkeeper.adapter.store.jdbc.JdbiSchema;
 import dev.tokenkeeper.adapter.store.jdbc.JdbiTokenStore;
 import dev.tokenkeeper.bootstrap.Settings;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
-import dev.tokenkeeper.domain.Secret;
-import dev.tokenkeeper.runnable.localstore.LocalStore;
-import dev.tokenkeeper.runnable.localstore.StoreSpec;
+import dev.tokenkeeper.bootstrap.persistence.StoreConfig;
+import dev.tokenkeeper.bootstrap.persistence.Stores;
 import dev.tokenkeeper.domain.ConfigurationException;
+import java.time.InstantSource;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -47,35 +47,37 @@ final class SchemaCommand {
         @Option(names = "--prefix", paramLabel = "PREFIX", description = "The table prefix (default: store.prefix, else tokenkeeper_).")
         String prefix;
 
-        StoreSpec spec(TokenkeeperCli cli, CommandLine cmd) {
-            Settings settings = cli.settings();
-            String p = prefix != null ? prefix : settings.get("store.prefix");
-            String s = store;
-            if (s == null) {
-                String type = settings.get("store.type");
-                if ("jdbc".equalsIgnoreCase(type)) {
-                    s = settings.get("store.url") != null ? settings.get("store.url") : cli.environment.get("JDBC_URL");
-                } else if ("file".equalsIgnoreCase(type)) {
-                    s = "file:" + LocalStore.directory(settings.get("store.path"), cli.environment);
-                }
-                if (s == null) {
-                    throw new CommandLine.ParameterException(cmd, "name the store with --store (the configured store "
-                            + "is " + type + ", which has no tables)");
-                }
-            }
-            Secret password = TokenkeeperConfig.secretFromOptions(
-                    "--password-env", passwordEnv, "--password-file", passwordFile, cli.environment);
-            if (password == null && (s.startsWith("jdbc:") || s.startsWith("redis"))) {
-                password = TokenkeeperConfig.storePassword(s.startsWith("jdbc:") ? "jdbc" : "redis", settings);
-            }
-            StoreSpec spec = StoreSpec.parse("--store", s, p, cli.environment, password);
+        /**
+         * The store named with {@code --store}, else the configured one; {@code --prefix} and the
+         * password options override the configured ones.
+         */
+        StoreConfig store(TokenkeeperCli cli, CommandLine cmd) {
+            StoreConfig s;
             if (store != null) {
-                CopyCommand.warnIfPasswordOnCommandLine("--store", store, spec, "--password-env");
+                s = StoreOption.parse("--store", store, prefix, passwordEnv, passwordFile, cli.environment);
+                StoreOption.warnIfPasswordOnCommandLine("--store", store, "--password-env");
+            } else {
+                Settings settings = cli.settings();
+                if (prefix != null) {
+                    settings = settings.with("store.prefix", prefix, "the option --prefix");
+                }
+                if (passwordEnv != null || passwordFile != null) {
+                    settings = settings.without("store.password", "store.password-env", "store.password-file");
+                    if (passwordEnv != null) {
+                        settings = settings.with("store.password-env", passwordEnv, "the option --password-env");
+                    }
+                    if (passwordFile != null) { // both given: the parser says to give only one
+                        settings = settings.with("store.password-file", passwordFile, "the option --password-file");
+                    }
+                }
+                s = TokenkeeperConfig.storeConfig(settings);
             }
-            if (!spec.type().equals("jdbc") && !spec.type().equals("file")) {
-                throw new CommandLine.ParameterException(cmd, spec + " has no tables: only jdbc and file stores do");
+            if (s.kind() != StoreConfig.Kind.JDBC && s.kind() != StoreConfig.Kind.FILE) {
+                throw new CommandLine.ParameterException(cmd, store == null
+                        ? "name the store with --store (the configured store is " + s.type() + ", which has no tables)"
+                        : StoreOption.show(s) + " has no tables: only jdbc and file stores do");
             }
-            return spec;
+            return s;
         }
     }
 
@@ -96,7 +98,7 @@ final class SchemaCommand {
 
         @Override
         public Integer call() {
-            return run(schema.parent, target.spec(schema.parent, cmd.commandLine()), StoreSpec.Use.TARGET_APPLYING_SCHEMA, "in place");
+            return run(schema.parent, target.store(schema.parent, cmd.commandLine()), Stores.Use.TARGET_APPLYING_SCHEMA, "in place");
         }
     }
 
@@ -117,25 +119,25 @@ final class SchemaCommand {
 
         @Override
         public Integer call() {
-            StoreSpec spec = target.spec(schema.parent, cmd.commandLine());
+            StoreConfig store = target.store(schema.parent, cmd.commandLine());
             // the local file is made on first use anyway, so checking it means opening (and applying) it
-            return run(schema.parent, spec, StoreSpec.Use.TARGET, "OK");
+            return run(schema.parent, store, Stores.Use.TARGET, "OK");
         }
     }
 
-    static int run(TokenkeeperCli cli, StoreSpec spec, StoreSpec.Use use, String verdict) {
+    static int run(TokenkeeperCli cli, StoreConfig store, Stores.Use use, String verdict) {
         TokenkeeperCli.setLogLevel(cli.verbose ? Level.INFO : Level.WARN);
-        try (StoreSpec.Opened opened = spec.open(use)) {
+        try (Stores.Opened opened = Stores.open(store, use, InstantSource.system())) {
             if (opened.store() instanceof JdbiTokenStore jdbc) {
                 JdbiSchema s = jdbc.schema();
                 System.out.println("schema version " + s.installedVersion().orElse(0) + " " + verdict + " ("
-                        + s.dialect() + "): " + String.join(", ", s.tableNames()) + " in " + spec);
+                        + s.dialect() + "): " + String.join(", ", s.tableNames()) + " in " + StoreOption.show(store));
             }
             return TokenkeeperCli.OK;
         } catch (ConfigurationException e) {
             throw e;
         } catch (RuntimeException e) {
-            System.err.println("tokenkeeper: schema failed for " + spec + ": " + CopyCommand.describe(e, spec));
+            System.err.println("tokenkeeper: schema failed for " + StoreOption.show(store) + ": " + StoreOption.describe(e, store));
             return CopyCommand.STORE_FAILED;
         }
     }

@@ -2,7 +2,7 @@ package dev.tokenkeeper.runnable.cli;
 
 import ch.qos.logback.classic.Level;
 import dev.tokenkeeper.runnable.sidecar.Sidecar;
-import dev.tokenkeeper.bootstrap.sidecar.SidecarConfig;
+import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
@@ -60,7 +60,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         TokenkeeperCli.setLogLevel(Level.INFO);
-        SidecarConfig.Loaded loaded = SidecarConfig.load(parent.serveSettings());
+        TokenkeeperConfig loaded = TokenkeeperConfig.from(parent.serveSettings());
         Sidecar sidecar;
         try {
             sidecar = Sidecar.launch(loaded, InstantSource.system());
@@ -75,7 +75,7 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private static int serveUntilStopped(
-            Sidecar sidecar, SidecarConfig.Loaded loaded, CountDownLatch stopRequested, boolean signalsHandled) {
+            Sidecar sidecar, TokenkeeperConfig loaded, CountDownLatch stopRequested, boolean signalsHandled) {
         // fallback when the signals cannot be taken over (e.g. -Xrs, another JVM): the JVM is exiting
         // already (exit 128+signal), and the hook at least drains in-flight requests and says so
         Thread hook = new Thread(() -> {
@@ -85,7 +85,7 @@ final class ServeCommand implements Callable<Integer> {
         }, "tokenkeeper-sidecar-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         System.err.println("tokenkeeper: sidecar listening on " + sidecar.uri() + " for clients "
-                + loaded.config().clients().keySet().stream().sorted().toList() + " ("
+                + loaded.clients().keySet().stream().sorted().toList() + " ("
                 + loaded.sidecar().describe() + ")" + (signalsHandled ? "" : "; a signal will stop it with exit 128+signal"));
         boolean interrupted = false;
         try {

@@ -7,7 +7,6 @@ import dev.tokenkeeper.bootstrap.Settings;
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import dev.tokenkeeper.runnable.demo.Demo;
-import dev.tokenkeeper.bootstrap.sidecar.SidecarConfig;
 import dev.tokenkeeper.runnable.sidecar.StatusDocument;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.ConfigurationException;
@@ -290,12 +289,10 @@ public final class TokenkeeperCli {
             @Override
             public Integer call() {
                 TokenkeeperCli cli = config.parent;
-                // the sidecar.* settings too, so that one run lists every problem
-                SidecarConfig.Loaded loaded = SidecarConfig.load(cli.settings()); // the store the other commands use
-                TokenkeeperConfig c = loaded.config();
+                // every section, the sidecar's too, so that one run lists every problem
+                TokenkeeperConfig c = TokenkeeperConfig.from(cli.settings()); // the store the other commands use
                 // serve defaults to another store than the other commands: show what each really uses
-                TokenkeeperConfig served = new TokenkeeperConfig(c.clients(), c.expiryPolicy(), c.proactiveRefresh(),
-                        c.resilience(), TokenkeeperConfig.storeConfig(cli.serveSettings()), c.sealingKeys());
+                TokenkeeperConfig served = c.withStore(TokenkeeperConfig.storeConfig(cli.serveSettings()));
                 for (TokenkeeperConfig.ClientConfig client : c.clientList()) {
                     System.out.printf("client %s: token-url=%s client-id=%s auth=%s scopes=%s%n", client.name(),
                             client.tokenUrl(), client.clientId(), client.authMethod(), client.scopes());
@@ -307,7 +304,7 @@ public final class TokenkeeperCli {
                     printStore("serve", served);
                 }
                 System.out.printf("refresh: %s, proactive=%s%n", c.expiryPolicy(), c.proactiveRefresh());
-                System.out.println(loaded.sidecar().describe());
+                System.out.println(c.sidecar().describe());
                 System.out.println("configuration OK");
                 return OK;
             }

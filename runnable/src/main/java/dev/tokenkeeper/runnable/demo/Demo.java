@@ -91,7 +91,7 @@ public final class Demo {
                 out.printf("; the IdP answers 503 for %d ms from t=%d ms", o.outage().toMillis(), outageStart);
             }
             out.println(".");
-            try (Tokenkeeper tk = Tokenkeeper.start(config, listener, InstantSource.system())) {
+            try (Tokenkeeper tk = Tokenkeeper.builder(config).listener(listener).start()) {
                 TokenProvider provider = tk.provider();
                 TokenKey key = tk.defaultKey();
                 Worker[] workers = new Worker[o.callers()];

@@ -22,6 +22,11 @@ public final class LocalStoreProvider implements LocalFiles {
     }
 
     @Override
+    public void requireSafeH2(String jdbcUrl) {
+        H2FileCheck.requireSafe(jdbcUrl);
+    }
+
+    @Override
     public SealingKeys sealingKeys(Path directory) {
         return LocalStore.sealingKeys(directory);
     }

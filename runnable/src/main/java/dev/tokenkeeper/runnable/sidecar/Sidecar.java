@@ -1,6 +1,6 @@
 package dev.tokenkeeper.runnable.sidecar;
 
-import dev.tokenkeeper.bootstrap.sidecar.SidecarConfig;
+import dev.tokenkeeper.bootstrap.SidecarConfig;
 import dev.tokenkeeper.bootstrap.LoggingEventListener;
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
@@ -148,19 +148,22 @@ public final class Sidecar implements AutoCloseable {
     }
 
     /**
-     * Assembles a tokenkeeper from {@code loaded} with logs and metrics, and serves it. The sidecar
+     * Assembles a tokenkeeper from {@code config} with logs and metrics, and serves it as {@link TokenkeeperConfig#sidecar()} says. The sidecar
      * owns the tokenkeeper: {@link #close()} closes it.
      */
-    public static Sidecar launch(SidecarConfig.Loaded loaded, InstantSource clock) {
-        TokenkeeperConfig config = loaded.config();
+    public static Sidecar launch(TokenkeeperConfig config, InstantSource clock) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         TokenMetrics metrics = new TokenMetrics(registry, config.clients().keySet());
-        Tokenkeeper tk = Tokenkeeper.start(config, new LoggingEventListener().andThen(metrics), clock, true);
+        Tokenkeeper tk = Tokenkeeper.builder(config)
+                .listener(new LoggingEventListener().andThen(metrics))
+                .clock(clock)
+                .recordHits(true)
+                .start();
         try {
             Map<String, TokenKey> keys = new LinkedHashMap<>();
             config.clientList().forEach(c -> keys.put(c.name(), c.key()));
             metrics.bind(tk.manager(), keys, clock);
-            return new Sidecar(tk, true, loaded.sidecar(), registry, clock);
+            return new Sidecar(tk, true, config.sidecar(), registry, clock);
         } catch (RuntimeException e) {
             tk.close();
             registry.close();

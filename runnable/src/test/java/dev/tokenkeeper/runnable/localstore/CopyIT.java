@@ -1,5 +1,9 @@
 package dev.tokenkeeper.runnable.localstore;
 
+import dev.tokenkeeper.bootstrap.persistence.StoreConfig;
+import dev.tokenkeeper.bootstrap.persistence.Stores;
+import dev.tokenkeeper.runnable.cli.StoreOption;
+import java.time.InstantSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.runnable.cli.CapturedCli;
@@ -54,9 +58,9 @@ class CopyIT {
         return Map.of("orders", orders, "billing", billing);
     }
 
-    static Map<StoreKey, SealedToken> entries(StoreSpec spec) {
+    static Map<StoreKey, SealedToken> entries(StoreConfig spec) {
         Map<StoreKey, SealedToken> m = new TreeMap<>((a, b) -> a.value().compareTo(b.value()));
-        try (StoreSpec.Opened o = spec.open(StoreSpec.Use.SOURCE)) {
+        try (Stores.Opened o = Stores.open(spec, Stores.Use.SOURCE, InstantSource.system())) {
             o.store().forEach(m::put);
         }
         return m;
@@ -91,10 +95,10 @@ class CopyIT {
         assertThat(cli.run("copy", "--from", h2, "--to", "file:" + homeB)).as(cli.err()).isZero();
         assertThat(cli.out()).contains("copied 2 entries");
 
-        Map<StoreKey, SealedToken> a = entries(StoreSpec.parse("a", "file:" + homeA, null, cli.env()));
+        Map<StoreKey, SealedToken> a = entries(StoreOption.parse("a", "file:" + homeA, null, null, null, cli.env()));
         assertThat(a).hasSize(2);
-        assertThat(entries(StoreSpec.parse("h2", h2, null, cli.env()))).isEqualTo(a);
-        assertThat(entries(StoreSpec.parse("b", "file:" + homeB, null, cli.env()))).as("the same sealed bytes and expiry").isEqualTo(a);
+        assertThat(entries(StoreOption.parse("h2", h2, null, null, null, cli.env()))).isEqualTo(a);
+        assertThat(entries(StoreOption.parse("b", "file:" + homeB, null, null, null, cli.env()))).as("the same sealed bytes and expiry").isEqualTo(a);
         homeBServes(homeB, tokens);
         assertThat(cli.printed()).as("everything printed").doesNotContain(secret);
     }
@@ -119,10 +123,10 @@ class CopyIT {
                 .as(cli.err()).isZero();
         assertThat(cli.out()).contains("copied 2 entries");
 
-        Map<StoreKey, SealedToken> a = entries(StoreSpec.parse("a", "file:" + homeA, null, cli.env()));
-        assertThat(entries(StoreSpec.parse("pg", postgres, "tk_copy_" + suffix + "_", cli.env()))).isEqualTo(a);
-        assertThat(entries(StoreSpec.parse("redis", redis, "tk-copy-" + suffix + ":", cli.env()))).isEqualTo(a);
-        assertThat(entries(StoreSpec.parse("b", "file:" + homeB, null, cli.env()))).isEqualTo(a);
+        Map<StoreKey, SealedToken> a = entries(StoreOption.parse("a", "file:" + homeA, null, null, null, cli.env()));
+        assertThat(entries(StoreOption.parse("pg", postgres, "tk_copy_" + suffix + "_", null, null, cli.env()))).isEqualTo(a);
+        assertThat(entries(StoreOption.parse("redis", redis, "tk-copy-" + suffix + ":", null, null, cli.env()))).isEqualTo(a);
+        assertThat(entries(StoreOption.parse("b", "file:" + homeB, null, null, null, cli.env()))).isEqualTo(a);
         homeBServes(homeB, tokens);
     }
 

@@ -1,6 +1,6 @@
 package dev.tokenkeeper.runnable.sidecar;
 
-import dev.tokenkeeper.bootstrap.sidecar.SidecarConfig;
+import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.bootstrap.Settings;
@@ -57,7 +57,7 @@ class SidecarExposureIT {
                 "sidecar.port", "0",
                 "sidecar.keep-warm", "false"));
         settings.putAll(extra);
-        return Sidecar.launch(SidecarConfig.load(Settings.of(settings)), InstantSource.system());
+        return Sidecar.launch(TokenkeeperConfig.from(Settings.of(settings)), InstantSource.system());
     }
 
     @Test

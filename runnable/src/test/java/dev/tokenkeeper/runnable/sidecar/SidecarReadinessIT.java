@@ -1,6 +1,6 @@
 package dev.tokenkeeper.runnable.sidecar;
 
-import dev.tokenkeeper.bootstrap.sidecar.SidecarConfig;
+import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.bootstrap.Settings;
@@ -70,7 +70,7 @@ class SidecarReadinessIT {
                 "resilience.attempt-timeout", "30s", // longer than any test: a frozen answer stays frozen
                 "resilience.deadline", "30s"));
         settings.putAll(extra);
-        return Sidecar.launch(SidecarConfig.load(Settings.of(settings)), clock);
+        return Sidecar.launch(TokenkeeperConfig.from(Settings.of(settings)), clock);
     }
 
     @Test

@@ -1,6 +1,6 @@
 package dev.tokenkeeper.runnable.sidecar;
 
-import dev.tokenkeeper.bootstrap.sidecar.SidecarConfig;
+import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.bootstrap.Settings;
@@ -99,7 +99,7 @@ class StatusShapeIT {
     }
 
     JsonObject sidecarStatus(Predicate<JsonObject> ready) throws IOException, InterruptedException {
-        try (Sidecar sidecar = Sidecar.launch(SidecarConfig.load(Settings.load(null, env)), InstantSource.system())) {
+        try (Sidecar sidecar = Sidecar.launch(TokenkeeperConfig.from(Settings.load(null, env)), InstantSource.system())) {
             Await.until("the sidecar's status reached the state", () -> ready.test(sidecarClient(sidecar)));
             return sidecarClient(sidecar);
         }

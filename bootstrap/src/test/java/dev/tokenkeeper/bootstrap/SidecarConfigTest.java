@@ -1,9 +1,8 @@
-package dev.tokenkeeper.bootstrap.sidecar;
+package dev.tokenkeeper.bootstrap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tokenkeeper.bootstrap.Settings;
 import dev.tokenkeeper.domain.ConfigurationException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +60,7 @@ class SidecarConfigTest {
         env.put("TOKENKEEPER__SIDECAR__PORT", "70000");
         env.put("TOKENKEEPER__SIDECAR__TOKEN_ENDPOINT__ENABLED", "true");
         env.put("TOKENKEEPER__SIDECAR__COLOUR", "blue");
-        assertThatThrownBy(() -> SidecarConfig.load(Settings.load(null, env)))
+        assertThatThrownBy(() -> TokenkeeperConfig.from(Settings.load(null, env)))
                 .isInstanceOfSatisfying(ConfigurationException.class, e -> {
                     assertThat(e.getMessage())
                             .contains("clients.alpha.token-url: required")
