@@ -41,7 +41,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -100,6 +103,8 @@ public final class Sidecar implements AutoCloseable {
     private final HttpServer server;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final long keepWarmTimer;
+    /** Keep-warm acquisitions in flight: close() lets them finish (within the grace) before the tokenkeeper closes. */
+    private final Set<CompletableFuture<?>> warming = ConcurrentHashMap.newKeySet();
 
     private Sidecar(Tokenkeeper tk, boolean owns, SidecarConfig config, PrometheusMeterRegistry registry, InstantSource clock) {
         this.tk = tk;
@@ -197,7 +202,11 @@ public final class Sidecar implements AutoCloseable {
     }
 
     private void keepWarm() {
-        keys.values().forEach(key -> tk.provider().tokenAsync(key).exceptionally(e -> null));
+        for (TokenKey key : keys.values()) {
+            CompletableFuture<?> f = tk.provider().tokenAsync(key).toCompletableFuture().exceptionally(e -> null);
+            warming.add(f);
+            f.whenComplete((t, e) -> warming.remove(f));
+        }
     }
 
     // ------------------------------------------------------------------------------------------
@@ -526,6 +535,14 @@ public final class Sidecar implements AutoCloseable {
                     e.getClass().getSimpleName());
         }
         deadlines.values().forEach(HeaderDeadline::cancel); // the Vert.x outlives the server: no timer may stay behind
+        // an acquisition in flight would otherwise meet a closed store and endpoint (and log it as a failure)
+        try {
+            CompletableFuture.allOf(warming.toArray(CompletableFuture[]::new)).get(Math.max(grace, 1), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // failures are swallowed above; a timeout means the grace is spent: close anyway
+        }
         try {
             probes.close().await(5, TimeUnit.SECONDS);
         } catch (Exception e) {
