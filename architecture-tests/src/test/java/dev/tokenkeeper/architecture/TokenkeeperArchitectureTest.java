@@ -26,7 +26,7 @@ class TokenkeeperArchitectureTest {
      */
     private static final List<String> MODULE_ROOTS = List.of(
             "domain", "domain.api", "domain.spi", "application", "adapter.http", "adapter.store.memory",
-            "adapter.store.redis", "adapter.store.jdbc", "store.tck", "testsupport", "fakeidp", "bootstrap");
+            "adapter.store.redis", "adapter.store.jdbc", "store.tck", "testsupport", "fakeidp", "bootstrap", "runnable");
 
     @ArchTest
     static void the_rules_see_every_module(JavaClasses classes) {

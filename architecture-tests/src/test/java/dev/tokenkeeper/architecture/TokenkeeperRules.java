@@ -61,6 +61,7 @@ final class TokenkeeperRules {
     private final String adapters;
     private final String storeAdapters;
     private final String bootstrap;
+    private final String runnable;
     private final String compatibilityKit;
     private final String testSupport;
     private final String fakeIdp;
@@ -75,6 +76,7 @@ final class TokenkeeperRules {
         this.adapters = root + ".adapter..";
         this.storeAdapters = root + ".adapter.store..";
         this.bootstrap = root + ".bootstrap..";
+        this.runnable = root + ".runnable..";
         this.compatibilityKit = root + ".store.tck..";
         this.testSupport = root + ".testsupport..";
         this.fakeIdp = root + ".fakeidp..";
@@ -166,6 +168,7 @@ final class TokenkeeperRules {
                 .layer("Application").definedBy(application)
                 .layer("Adapters").definedBy(adapters)
                 .layer("Bootstrap").definedBy(bootstrap)
+                .layer("Runnable").definedBy(runnable)
                 .layer("CompatibilityKit").definedBy(compatibilityKit)
                 .layer("TestSupport").definedBy(testSupport)
                 .layer("FakeIdp").definedBy(fakeIdp)
@@ -173,15 +176,16 @@ final class TokenkeeperRules {
                 .whereLayer("Domain").mayNotAccessAnyLayer()
                 .whereLayer("Application").mayOnlyAccessLayers("Domain")
                 .whereLayer("Adapters").mayOnlyAccessLayers("Domain")
-                .whereLayer("Adapters").mayOnlyBeAccessedByLayers("Bootstrap")
+                .whereLayer("Adapters").mayOnlyBeAccessedByLayers("Bootstrap", "Runnable")
                 .whereLayer("CompatibilityKit").mayOnlyAccessLayers("Domain")
                 .whereLayer("CompatibilityKit").mayNotBeAccessedByAnyLayer()
                 .whereLayer("TestSupport").mayNotBeAccessedByAnyLayer()
                 // a stand-alone fake token endpoint for tests, the demo and the benchmarks; of the
-                // main code only the demo (in bootstrap) runs it
+                // main code only the demo (in the runnable) runs it
                 .whereLayer("FakeIdp").mayNotAccessAnyLayer()
-                .whereLayer("FakeIdp").mayOnlyBeAccessedByLayers("Bootstrap")
-                .whereLayer("Bootstrap").mayNotBeAccessedByAnyLayer()
+                .whereLayer("FakeIdp").mayOnlyBeAccessedByLayers("Runnable")
+                .whereLayer("Bootstrap").mayOnlyBeAccessedByLayers("Runnable")
+                .whereLayer("Runnable").mayNotBeAccessedByAnyLayer()
 
                 .ensureAllClassesAreContainedInArchitecture()
                 .because("bootstrap is the only place that knows every module: it chooses the "

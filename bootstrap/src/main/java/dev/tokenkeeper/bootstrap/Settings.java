@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap;
 
+import dev.tokenkeeper.bootstrap.persistence.LocalFiles;
 import dev.tokenkeeper.domain.ConfigurationException;
 import java.io.IOException;
 import java.io.Reader;
@@ -68,14 +69,14 @@ public final class Settings {
     private static final List<String> OWN_PREFIXES = List.of("OAUTH_", "TOKENKEEPER_");
 
     /** Variables read elsewhere (the local store's directory). */
-    private static final Set<String> OTHER_KNOWN = Set.of("TOKENKEEPER_HOME");
+    private static final Set<String> OTHER_KNOWN = Set.of(LocalFiles.HOME_VARIABLE);
 
     private final Map<String, String> values;
     private final Map<String, String> origins;
     private final Map<String, String> environment;
 
     private Settings(Map<String, String> values, Map<String, String> origins, Map<String, String> environment) {
-        this.values = Collections.unmodifiableMap(new TreeMap<>(values));
+        this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values)); // configuration order
         this.origins = Collections.unmodifiableMap(new LinkedHashMap<>(origins));
         this.environment = Map.copyOf(environment);
     }
@@ -86,18 +87,29 @@ public final class Settings {
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, String> origins = new LinkedHashMap<>();
         if (file != null) {
-            Properties p = new Properties();
+            Map<String, String> inFileOrder = new LinkedHashMap<>();
+            Properties p = new Properties() {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                public synchronized Object put(Object key, Object value) {
+                    // Properties is a hash table: the order of the lines is seen only here
+                    inFileOrder.remove(((String) key).trim());
+                    inFileOrder.put(((String) key).trim(), ((String) value).trim());
+                    return super.put(key, value);
+                }
+            };
             try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                 p.load(r);
             } catch (IOException e) {
                 throw new ConfigurationException("config file " + file + " cannot be read: " + e.getClass().getSimpleName());
             }
-            for (String name : p.stringPropertyNames()) {
-                values.put(name.trim(), p.getProperty(name).trim());
-                origins.put(name.trim(), "file " + file.getFileName());
-            }
+            inFileOrder.forEach((name, value) -> {
+                values.put(name, value);
+                origins.put(name, "file " + file.getFileName());
+            });
         }
-        for (Map.Entry<String, String> e : environment.entrySet()) {
+        for (Map.Entry<String, String> e : new TreeMap<>(environment).entrySet()) { // a stable order: by name
             String key = ENV_NAMES.get(e.getKey());
             if (key == null && e.getKey().startsWith("TOKENKEEPER__")) {
                 key = e.getKey().substring("TOKENKEEPER__".length()).toLowerCase(java.util.Locale.ROOT)
@@ -112,11 +124,40 @@ public final class Settings {
         return new Settings(values, origins, environment);
     }
 
-    /** Settings from a map (tests and embedding code). */
+    /** Settings from a map (tests and embedding code), in the map's order. */
     public static Settings of(Map<String, String> values) {
+        return of(values, Map.of(), "setting");
+    }
+
+    /**
+     * Settings from a map, in the map's order, each from {@code origin} (for messages, e.g. a
+     * command-line option), with {@code environment} for the {@code *-env} settings.
+     */
+    public static Settings of(Map<String, String> values, Map<String, String> environment, String origin) {
+        Objects.requireNonNull(origin, "origin");
         Map<String, String> origins = new LinkedHashMap<>();
-        values.keySet().forEach(k -> origins.put(k, "setting"));
-        return new Settings(values, origins, Map.of());
+        values.keySet().forEach(k -> origins.put(k, origin));
+        return new Settings(values, origins, Objects.requireNonNull(environment, "environment"));
+    }
+
+    /** These settings with {@code key} set to {@code value} (whatever set it before), from {@code origin}. */
+    public Settings with(String key, String value, String origin) {
+        Map<String, String> v = new LinkedHashMap<>(values);
+        Map<String, String> o = new LinkedHashMap<>(origins);
+        v.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+        o.put(key, Objects.requireNonNull(origin, "origin"));
+        return new Settings(v, o, environment);
+    }
+
+    /** These settings without {@code keys}. */
+    public Settings without(String... keys) {
+        Map<String, String> v = new LinkedHashMap<>(values);
+        Map<String, String> o = new LinkedHashMap<>(origins);
+        for (String k : keys) {
+            v.remove(k);
+            o.remove(k);
+        }
+        return new Settings(v, o, environment);
     }
 
     /** The value of {@code key}, or null. */
@@ -129,7 +170,7 @@ public final class Settings {
         return origins.getOrDefault(key, "default");
     }
 
-    /** Every setting. */
+    /** Every setting, in configuration order (a file's lines, then the environment's variables by name). */
     public Map<String, String> all() {
         return values;
     }

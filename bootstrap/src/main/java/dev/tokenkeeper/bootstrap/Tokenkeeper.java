@@ -1,28 +1,19 @@
 package dev.tokenkeeper.bootstrap;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.tokenkeeper.adapter.http.ClientAuthentication;
 import dev.tokenkeeper.adapter.http.VertxTokenEndpoint;
-import dev.tokenkeeper.adapter.store.jdbc.JdbiTokenStore;
-import dev.tokenkeeper.adapter.store.jdbc.SchemaAction;
-import dev.tokenkeeper.adapter.store.memory.MemoryTokenStore;
-import dev.tokenkeeper.adapter.store.redis.RedisTokenStore;
 import dev.tokenkeeper.application.ClientRegistration;
 import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.application.TokenManager;
-import dev.tokenkeeper.bootstrap.persistence.LocalStore;
-import dev.tokenkeeper.bootstrap.persistence.ReconnectingStore;
-import dev.tokenkeeper.bootstrap.persistence.StoreUrl;
+import dev.tokenkeeper.bootstrap.persistence.LocalFiles;
+import dev.tokenkeeper.bootstrap.persistence.StoreConfig;
+import dev.tokenkeeper.bootstrap.persistence.Stores;
 import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.domain.spi.StoreKey;
 import dev.tokenkeeper.domain.api.TokenEventListener;
 import dev.tokenkeeper.domain.api.TokenProvider;
 import dev.tokenkeeper.domain.spi.TokenStore;
 import io.vertx.core.Vertx;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -30,94 +21,140 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Supplier;
 
 /**
- * A running tokenkeeper assembled from a {@link TokenkeeperConfig}: one Vert.x token endpoint per
- * client (sharing one Vert.x instance), the configured store, and the {@link TokenManager}.
+ * The one entry point for embedding tokenkeeper: a running token manager assembled from a
+ * {@link TokenkeeperConfig} (one Vert.x token endpoint per client, all on one Vert.x instance, the
+ * configured store and sealing keys). The configuration comes from settings, or is written in code:
  *
  * <pre>{@code
- * try (Tokenkeeper tk = Tokenkeeper.start(TokenkeeperConfig.from(Settings.load(null, System.getenv())))) {
+ * // from the environment and an optional properties file
+ * try (Tokenkeeper tk = Tokenkeeper.start(TokenkeeperConfig.from(Settings.load(configFile, System.getenv())))) {
  *     String header = "Bearer " + tk.provider().token(tk.defaultKey()).value().reveal();
  * }
+ *
+ * // programmatically, with your own listener and your application's Vert.x
+ * TokenkeeperConfig config = TokenkeeperConfig.from(Settings.of(Map.of(
+ *         "clients.orders.token-url", "https://idp.example.com/oauth2/token",
+ *         "clients.orders.client-id", "orders",
+ *         "clients.orders.client-secret-env", "ORDERS_SECRET")));
+ * Tokenkeeper tk = Tokenkeeper.builder(config).listener(myListener).vertx(myVertx).start();
  * }</pre>
  *
  * <p>Thread-safe. {@link #close()} stops the manager and closes everything it created.
  */
 public final class Tokenkeeper implements AutoCloseable {
 
-    /** A key read once at start to learn whether a Redis store answers; it is never written. */
-    private static final StoreKey REACHABILITY_PROBE = new StoreKey("tokenkeeper-reachability-probe");
-
-    /** Store calls must fail fast so that a sick store degrades to a miss instead of stalling callers. */
-    public static final Duration STORE_TIMEOUT = Duration.ofMillis(500);
-
     private final TokenkeeperConfig config;
     private final TokenManager manager;
-    private final TokenStore store;
+    private final Stores.Opened store;
     private final Vertx vertx;
+    private final boolean ownsVertx;
     private final List<VertxTokenEndpoint> endpoints;
     private final List<AutoCloseable> resources;
 
-    private Tokenkeeper(
-            TokenkeeperConfig config,
-            TokenManager manager,
-            TokenStore store,
-            Vertx vertx,
-            List<VertxTokenEndpoint> endpoints,
-            List<AutoCloseable> resources) {
+    private Tokenkeeper(TokenkeeperConfig config, TokenManager manager, Stores.Opened store, Vertx vertx, boolean ownsVertx,
+            List<VertxTokenEndpoint> endpoints, List<AutoCloseable> resources) {
         this.config = config;
         this.manager = manager;
         this.store = store;
         this.vertx = vertx;
+        this.ownsVertx = ownsVertx;
         this.endpoints = endpoints;
         this.resources = resources;
     }
 
-    /** Assembles tokenkeeper from {@code config}, logging its events through SLF4J. */
+    /**
+     * Assembles tokenkeeper from {@code config}, logging its events through SLF4J, on the system clock.
+     *
+     * @throws ConfigurationException if the store cannot be opened as configured
+     */
     public static Tokenkeeper start(TokenkeeperConfig config) {
-        return start(config, new LoggingEventListener(), InstantSource.system());
+        return builder(config).start();
+    }
+
+    /** A builder for a tokenkeeper assembled from {@code config}. */
+    public static Builder builder(TokenkeeperConfig config) {
+        return new Builder(config);
     }
 
     /**
-     * Assembles tokenkeeper from {@code config}.
-     *
-     * @param listener receives every event
-     * @param clock decides expiry
+     * How a {@link Tokenkeeper} is assembled beyond its configuration. Not thread-safe; each
+     * {@link #start()} assembles a new one.
      */
-    public static Tokenkeeper start(TokenkeeperConfig config, TokenEventListener listener, InstantSource clock) {
-        return start(config, listener, clock, false);
+    public static final class Builder {
+        private final TokenkeeperConfig config;
+        private TokenEventListener listener = new LoggingEventListener();
+        private InstantSource clock = InstantSource.system();
+        private boolean recordHits;
+        private Vertx vertx;
+
+        private Builder(TokenkeeperConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+        }
+
+        /** Receives every event (default: one SLF4J log line per meaningful event, {@link LoggingEventListener}). */
+        public Builder listener(TokenEventListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** Decides expiry (default: the system clock). */
+        public Builder clock(InstantSource clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Whether the manager counts near-cache hits (for metrics; costs a counter increment per call). Default false. */
+        public Builder recordHits(boolean recordHits) {
+            this.recordHits = recordHits;
+            return this;
+        }
+
+        /**
+         * The Vert.x instance the token endpoints run on, which the caller keeps owning (default: one
+         * made for this tokenkeeper and closed with it). An application on Vert.x passes its own so that
+         * the process has one set of event loops.
+         */
+        public Builder vertx(Vertx vertx) {
+            this.vertx = Objects.requireNonNull(vertx, "vertx");
+            return this;
+        }
+
+        /**
+         * Assembles and starts it.
+         *
+         * @throws ConfigurationException if the store cannot be opened as configured
+         */
+        public Tokenkeeper start() {
+            return Tokenkeeper.assemble(this);
+        }
     }
 
-    /**
-     * Assembles tokenkeeper from {@code config}.
-     *
-     * @param listener receives every event
-     * @param clock decides expiry
-     * @param recordHits whether the manager counts near-cache hits (for metrics; costs a counter increment per call)
-     */
-    public static Tokenkeeper start(
-            TokenkeeperConfig config, TokenEventListener listener, InstantSource clock, boolean recordHits) {
-        Objects.requireNonNull(config, "config");
-        List<AutoCloseable> resources = new ArrayList<>();
-        Vertx vertx = Vertx.vertx();
+    private static Tokenkeeper assemble(Builder o) {
+        TokenkeeperConfig config = o.config;
+        boolean ownsVertx = o.vertx == null;
+        Vertx vertx = ownsVertx ? Vertx.vertx() : o.vertx;
         List<VertxTokenEndpoint> endpoints = new ArrayList<>();
+        List<AutoCloseable> resources = new ArrayList<>();
+        Stores.Opened store = null;
         try {
-            TokenStore store = store(config.store(), clock, resources);
+            store = Stores.open(config.store(), Stores.Use.SERVE, o.clock);
             TokenManager.Builder b = TokenManager.builder()
-                    .clock(clock)
+                    .clock(o.clock)
                     .expiryPolicy(config.expiryPolicy())
                     .resilience(config.resilience())
                     .proactiveRefresh(config.proactiveRefresh())
-                    .listener(listener)
-                    .recordHits(recordHits)
-                    .store(store);
-            SealingKeys keys = config.sealingKeys() == null && "file".equals(config.store().type())
-                    ? LocalStore.sealingKeys(Path.of(config.store().url())) // one user's CLI: a key file beside the tokens
+                    .listener(o.listener)
+                    .recordHits(o.recordHits)
+                    .store(store.store());
+            SealingKeys keys = config.sealingKeys() == null && config.store().kind() == StoreConfig.Kind.FILE
+                    ? LocalFiles.installed().sealingKeys(Path.of(config.store().url())) // one user's CLI: a key file beside the tokens
                     : config.sealingKeys();
             if (keys != null) {
                 b.sealingKeys(keys);
             }
+            Duration attemptTimeout = config.resilience().attemptTimeout();
             for (TokenkeeperConfig.ClientConfig c : config.clientList()) {
                 VertxTokenEndpoint.Builder eb = VertxTokenEndpoint.builder(c.tokenUrl(), c.clientId(), c.secretSource())
                         .clientAuthentication(c.authMethod().equals("client_secret_post")
@@ -125,10 +162,10 @@ public final class Tokenkeeper implements AutoCloseable {
                                 : ClientAuthentication.CLIENT_SECRET_BASIC)
                         .allowInsecureHttp(c.allowInsecureHttp())
                         // an attempt the manager gave up on must not hold a connection any longer
-                        .requestTimeout(min(VertxTokenEndpoint.DEFAULT_REQUEST_TIMEOUT, config.resilience().attemptTimeout()))
-                        .connectTimeout(min(VertxTokenEndpoint.DEFAULT_CONNECT_TIMEOUT, config.resilience().attemptTimeout()))
+                        .requestTimeout(min(VertxTokenEndpoint.DEFAULT_REQUEST_TIMEOUT, attemptTimeout))
+                        .connectTimeout(min(VertxTokenEndpoint.DEFAULT_CONNECT_TIMEOUT, attemptTimeout))
                         .vertx(vertx)
-                        .clock(clock);
+                        .clock(o.clock);
                 if (c.revocationUrl() != null) {
                     eb.revocationUrl(c.revocationUrl());
                 }
@@ -137,117 +174,21 @@ public final class Tokenkeeper implements AutoCloseable {
                 // the identity keeps a renamed or repointed client from reading another's stored tokens
                 b.client(ClientRegistration.clientCredentials(c.name(), endpoint).withIdentity(c.tokenUrl() + " " + c.clientId()));
             }
-            return new Tokenkeeper(config, b.build(), store, vertx, endpoints, resources);
+            return new Tokenkeeper(config, b.build(), store, vertx, ownsVertx, endpoints, resources);
         } catch (RuntimeException e) {
             endpoints.forEach(VertxTokenEndpoint::close);
-            closeAll(resources);
-            vertx.close();
+            if (store != null) {
+                store.close();
+            }
+            if (ownsVertx) {
+                vertx.close();
+            }
             throw e;
         }
     }
 
-    private static TokenStore store(TokenkeeperConfig.StoreConfig s, InstantSource clock, List<AutoCloseable> resources) {
-        switch (s.type()) {
-            case "redis" -> {
-                RedisTokenStore.Builder b = redis(s.credentials(), STORE_TIMEOUT);
-                if (s.prefix() != null) {
-                    b.keyPrefix(s.prefix());
-                }
-                RedisTokenStore store = b.build();
-                resources.add(store);
-                // down at start: memory and one WARN until it answers (see ReconnectingStore)
-                return reconnecting("redis", () -> {
-                    store.load(REACHABILITY_PROBE);
-                    return store;
-                }, clock, resources);
-            }
-            case "jdbc" -> {
-                HikariDataSource pool = pool(s.credentials());
-                resources.add(pool);
-                JdbiTokenStore.Builder b = JdbiTokenStore.builder(pool).clock(clock).schemaAction(SchemaAction.APPLY);
-                if (s.prefix() != null) {
-                    b.tablePrefix(s.prefix());
-                }
-                // building needs the database (dialect, schema): down at start, memory and one WARN until it answers
-                return reconnecting("jdbc", b::build, clock, resources);
-            }
-            case "file" -> {
-                LocalStore local = LocalStore.open(Path.of(s.url()), clock, s.prefix());
-                resources.add(local);
-                return local.store();
-            }
-            default -> {
-                return new MemoryTokenStore(clock);
-            }
-        }
-    }
-
-    private static TokenStore reconnecting(String kind, Supplier<TokenStore> connect, InstantSource clock,
-            List<AutoCloseable> resources) {
-        TokenStore store = ReconnectingStore.open(kind, connect, clock);
-        if (store instanceof ReconnectingStore r) {
-            resources.add(0, r); // stop its retries before the pool or client closes
-        }
-        return store;
-    }
-
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
-    }
-
-    /**
-     * A builder for a Redis store at {@code url}, its password handed to the client apart from the
-     * URI, so that neither a URI parser nor a driver message can show it.
-     *
-     * @throws ConfigurationException if the location is not a valid URI (the message shows no password)
-     */
-    public static RedisTokenStore.Builder redis(StoreUrl url, Duration timeout) {
-        URI uri;
-        try {
-            uri = new URI(url.location());
-        } catch (URISyntaxException e) {
-            throw new ConfigurationException("the Redis URI " + url + " is not valid: " + e.getReason()
-                    + " (percent-encode special characters)");
-        }
-        RedisTokenStore.Builder b;
-        try {
-            b = RedisTokenStore.connectBuilder(uri, timeout);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigurationException("the Redis URI " + url + " is not usable: " + url.scrub(e.getMessage()));
-        }
-        return url.password() == null ? b : b.credentials(url.user(), url.password());
-    }
-
-    /** A small pool with short timeouts: a dead database must fail calls quickly, not queue them. */
-    public static HikariDataSource pool(String jdbcUrl) {
-        return pool(new StoreUrl(jdbcUrl, null, null));
-    }
-
-    /**
-     * A small pool with short timeouts for {@code url}, its user and password given to the driver as
-     * properties, never in the URL.
-     */
-    public static HikariDataSource pool(StoreUrl url) {
-        HikariConfig hc = new HikariConfig();
-        String jdbcUrl = url.location();
-        hc.setJdbcUrl(jdbcUrl);
-        if (url.user() != null) {
-            hc.setUsername(url.user());
-        }
-        if (url.password() != null) {
-            hc.setPassword(url.password().reveal());
-        }
-        hc.setPoolName("tokenkeeper");
-        hc.setMaximumPoolSize(8);
-        hc.setMinimumIdle(0);
-        hc.setConnectionTimeout(2_000);
-        hc.setValidationTimeout(1_000);
-        hc.setInitializationFailTimeout(-1); // start even if the database is down; calls degrade to misses
-        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
-            hc.addDataSourceProperty("connectTimeout", "2");
-            hc.addDataSourceProperty("socketTimeout", "5");
-        }
-        return new HikariDataSource(hc);
     }
 
     /** The token provider business code depends on. */
@@ -255,14 +196,23 @@ public final class Tokenkeeper implements AutoCloseable {
         return manager;
     }
 
-    /** The manager itself, for status and statistics. */
+    /** The manager itself, for status, statistics, revocation and circuit states. */
     public TokenManager manager() {
         return manager;
     }
 
     /** The store in use. */
     public TokenStore store() {
-        return store;
+        return store.store();
+    }
+
+    /**
+     * The Vert.x instance the token endpoints run on. A server in the same process (the sidecar)
+     * runs on it too, so that a process has one set of event loops. Closed by {@link #close()} unless
+     * it was given to the {@link Builder#vertx builder}.
+     */
+    public Vertx vertx() {
+        return vertx;
     }
 
     /** The configuration in force. */
@@ -296,17 +246,16 @@ public final class Tokenkeeper implements AutoCloseable {
     public void close() {
         manager.close();
         endpoints.forEach(VertxTokenEndpoint::close);
-        closeAll(resources);
-        vertx.close();
-    }
-
-    private static void closeAll(List<AutoCloseable> resources) {
+        store.close();
         for (AutoCloseable r : resources) {
             try {
                 r.close();
             } catch (Exception ignored) {
                 // closing is best effort; nothing useful to do with the failure
             }
+        }
+        if (ownsVertx) {
+            vertx.close();
         }
     }
 }

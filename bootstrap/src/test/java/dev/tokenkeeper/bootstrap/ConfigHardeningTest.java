@@ -142,7 +142,7 @@ class ConfigHardeningTest {
     void sidecarSecretReferencesAreNotEchoed() {
         for (String key : List.of("sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file")) {
             Settings s = Settings.of(Map.of("sidecar.token-endpoint.enabled", "true", key, SECRET));
-            assertThatThrownBy(() -> dev.tokenkeeper.bootstrap.sidecar.SidecarConfig.from(s))
+            assertThatThrownBy(() -> SidecarConfig.from(s))
                     .isInstanceOf(ConfigurationException.class).message().doesNotContain(SECRET).contains(key);
         }
     }

@@ -53,7 +53,7 @@ class ManagerOverOAuth2ServerIT {
                 "clients.orders.audience", "api://orders",
                 "refresh.proactive", "false",
                 "refresh.jitter", "0"));
-        return Tokenkeeper.start(TokenkeeperConfig.from(s), events::add, clock);
+        return Tokenkeeper.builder(TokenkeeperConfig.from(s)).listener(events::add).clock(clock).start();
     }
 
     @Test

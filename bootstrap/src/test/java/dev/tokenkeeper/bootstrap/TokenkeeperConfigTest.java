@@ -35,7 +35,7 @@ class TokenkeeperConfigTest {
         assertThat(client.authMethod()).isEqualTo("client_secret_basic");
         assertThat(c.expiryPolicy().refreshAhead()).isEqualTo(Duration.ofMinutes(2));
         assertThat(c.expiryPolicy().clockSkew()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(c.store().type()).isEqualTo("memory");
+        assertThat(c.store().kind()).isEqualTo(dev.tokenkeeper.bootstrap.persistence.StoreConfig.Kind.MEMORY);
         assertThat(c.toString()).doesNotContain(SECRET);
     }
 
@@ -126,8 +126,8 @@ class TokenkeeperConfigTest {
     @Test
     @DisplayName("store URLs with credentials are shown redacted")
     void redaction() {
-        assertThat(TokenkeeperConfig.redactUserInfo("redis://user:pw@host:6379")).isEqualTo("redis://***@host:6379");
-        assertThat(TokenkeeperConfig.redactUserInfo("jdbc:postgresql://h/db?user=a&password=pw"))
+        assertThat(dev.tokenkeeper.bootstrap.persistence.StoreUrl.redact("redis://user:pw@host:6379")).isEqualTo("redis://***@host:6379");
+        assertThat(dev.tokenkeeper.bootstrap.persistence.StoreUrl.redact("jdbc:postgresql://h/db?user=a&password=pw"))
                 .isEqualTo("jdbc:postgresql://h/db?user=a&password=***");
     }
 }

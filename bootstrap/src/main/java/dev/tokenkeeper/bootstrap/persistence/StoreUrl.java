@@ -42,11 +42,10 @@ public record StoreUrl(String location, String user, Secret password) {
     /**
      * Splits {@code url}.
      *
-     * @param option the setting or option that gave it, for messages
      * @throws ConfigurationException if it holds two passwords; the message never shows either
      */
-    public static StoreUrl split(String option, String url) {
-        Objects.requireNonNull(url, option);
+    public static StoreUrl split(String url) {
+        Objects.requireNonNull(url, "url");
         String location = url.strip();
         String user = null;
         String password = null;
@@ -78,7 +77,7 @@ public record StoreUrl(String location, String user, Secret password) {
         }
         if (!fromParameters.isEmpty()) {
             if (password != null || fromParameters.size() > 1) {
-                throw new ConfigurationException(option + ": the URL gives the password twice; give it once");
+                throw new ConfigurationException("the URL gives the password twice; give it once");
             }
             password = fromParameters.get(0);
         }
@@ -89,16 +88,15 @@ public record StoreUrl(String location, String user, Secret password) {
     /**
      * This URL with {@code external} as its password (from {@code store.password-env}, a file, …).
      *
-     * @param option the setting that gave the URL, for messages
      * @param external the password given apart from the URL, or null
      * @throws ConfigurationException if the URL has a password too
      */
-    public StoreUrl withPassword(String option, Secret external) {
+    public StoreUrl withPassword(Secret external) {
         if (external == null) {
             return this;
         }
         if (password != null) {
-            throw new ConfigurationException(option + ": the URL holds a password and one is also given apart from it; "
+            throw new ConfigurationException("the URL holds a password and one is also given apart from it; "
                     + "remove it from the URL");
         }
         return new StoreUrl(location, user, external);

@@ -1,7 +1,8 @@
 /**
- * Keeping tokens across runs on one machine: the embedded H2 file the CLI uses by default
- * ({@link dev.tokenkeeper.bootstrap.persistence.LocalStore}), its owner-only directory, file and
- * sealing-key file, and the store specifications the {@code copy} and {@code schema} commands
- * open ({@link dev.tokenkeeper.bootstrap.persistence.StoreSpec}).
+ * Stores as configuration opens them: a store URL split from its password
+ * ({@link dev.tokenkeeper.bootstrap.persistence.StoreUrl}), a store that reconnects when it was down
+ * at start ({@link dev.tokenkeeper.bootstrap.persistence.ReconnectingStore}), and the
+ * {@link dev.tokenkeeper.bootstrap.persistence.LocalFiles} service through which
+ * {@code store.type=file} reaches the local token file of tokenkeeper-runnable.
  */
 package dev.tokenkeeper.bootstrap.persistence;

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap.fleet;
 
+import dev.tokenkeeper.testsupport.PrivatePostgres;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tokenkeeper.adapter.store.jdbc.JdbiTokenStore;

@@ -1,0 +1,713 @@
+package dev.tokenkeeper.bootstrap;
+
+import dev.tokenkeeper.adapter.http.SecretSource;
+import dev.tokenkeeper.application.Resilience;
+import dev.tokenkeeper.application.SealingKeys;
+import dev.tokenkeeper.bootstrap.persistence.LocalFiles;
+import dev.tokenkeeper.bootstrap.persistence.StoreConfig;
+import dev.tokenkeeper.bootstrap.persistence.StoreUrl;
+import dev.tokenkeeper.domain.ConfigurationException;
+import dev.tokenkeeper.domain.ExpiryPolicy;
+import dev.tokenkeeper.domain.RetryStrategy;
+import dev.tokenkeeper.domain.Secret;
+import dev.tokenkeeper.domain.TokenKey;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one parser of tokenkeeper's settings: clients, refresh, resilience, store, sealing and
+ * sidecar are all read here, with the same rules for booleans, numbers, durations, URLs, hosts and
+ * secrets (inline, from a variable, from a file), and every problem collected so that one
+ * {@link ConfigurationException} lists them all, each naming the setting and where it came from.
+ * No message shows a secret.
+ *
+ * <p>One reader per parse; not thread-safe.
+ */
+final class ConfigReader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TokenkeeperConfig.class);
+
+    private static final Pattern CLIENT_KEY = Pattern.compile("clients\\.([A-Za-z0-9_-]+)\\.(.+)");
+    private static final Set<String> CLIENT_SETTINGS = Set.of("token-url", "client-id", "client-secret",
+            "client-secret-env", "client-secret-file", "auth-method", "scope", "audience", "resource",
+            "revocation-url", "allow-insecure-http");
+    private static final Set<String> GLOBAL_SETTINGS = Set.of("refresh.ahead", "refresh.ahead-fraction",
+            "refresh.clock-skew", "refresh.jitter", "refresh.proactive", "resilience.attempts",
+            "resilience.attempt-timeout", "resilience.deadline", "breaker.failures", "breaker.open-delay",
+            "store.type", "store.url", "store.prefix", "store.path", "store.password", "store.password-env",
+            "store.password-file", "sealing.keys", "sealing.keys-env", "sealing.keys-file");
+    static final Set<String> SIDECAR_SETTINGS = Set.of("sidecar.host", "sidecar.port", "sidecar.allow-remote-bind",
+            "sidecar.token-endpoint.enabled", "sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file",
+            "sidecar.shutdown-grace", "sidecar.keep-warm", "sidecar.allowed-hosts", "sidecar.idle-timeout",
+            "sidecar.header-timeout");
+
+    private static final String OUT_OF_RANGE = "out of range";
+    private static final Pattern DURATION = Pattern.compile("(-?\\d+)(ms|s|m|h|d)?");
+
+    private final Settings settings;
+    private final List<String> problems = new ArrayList<>();
+
+    ConfigReader(Settings settings) {
+        this.settings = settings;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The sections
+
+    /** Everything: clients, refresh, resilience, store, sealing and sidecar. */
+    TokenkeeperConfig all() {
+        settings.unknownVariables().forEach(LOG::warn);
+        Map<String, Map<String, String>> byClient = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : settings.all().entrySet()) {
+            Matcher m = CLIENT_KEY.matcher(e.getKey());
+            if (m.matches()) {
+                if (!CLIENT_SETTINGS.contains(m.group(2))) {
+                    add(e.getKey(), "unknown client setting (known: " + new TreeSet<>(CLIENT_SETTINGS) + ")");
+                    continue;
+                }
+                byClient.computeIfAbsent(m.group(1), k -> new LinkedHashMap<>()).put(m.group(2), e.getValue());
+            } else if (e.getKey().startsWith("sidecar.")) {
+                if (!SIDECAR_SETTINGS.contains(e.getKey())) {
+                    add(e.getKey(), "unknown sidecar setting (known: " + new TreeSet<>(SIDECAR_SETTINGS) + ")");
+                }
+            } else if (!GLOBAL_SETTINGS.contains(e.getKey())) {
+                add(e.getKey(), "unknown setting");
+            }
+        }
+        if (byClient.isEmpty()) {
+            add("clients", "no client configured: set OAUTH_TOKEN_URL, OAUTH_CLIENT_ID and "
+                    + "OAUTH_CLIENT_SECRET, or clients.<name>.token-url, .client-id and .client-secret-env in a config file");
+        }
+        Map<String, TokenkeeperConfig.ClientConfig> clients = new LinkedHashMap<>(); // configuration order
+        byClient.forEach((name, values) -> {
+            TokenkeeperConfig.ClientConfig c = client(name, values);
+            if (c != null) {
+                clients.put(name, c);
+            }
+        });
+        ExpiryPolicy expiry = expiryPolicy();
+        boolean proactive = bool("refresh.proactive", true);
+        Resilience resilience = resilience();
+        StoreConfig store = store();
+        SealingKeys keys = sealingKeys();
+        // file: without configured keys, the key file beside the tokens is used (see LocalFiles.sealingKeys)
+        if (keys == null && store != null && store.persistent() && store.kind() != StoreConfig.Kind.FILE) {
+            add("sealing.keys", "required for store.type=" + store.type() + ": tokens at rest are sealed with "
+                    + "AES-256-GCM; generate a key with `tokenkeeper config keygen` and pass it in "
+                    + "TOKENKEEPER_SEALING_KEYS or sealing.keys-file");
+        }
+        SidecarConfig sidecar = sidecar();
+        throwIfAny();
+        return new TokenkeeperConfig(Collections.unmodifiableMap(clients), expiry, proactive, resilience, store, keys, sidecar);
+    }
+
+    private TokenkeeperConfig.ClientConfig client(String name, Map<String, String> v) {
+        String p = "clients." + name + ".";
+        boolean insecure = bool(p + "allow-insecure-http", false);
+        URI tokenUrl = httpUrl(p + "token-url", true, insecure);
+        URI revocationUrl = httpUrl(p + "revocation-url", false, insecure);
+        String clientId = v.get("client-id");
+        if (clientId == null || clientId.isBlank()) {
+            add(p + "client-id", "required");
+        }
+        SecretSource secret = secret(p + "client-secret", p + "client-secret-env", p + "client-secret-file",
+                "required: set client-secret-env (the name of an environment variable) "
+                        + "or client-secret-file (a path), or OAUTH_CLIENT_SECRET");
+        String method = v.getOrDefault("auth-method", "client_secret_basic").toLowerCase(Locale.ROOT);
+        if (!method.equals("client_secret_basic") && !method.equals("client_secret_post")) {
+            add(p + "auth-method", "must be client_secret_basic or client_secret_post, was '" + v.get("auth-method") + "'");
+        }
+        List<String> scopes = v.get("scope") == null || v.get("scope").isBlank()
+                ? List.of()
+                : Arrays.stream(v.get("scope").trim().split("[\\s,]+")).toList();
+        String audience = v.get("audience");
+        String resource = v.get("resource");
+        try {
+            TokenKey.builder(name).scopes(scopes).audience(audience).resource(resource).build();
+        } catch (IllegalArgumentException e) {
+            add(p + "scope", e.getMessage());
+        }
+        if (tokenUrl == null || clientId == null || secret == null) {
+            return null;
+        }
+        return new TokenkeeperConfig.ClientConfig(
+                name, tokenUrl, clientId, secret, method, scopes, audience, resource, revocationUrl, insecure);
+    }
+
+    private ExpiryPolicy expiryPolicy() {
+        ExpiryPolicy.Builder expiry = ExpiryPolicy.builder();
+        Duration ahead = duration("refresh.ahead");
+        if (ahead != null) {
+            apply("refresh.ahead", () -> expiry.refreshAhead(ahead));
+        }
+        Double fraction = number("refresh.ahead-fraction");
+        if (fraction != null) {
+            apply("refresh.ahead-fraction", () -> expiry.refreshAheadFraction(fraction));
+        }
+        Duration skew = duration("refresh.clock-skew");
+        if (skew != null) {
+            apply("refresh.clock-skew", () -> expiry.clockSkew(skew));
+        }
+        Double jitter = number("refresh.jitter");
+        if (jitter != null) {
+            apply("refresh.jitter", () -> expiry.jitter(jitter));
+        }
+        return expiry.build();
+    }
+
+    private Resilience resilience() {
+        Resilience r = Resilience.defaults();
+        Integer attempts = integer("resilience.attempts", 1, TokenkeeperConfig.MAX_ATTEMPTS);
+        Duration attemptTimeout = duration("resilience.attempt-timeout");
+        Duration deadline = duration("resilience.deadline");
+        Integer failures = integer("breaker.failures", 1, Integer.MAX_VALUE);
+        Duration openDelay = duration("breaker.open-delay");
+        try {
+            if (attempts != null) {
+                r = r.withRetry(attempts == 1
+                        ? RetryStrategy.none()
+                        : RetryStrategy.exponentialWithJitter(Duration.ofMillis(250), Duration.ofSeconds(5), attempts));
+            }
+            if (attemptTimeout != null || deadline != null) {
+                r = r.withTimeouts(
+                        attemptTimeout != null ? attemptTimeout : r.attemptTimeout(), deadline != null ? deadline : r.deadline());
+            }
+            if (failures != null || openDelay != null) {
+                r = r.withBreaker(failures != null ? failures : r.breakerFailureThreshold(),
+                        openDelay != null ? openDelay : r.breakerOpenDelay(), r.breakerSuccessThreshold());
+            }
+        } catch (ConfigurationException e) {
+            e.problems().forEach(m -> add("resilience", m));
+        } catch (IllegalArgumentException e) {
+            add("resilience", e.getMessage());
+        }
+        return r;
+    }
+
+    /** The store section alone: what {@code store.*} configures. */
+    StoreConfig store() {
+        String given = settings.get("store.type");
+        StoreConfig.Kind kind = StoreConfig.Kind.MEMORY;
+        if (given != null) {
+            try {
+                kind = StoreConfig.Kind.valueOf(given.strip().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                add("store.type", "unknown store '" + given + "' (use one of " + StoreConfig.Kind.names() + ")");
+                return null;
+            }
+        }
+        String prefix = settings.get("store.prefix");
+        String url = settings.get("store.url");
+        if (kind != StoreConfig.Kind.FILE && settings.get("store.path") != null) {
+            add("store.path", "only used by store.type=file");
+        }
+        Secret password = storePassword(kind);
+        switch (kind) {
+            case MEMORY -> {
+                return new StoreConfig(kind, url, prefix, null, null);
+            }
+            case FILE -> {
+                if (url != null) {
+                    add("store.url", "not used by store.type=file; set store.path (a directory) or TOKENKEEPER_HOME");
+                }
+                return new StoreConfig(kind, LocalFiles.directory(settings.get("store.path"), settings.environment()).toString(),
+                        prefix, null, null);
+            }
+            default -> {
+                boolean redis = kind == StoreConfig.Kind.REDIS;
+                if (url == null) {
+                    url = settings.environment().get(redis ? "REDIS_URL" : "JDBC_URL");
+                }
+                if (url == null) {
+                    add("store.url", "required for store.type=" + kind.type() + " (a redis:// URI or a jdbc: URL; or REDIS_URL / JDBC_URL)");
+                    return null;
+                }
+                if (redis && !(url.startsWith("redis://") || url.startsWith("rediss://"))) {
+                    add("store.url", "must be a redis:// or rediss:// URI for store.type=redis");
+                    return null;
+                }
+                if (!redis && !url.startsWith("jdbc:")) {
+                    add("store.url", "must be a jdbc: URL for store.type=jdbc");
+                    return null;
+                }
+                try {
+                    StoreUrl split = StoreUrl.split(url).withPassword(password);
+                    if (redis && new URI(split.location()).getHost() == null) { // the location holds no password: its errors may be shown
+                        add("store.url", "the Redis URI " + split + " has no host (percent-encode special characters)");
+                    }
+                    return new StoreConfig(kind, split.location(), prefix, split.user(), split.password());
+                } catch (URISyntaxException e) {
+                    add("store.url", "is not a valid Redis URI: " + e.getReason() + " (percent-encode special characters)");
+                } catch (ConfigurationException e) {
+                    e.problems().forEach(m -> add("store.url", m));
+                }
+                return null;
+            }
+        }
+    }
+
+    /** The store password from store.password, store.password-env or store.password-file, or null. */
+    private Secret storePassword(StoreConfig.Kind kind) {
+        String key = first("store.password", "store.password-env", "store.password-file");
+        if (key != null && kind != StoreConfig.Kind.REDIS && kind != StoreConfig.Kind.JDBC) {
+            add(key, "only used by store.type=redis or jdbc");
+            return null;
+        }
+        SecretSource s = secret("store.password", "store.password-env", "store.password-file", null);
+        return s == null ? null : s.current();
+    }
+
+    private SealingKeys sealingKeys() {
+        SecretSource spec = secret("sealing.keys", "sealing.keys-env", "sealing.keys-file", null);
+        if (spec == null) {
+            return null;
+        }
+        try {
+            return SealingKeys.parse(spec.current().reveal());
+        } catch (ConfigurationException e) {
+            e.problems().forEach(m -> add("sealing.keys", m));
+            return null;
+        }
+    }
+
+    /** The sidecar section alone: what {@code sidecar.*} configures. */
+    SidecarConfig sidecar() {
+        String host = settings.get("sidecar.host") == null ? SidecarConfig.DEFAULT_HOST : settings.get("sidecar.host");
+        boolean allowRemote = bool("sidecar.allow-remote-bind", false);
+        if (host.isBlank()) {
+            add("sidecar.host", "must not be blank");
+        } else if (!allowRemote && !isLoopback(host)) {
+            add("sidecar.host", "'" + host + "' is not a loopback address: the sidecar would "
+                    + "answer other hosts; bind 127.0.0.1, or set sidecar.allow-remote-bind=true");
+        }
+        Integer port = integer("sidecar.port", 0, 65535, "must be 0..65535");
+        boolean enabled = bool("sidecar.token-endpoint.enabled", false);
+        Secret secret = null;
+        if (enabled) {
+            SecretSource s = secret(null, "sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file",
+                    "required when sidecar.token-endpoint.enabled=true: the name of an environment variable holding "
+                            + "the bearer secret callers must present (or sidecar.token-endpoint.secret-file)");
+            secret = s == null ? null : s.current();
+            if (secret != null && secret.reveal().length() < SidecarConfig.MIN_SECRET_LENGTH) {
+                add(first("sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file"), "the secret must have at least "
+                        + SidecarConfig.MIN_SECRET_LENGTH + " characters, had " + secret.reveal().length());
+                secret = null;
+            }
+        }
+        Duration grace = duration("sidecar.shutdown-grace", SidecarConfig.DEFAULT_SHUTDOWN_GRACE, Duration.ZERO,
+                SidecarConfig.MAX_TIMEOUT, "between 0 and 1h, such as 10s");
+        boolean keepWarm = bool("sidecar.keep-warm", true);
+        Set<String> allowedHosts = allowedHosts();
+        Duration idle = duration("sidecar.idle-timeout", SidecarConfig.DEFAULT_IDLE_TIMEOUT, Duration.ofMillis(1),
+                SidecarConfig.MAX_TIMEOUT, "above 0 and at most 1h, such as 10s or 500ms");
+        Duration header = duration("sidecar.header-timeout", SidecarConfig.DEFAULT_HEADER_TIMEOUT, Duration.ofMillis(1),
+                SidecarConfig.MAX_TIMEOUT, "above 0 and at most 1h, such as 10s or 500ms");
+        if (enabled && secret == null) {
+            return null;
+        }
+        return new SidecarConfig(host, port == null ? SidecarConfig.DEFAULT_PORT : port, allowRemote, enabled, secret,
+                grace, keepWarm, allowedHosts, idle, header);
+    }
+
+    private Set<String> allowedHosts() {
+        String v = settings.get("sidecar.allowed-hosts");
+        Set<String> hosts = new TreeSet<>();
+        if (v == null) {
+            return hosts;
+        }
+        for (String part : v.split(",")) {
+            String h = part.strip();
+            if (h.isEmpty()) {
+                continue;
+            }
+            if (h.equals(SidecarConfig.ANY_HOST)) {
+                hosts.add(SidecarConfig.ANY_HOST);
+                continue;
+            }
+            // a port is ignored: the name is what DNS rebinding forges; "[::1]:80" and "host:80" lose it
+            if (h.startsWith("[") && h.contains("]")) {
+                h = h.substring(0, h.indexOf(']') + 1);
+            } else if (h.indexOf(':') == h.lastIndexOf(':') && h.contains(":")) {
+                h = h.substring(0, h.indexOf(':'));
+            }
+            h = SidecarConfig.normalizeHost(h);
+            if (h.isEmpty() || !h.matches("[a-z0-9._:-]+")) {
+                add("sidecar.allowed-hosts", "'" + part.strip() + "' is not a host name or address "
+                        + "(a comma-separated list of names, or * for any)");
+                continue;
+            }
+            hosts.add(h);
+        }
+        return hosts;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The values: one rule each
+
+    void add(String key, String message) {
+        String origin = settings.get(key) != null ? " (from " + settings.origin(key) + ")" : "";
+        problems.add(key + ": " + message + origin);
+    }
+
+    void throwIfAny() {
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+    }
+
+    private void apply(String key, Runnable r) {
+        try {
+            r.run();
+        } catch (IllegalArgumentException e) {
+            add(key, e.getMessage());
+        }
+    }
+
+    /** The first of {@code keys} that is set, or null. */
+    private String first(String... keys) {
+        for (String k : keys) {
+            if (k != null && settings.get(k) != null) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    private boolean bool(String key, boolean fallback) {
+        String v = settings.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(v);
+        }
+        add(key, "must be true or false, was '" + v + "'");
+        return fallback;
+    }
+
+    private Double number(String key) {
+        String v = settings.get(key);
+        if (v == null) {
+            return null;
+        }
+        try {
+            double d = Double.parseDouble(v);
+            if (Double.isFinite(d)) {
+                return d;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        add(key, "must be a number, was '" + v + "'");
+        return null;
+    }
+
+    /** A whole number in [min, max], or null (and a problem naming the key and the range). */
+    private Integer integer(String key, int min, int max) {
+        return integer(key, min, max, "must be a whole number from " + min + (max == Integer.MAX_VALUE ? " up" : " to " + max));
+    }
+
+    /** A whole number in [min, max], or null (and the problem {@code message}, with the value given). */
+    private Integer integer(String key, int min, int max, String message) {
+        String v = settings.get(key);
+        if (v == null) {
+            return null;
+        }
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n >= min && n <= max) {
+                return (int) n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        add(key, message + ", was '" + v + "'");
+        return null;
+    }
+
+    /** A non-negative duration of at most {@link TokenkeeperConfig#MAX_DURATION}, or null. */
+    private Duration duration(String key) {
+        String v = settings.get(key);
+        if (v == null) {
+            return null;
+        }
+        try {
+            Duration d = parseDuration(v);
+            if (d.isNegative()) {
+                add(key, "must not be negative, was '" + v + "'");
+                return null;
+            }
+            return d;
+        } catch (IllegalArgumentException e) {
+            add(key, OUT_OF_RANGE.equals(e.getMessage())
+                    ? "is out of range, was '" + v + "' (at most " + TokenkeeperConfig.MAX_DURATION.toDays() + "d)"
+                    : "must be a duration such as 500ms, 30s, 5m, 1h or PT1M, was '" + v + "'");
+            return null;
+        }
+    }
+
+    /** A duration in [min, max], or {@code fallback} (and a problem saying {@code range}). */
+    private Duration duration(String key, Duration fallback, Duration min, Duration max, String range) {
+        String v = settings.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            Duration d = parseDuration(v);
+            if (d.compareTo(min) >= 0 && d.compareTo(max) <= 0) {
+                return d;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below, without the exception's text
+        }
+        add(key, "must be a duration " + range + ", was '" + v + "'");
+        return fallback;
+    }
+
+    private URI httpUrl(String key, boolean required, boolean allowInsecure) {
+        String v = settings.get(key);
+        if (v == null) {
+            if (required) {
+                add(key, "required");
+            }
+            return null;
+        }
+        URI uri;
+        try {
+            uri = new URI(v);
+        } catch (URISyntaxException e) {
+            add(key, "is not a valid URL");
+            return null;
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (uri.getHost() == null || !(scheme.equals("https") || scheme.equals("http"))) {
+            add(key, "must be an absolute http(s) URL");
+            return null;
+        }
+        if (uri.getUserInfo() != null) {
+            add(key, "must not carry credentials in the URL");
+            return null;
+        }
+        if (scheme.equals("http") && !allowInsecure && !isLoopback(uri.getHost())) {
+            add(key, "http to the remote host " + uri.getHost() + " is refused: tokens and secrets would travel "
+                    + "in clear; use https, or set " + key.substring(0, key.lastIndexOf('.')) + ".allow-insecure-http=true");
+            return null;
+        }
+        return uri;
+    }
+
+    /**
+     * The one way a secret is configured: inline ({@code inlineKey}, may be null where a secret must
+     * not sit in a file of settings), the NAME of an environment variable ({@code envKey}), or a file
+     * ({@code fileKey}, read again when it changes); at most one of them. Null if none is given
+     * (a problem if {@code required} is not null, saying what to set) or it cannot be had.
+     */
+    private SecretSource secret(String inlineKey, String envKey, String fileKey, String required) {
+        String key = first(inlineKey, envKey, fileKey);
+        if (key == null) {
+            if (required != null) {
+                add(inlineKey != null ? inlineKey : envKey, required);
+            }
+            return null;
+        }
+        int given = (inlineKey != null && settings.get(inlineKey) != null ? 1 : 0)
+                + (settings.get(envKey) != null ? 1 : 0) + (settings.get(fileKey) != null ? 1 : 0);
+        if (given > 1) {
+            add(key, "give only one of " + String.join(", ", inlineKey == null ? List.of(tail(envKey), tail(fileKey))
+                    : List.of(tail(inlineKey), tail(envKey), tail(fileKey))));
+            return null;
+        }
+        String value = settings.get(key);
+        if (key.equals(inlineKey)) {
+            String cleaned = SecretSource.clean(value);
+            if (cleaned == null) {
+                add(key, "is blank");
+                return null;
+            }
+            return SecretSource.of(Secret.of(cleaned));
+        }
+        if (key.equals(envKey)) {
+            // the environment of a running JVM cannot change: read once
+            Secret s = fromEnvironment(key, value);
+            return s == null ? null : SecretSource.of(s);
+        }
+        return secretFile(key, value);
+    }
+
+    /** The last part of a setting's name, for "give only one of" lists ({@code client-secret-env}). */
+    private static String tail(String key) {
+        return key.startsWith("clients.") ? key.substring(key.indexOf('.', "clients.".length()) + 1) : key;
+    }
+
+    /**
+     * The cleaned value of the variable {@code name}, or null (and a problem). The name is echoed
+     * only when it looks like a variable name in the usual upper case: a secret pasted into a
+     * {@code *-env} field by mistake must not end up in the message.
+     */
+    private Secret fromEnvironment(String key, String name) {
+        if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            add(key, "the value of " + key + " is not a valid environment variable name (not shown: it may be a "
+                    + "secret; this setting takes the NAME of a variable that holds the secret)");
+            return null;
+        }
+        String value = SecretSource.clean(settings.environment().get(name));
+        if (value == null) {
+            add(key, "the environment variable " + shownName(name) + " is not set or is blank");
+            return null;
+        }
+        return Secret.of(value);
+    }
+
+    /**
+     * A secret file as a source that is read again when it changes, or null (and a problem). A file
+     * others can read is accepted with one WARN naming the path (Kubernetes mounts secrets 0644
+     * unless told otherwise, so refusing would break ordinary deployments). A value that does not
+     * look like a path is never shown, nor handed to code whose message would show it.
+     */
+    private SecretSource secretFile(String key, String file) {
+        Path path;
+        try {
+            path = Path.of(file);
+        } catch (RuntimeException e) { // InvalidPathException: not a path at all
+            add(key, "the value of " + key + " is not a valid path (not shown: it may be a secret)");
+            return null;
+        }
+        if (!file.equals(shownPath(file))) {
+            add(key, "cannot read the file " + shownPath(file));
+            return null;
+        }
+        try {
+            SecretSource source = SecretSource.file(path);
+            warnIfOthersCanRead(key, path, file);
+            return source;
+        } catch (ConfigurationException e) {
+            e.problems().forEach(m -> add(key, m));
+            return null;
+        }
+    }
+
+    private static void warnIfOthersCanRead(String key, Path file, String shown) {
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            if (perms.contains(PosixFilePermission.OTHERS_READ) || perms.contains(PosixFilePermission.GROUP_READ)) {
+                LOG.warn("{}: the secret file {} can be read by other users (mode {}); make it readable by its owner "
+                        + "only (chmod 600)", key, shown, PosixFilePermissions.toString(perms));
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // not a POSIX file system, or gone already: nothing to warn about here
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Shared rules
+
+    /**
+     * {@code name} if it looks like an environment variable name (upper case, digits, underscores),
+     * else a placeholder: the value of a {@code *-env} setting may be a secret pasted by mistake.
+     */
+    static String shownName(String name) {
+        return name.matches("[A-Z_][A-Z0-9_]{0,63}") ? name : "(name not shown: it does not look like one)";
+    }
+
+    /**
+     * {@code path} if it looks like a path (absolute or {@code ./}, {@code ../}, {@code ~/}, or an
+     * existing file), else a placeholder: the value of a {@code *-file} setting may be a pasted secret.
+     */
+    static String shownPath(String path) {
+        try {
+            return path.matches("(/|\\./|\\.\\./|~/)[A-Za-z0-9._/ -]*") || Files.exists(Path.of(path))
+                    ? path : "(path not shown: it does not look like one)";
+        } catch (RuntimeException notAPath) {
+            return "(path not shown: it does not look like one)";
+        }
+    }
+
+    /**
+     * Whether {@code host} is loopback by its literal form alone, never by a DNS lookup:
+     * {@code localhost} (any case), or a literal IPv4 address or IPv6 address (with or without
+     * brackets) in the loopback range. Any other name is not trusted to be loopback.
+     */
+    static boolean isLoopback(String host) {
+        String h = host.strip();
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        if (h.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (!h.matches("[0-9.]+") && !h.contains(":")) {
+            return false; // a name: no DNS lookup to decide
+        }
+        try {
+            return InetAddress.getByName(h).isLoopbackAddress(); // a literal: parsed, not looked up
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Parses {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 2d}, a plain number of
+     * seconds, or ISO-8601.
+     *
+     * @throws IllegalArgumentException if it is none of these, or longer than
+     *     {@link TokenkeeperConfig#MAX_DURATION} (the message is then {@code "out of range"})
+     */
+    static Duration parseDuration(String text) {
+        Duration d = parseUnbounded(text);
+        if (d.abs().compareTo(TokenkeeperConfig.MAX_DURATION) > 0) {
+            throw new IllegalArgumentException(OUT_OF_RANGE);
+        }
+        return d;
+    }
+
+    private static Duration parseUnbounded(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.startsWith("p") || t.startsWith("-p")) {
+                return Duration.parse(text.trim().toUpperCase(Locale.ROOT));
+            }
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(OUT_OF_RANGE);
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException(text);
+        }
+        Matcher m = DURATION.matcher(t);
+        if (!m.matches()) {
+            throw new IllegalArgumentException(text);
+        }
+        try {
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "s" : m.group(2);
+            return switch (unit) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new IllegalArgumentException(OUT_OF_RANGE); // more digits than a long, or more seconds than a Duration
+        }
+    }
+}

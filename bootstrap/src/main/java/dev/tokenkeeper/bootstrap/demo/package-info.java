@@ -1,2 +1,0 @@
-/** The {@code demo} command: tokenkeeper against an in-process loopback identity provider. */
-package dev.tokenkeeper.bootstrap.demo;
