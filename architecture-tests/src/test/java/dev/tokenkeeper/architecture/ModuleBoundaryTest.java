@@ -65,7 +65,9 @@ class ModuleBoundaryTest {
                     new Exports(RedisTokenStore.class, "dev.tokenkeeper.adapter.store.redis"),
             "dev.tokenkeeper.adapter.store.jdbc",
                     new Exports(JdbiTokenStore.class, "dev.tokenkeeper.adapter.store.jdbc"),
-            "dev.tokenkeeper.store.tck", new Exports(TokenStoreCompatibilityKit.class, "dev.tokenkeeper.store.tck"));
+            "dev.tokenkeeper.store.tck", new Exports(TokenStoreCompatibilityKit.class, "dev.tokenkeeper.store.tck"),
+            "dev.tokenkeeper.bootstrap", new Exports(dev.tokenkeeper.bootstrap.Tokenkeeper.class,
+                    "dev.tokenkeeper.bootstrap", "dev.tokenkeeper.bootstrap.metrics", "dev.tokenkeeper.bootstrap.persistence"));
 
     /** javac's key for "package p is not visible (… which does not export it)". */
     private static final String NOT_VISIBLE = "compiler.err.package.not.visible";
