@@ -30,13 +30,23 @@ public final class Await {
      * @throws AssertionError naming {@code what} if it does not hold within {@code patience}
      */
     public static void until(String what, Duration patience, BooleanSupplier condition) {
+        until(what, patience, Duration.ofMillis(2), condition);
+    }
+
+    /**
+     * Returns once {@code condition} holds, checking it every {@code pollEvery}: for a condition
+     * that costs a round trip (an HTTP status page), so that polling does not load what it watches.
+     *
+     * @throws AssertionError naming {@code what} if it does not hold within {@code patience}
+     */
+    public static void until(String what, Duration patience, Duration pollEvery, BooleanSupplier condition) {
         long deadline = System.nanoTime() + patience.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - deadline > 0) {
                 throw new AssertionError("timed out after " + patience + " waiting until " + what);
             }
             try {
-                Thread.sleep(2);
+                Thread.sleep(pollEvery.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted while waiting until " + what, e);

@@ -3,6 +3,7 @@ package dev.tokenkeeper.runnable.sidecar;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.runnable.cli.TokenkeeperCli;
+import dev.tokenkeeper.testsupport.Await;
 import dev.tokenkeeper.testsupport.RequiredServers;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import io.vertx.core.json.JsonObject;
@@ -174,25 +175,25 @@ class SidecarIT {
         // fail: the IdP answers 503 twice; beta's background refreshes fail, its breaker opens, then it recovers
         double betaSuccesses = metric(afterRefresh, "tokenkeeper_acquisitions_total", "client=\"beta\"", "outcome=\"success\"");
         betaOutage.failNext(2);
-        boolean sawOpenInStatus = false;
-        boolean sawOpenGauge = false;
-        boolean sawLastError = false;
-        boolean sawFailureCount = false;
-        boolean recovered = false;
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (System.nanoTime() < deadline && !recovered) {
+        var saw = new Object() { // what the outage showed on the way, polled until beta has recovered
+            boolean openInStatus, openGauge, lastError, failureCount;
+        };
+        boolean recovered = holdsWithin(PATIENCE, () -> {
             JsonObject beta = client(status(base), "beta");
             String m = get(base, "/metrics").body();
-            sawOpenInStatus |= "open".equals(beta.getString("circuit"));
-            sawOpenGauge |= metric(m, "tokenkeeper_circuit_state", "client=\"beta\"", "state=\"open\"") == 1.0;
-            sawLastError |= "SERVER_ERROR".equals(beta.getString("last_error"));
-            sawFailureCount |= metric(m, "tokenkeeper_acquisitions_total", "client=\"beta\"", "outcome=\"failure\"",
+            saw.openInStatus |= "open".equals(beta.getString("circuit"));
+            saw.openGauge |= metric(m, "tokenkeeper_circuit_state", "client=\"beta\"", "state=\"open\"") == 1.0;
+            saw.lastError |= "SERVER_ERROR".equals(beta.getString("last_error"));
+            saw.failureCount |= metric(m, "tokenkeeper_acquisitions_total", "client=\"beta\"", "outcome=\"failure\"",
                     "kind=\"SERVER_ERROR\"") >= 2;
-            recovered = sawOpenInStatus && sawFailureCount && beta.getBoolean("is_valid")
+            return saw.openInStatus && saw.failureCount && beta.getBoolean("is_valid")
                     && "closed".equals(beta.getString("circuit"))
                     && metric(m, "tokenkeeper_acquisitions_total", "client=\"beta\"", "outcome=\"success\"") > betaSuccesses;
-            Thread.sleep(100);
-        }
+        });
+        boolean sawFailureCount = saw.failureCount;
+        boolean sawLastError = saw.lastError;
+        boolean sawOpenInStatus = saw.openInStatus;
+        boolean sawOpenGauge = saw.openGauge;
         assertThat(sawFailureCount).as("failures counted with their kind").isTrue();
         assertThat(sawLastError).as("last_error SERVER_ERROR in /auth/status").isTrue();
         assertThat(sawOpenInStatus).as("circuit open in /auth/status").isTrue();
@@ -286,23 +287,31 @@ class SidecarIT {
         return sum;
     }
 
-    static void eventually(String what, Check check) throws Exception {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!okYet(check)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + PATIENCE + ": " + what);
-            }
-            Thread.sleep(100);
+    /** Each poll is a few HTTP round trips to the sidecar: not more often than this. */
+    private static final Duration POLL = Duration.ofMillis(100);
+
+    static void eventually(String what, Check check) {
+        Await.until(what, PATIENCE, POLL, () -> okYet(check));
+    }
+
+    /** Whether {@code check} comes to hold within {@code patience} (polled; false when it does not). */
+    static boolean holdsWithin(Duration patience, Check check) {
+        try {
+            Await.until("the check holds", patience, POLL, () -> okYet(check));
+            return true;
+        } catch (AssertionError timedOut) {
+            return false;
         }
     }
 
-    private static boolean okYet(Check check) throws InterruptedException {
+    private static boolean okYet(Check check) {
         try {
             return check.ok();
         } catch (ConnectException | NullPointerException notYet) {
             return false; // not listening yet, or a client has no status yet
         } catch (InterruptedException e) {
-            throw e;
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
         } catch (Exception e) {
             throw new AssertionError(e);
         }

@@ -108,8 +108,8 @@ public final class JdbiSchema {
     public static JdbiSchema of(Jdbi jdbi, String schema, String tablePrefix, SqlDialect dialect) {
         Objects.requireNonNull(jdbi, "jdbi");
         List<String> problems = new ArrayList<>();
-        Settings.checkPrefix(tablePrefix, problems);
-        Settings.checkSchema(schema, problems);
+        StoreOptions.checkPrefix(tablePrefix, problems);
+        StoreOptions.checkSchema(schema, problems);
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }

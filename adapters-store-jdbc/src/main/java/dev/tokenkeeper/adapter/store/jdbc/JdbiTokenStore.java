@@ -115,7 +115,7 @@ public final class JdbiTokenStore implements TokenStore {
     private static final String EXPIRED_TOKEN =
             "(expires_epoch_second < :nowSecond OR (expires_epoch_second = :nowSecond AND expires_nano <= :nowNano))";
 
-    private final Settings settings;
+    private final StoreOptions settings;
     private final Jdbi jdbi;
     private final SqlDialect dialect;
     private final Tables tables;
@@ -134,7 +134,7 @@ public final class JdbiTokenStore implements TokenStore {
     private final String extendLease;
     private final String purgeLeases;
 
-    private JdbiTokenStore(Settings settings, SqlDialect dialect) {
+    private JdbiTokenStore(StoreOptions settings, SqlDialect dialect) {
         this.settings = settings;
         this.jdbi = settings.jdbi();
         this.dialect = dialect;
@@ -512,7 +512,7 @@ public final class JdbiTokenStore implements TokenStore {
          * @throws org.jdbi.v3.core.JdbiException if the database cannot be reached
          */
         public JdbiTokenStore build() {
-            Settings settings = new Settings(jdbi, tablePrefix, schema, dialect, clock, queryTimeout, purgeBatchSize,
+            StoreOptions settings = new StoreOptions(jdbi, tablePrefix, schema, dialect, clock, queryTimeout, purgeBatchSize,
                     schemaAction);
             SqlDialect resolved = settings.dialect() != null ? settings.dialect() : SqlDialect.detect(jdbi);
             JdbiTokenStore store = new JdbiTokenStore(settings, resolved);

@@ -135,7 +135,7 @@ public final class RedisTokenStore implements TokenStore {
     private final ThreadPoolExecutor calls;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private RedisTokenStore(UnifiedJedis jedis, boolean ownsClient, Settings settings) {
+    private RedisTokenStore(UnifiedJedis jedis, boolean ownsClient, Options settings) {
         this.jedis = jedis;
         this.ownsClient = ownsClient;
         this.keyPrefix = settings.keyPrefix();
@@ -469,8 +469,8 @@ public final class RedisTokenStore implements TokenStore {
      * @param callTimeout the longest a single-key call may take as its caller sees it, from 1 ms to 1
      *     minute; null for unbounded (the client's own timeouts only)
      */
-    record Settings(String keyPrefix, Duration callTimeout) {
-        Settings {
+    record Options(String keyPrefix, Duration callTimeout) {
+        Options {
             if (callTimeout != null
                     && (callTimeout.compareTo(Duration.ofMillis(1)) < 0 || callTimeout.compareTo(Duration.ofMinutes(1)) > 0)) {
                 throw new IllegalArgumentException("callTimeout must be from 1 ms to 1 minute, was " + callTimeout);
@@ -620,7 +620,7 @@ public final class RedisTokenStore implements TokenStore {
             if (built) {
                 throw new IllegalStateException("this builder has already built a store");
             }
-            Settings settings = new Settings(keyPrefix == null ? DEFAULT_KEY_PREFIX : keyPrefix, callTimeout);
+            Options settings = new Options(keyPrefix == null ? DEFAULT_KEY_PREFIX : keyPrefix, callTimeout);
             built = true;
             UnifiedJedis client = jedis != null ? jedis : newClient(uri, timeout, user, password);
             return new RedisTokenStore(client, ownsClient, settings);

@@ -15,7 +15,7 @@ import org.jdbi.v3.core.Jdbi;
  * @param dialect null to detect it from the connection
  * @param schema null for the connection's current schema
  */
-record Settings(
+record StoreOptions(
         Jdbi jdbi,
         String tablePrefix,
         String schema,
@@ -38,7 +38,7 @@ record Settings(
     static final Duration MAX_QUERY_TIMEOUT = Duration.ofMinutes(10);
     static final int MAX_PURGE_BATCH = 10_000;
 
-    Settings {
+    StoreOptions {
         List<String> problems = new ArrayList<>();
         if (jdbi == null) {
             problems.add("jdbi: must not be null");
