@@ -11,6 +11,7 @@ import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.api.TokenEventListener;
 import dev.tokenkeeper.domain.api.TokenProvider;
 import dev.tokenkeeper.fakeidp.FakeIdp;
+import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -62,7 +63,9 @@ public final class Demo {
     public static Result run(Options o, PrintStream out) throws IOException, InterruptedException {
         String clientId = "demo-client";
         String secret = "demo-secret-" + Long.toHexString(System.nanoTime());
-        try (FakeIdp idp = FakeIdp.start()) {
+        // one Vert.x for the process: the in-process IdP's server and tokenkeeper's endpoint share it
+        Vertx vertx = Vertx.vertx();
+        try (FakeIdp idp = FakeIdp.start(vertx)) {
             idp.acceptOnlyClient(clientId, secret).latency(o.latency()).issueTokens(o.lifetime());
             Settings settings = Settings.of(Map.of(
                     "clients.demo.token-url", idp.tokenUri().toString(),
@@ -93,7 +96,7 @@ public final class Demo {
                 out.printf("; the IdP answers 503 for %d ms from t=%d ms", o.outage().toMillis(), outageStart);
             }
             out.println(".");
-            try (Tokenkeeper tk = Tokenkeeper.builder(config).listener(listener).start()) {
+            try (Tokenkeeper tk = Tokenkeeper.builder(config).listener(listener).vertx(vertx).start()) {
                 TokenProvider provider = tk.provider();
                 TokenKey key = tk.defaultKey();
                 Worker[] workers = new Worker[o.callers()];
@@ -138,6 +141,8 @@ public final class Demo {
                 print(r, lifetimes, attemptsFailed.sum(), out);
                 return r;
             }
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().join();
         }
     }
 
