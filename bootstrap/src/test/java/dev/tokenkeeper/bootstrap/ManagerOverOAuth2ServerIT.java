@@ -98,8 +98,8 @@ class ManagerOverOAuth2ServerIT {
             TokenKey key = tk.defaultKey();
             AccessToken first = tk.provider().token(key);
             assertThat(first.lifetime()).isBetween(Duration.ofSeconds(119), Duration.ofSeconds(120));
-            // defaults: refresh at least 60 s ahead (capped at half the life), skew 30 s
-            clock.advance(Duration.ofSeconds(45));
+            // defaults: skew 30 s, refresh 60 s ahead but at most a fifth of the life (24 s): due from 66 s, expired from 90 s
+            clock.advance(Duration.ofSeconds(70));
             assertThat(tk.provider().status(key).freshness()).isEqualTo(Freshness.REFRESH_DUE);
             assertThat(tk.provider().token(key)).isSameAs(first); // served while refreshing
             // the refresh is a real HTTP round trip to the server

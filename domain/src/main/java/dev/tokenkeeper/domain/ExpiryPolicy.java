@@ -14,12 +14,16 @@ import java.util.random.RandomGenerator;
  *   <li>it is <b>expired</b> from {@code E - skew}, where {@code skew = min(clockSkew, L/4)}: the
  *       clocks of this host and of the resource server may differ, and a token must not die in
  *       flight. The cap keeps a very short-lived token usable for most of its life;</li>
- *   <li>it is <b>refresh-due</b> from {@code E - skew - window - jitter}, where
- *       {@code window = min(max(refreshAhead, refreshAheadFraction × L), L/2)}: the larger of the two
- *       settings wins, so a one-hour token with the defaults refreshes twelve minutes early and a
- *       two-minute token one minute early; and {@code jitter} is drawn uniformly from
- *       {@code [0, jitter × window]} once per token, so that instances sharing a store do not all
- *       wake at the same instant.</li>
+ *   <li>it is <b>refresh-due</b> from {@code E - skew - window + jitter}, where
+ *       {@code window = min(max(min(refreshAhead, L/5), refreshAheadFraction × L), L/2)}: the larger of
+ *       the two settings wins, but the fixed duration counts for at most a fifth of the lifetime, so a
+ *       one-hour token with the defaults refreshes twelve minutes early, a two-minute token 24 s before
+ *       it is expired, and a five-second token one second before (it is renewed at most twice per
+ *       lifetime, not at a fraction of its life). {@code jitter} is drawn uniformly from
+ *       {@code [0, jitter × window / 2]} once per token, so that instances sharing a store do not
+ *       all wake at the same instant; it only ever moves the refresh point <em>later</em>, so a
+ *       holder never renews more often than the window asks for, and at least half the window is
+ *       left to refresh in before the token is expired.</li>
  * </ul>
  *
  * <p>Immutable and thread-safe.
@@ -32,7 +36,7 @@ public final class ExpiryPolicy {
     public static final double DEFAULT_REFRESH_AHEAD_FRACTION = 0.2;
     /** Thirty seconds covers ordinary NTP drift between this host and a resource server. */
     public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
-    /** Spread the refresh point over up to a quarter of the refresh window. */
+    /** Spread the refresh point (later) over up to an eighth of the refresh window. */
     public static final double DEFAULT_JITTER = 0.25;
 
     private static final ExpiryPolicy DEFAULTS = builder().build();
@@ -59,7 +63,7 @@ public final class ExpiryPolicy {
         return new Builder();
     }
 
-    /** The configured refresh-ahead duration. */
+    /** The configured refresh-ahead duration (it counts for at most a fifth of a token's lifetime). */
     public Duration refreshAhead() {
         return refreshAhead;
     }
@@ -89,10 +93,10 @@ public final class ExpiryPolicy {
         long lifetimeMillis = token.lifetime().toMillis();
         long skew = Math.min(clockSkew.toMillis(), lifetimeMillis / 4);
         long usableUntil = token.expiresAt().toEpochMilli() - skew;
-        long window = Math.min(
-                Math.max(refreshAhead.toMillis(), (long) (refreshAheadFraction * lifetimeMillis)), lifetimeMillis / 2);
-        long spread = (long) (random.nextDouble() * jitter * window);
-        long refreshAt = Math.max(token.issuedAt().toEpochMilli(), usableUntil - window - spread);
+        long ahead = Math.min(refreshAhead.toMillis(), lifetimeMillis / 5);
+        long window = Math.min(Math.max(ahead, (long) (refreshAheadFraction * lifetimeMillis)), lifetimeMillis / 2);
+        long spread = (long) (random.nextDouble() * jitter * window / 2);
+        long refreshAt = Math.max(token.issuedAt().toEpochMilli(), usableUntil - window + spread);
         return new Schedule(refreshAt, usableUntil);
     }
 
@@ -150,7 +154,8 @@ public final class ExpiryPolicy {
         private Builder() {}
 
         /**
-         * Refresh at least this long before expiry; zero to rely on the fraction alone.
+         * Refresh at least this long before expiry, up to a fifth of the token's lifetime; zero to rely
+         * on the fraction alone.
          *
          * @throws IllegalArgumentException if negative
          */
@@ -180,7 +185,8 @@ public final class ExpiryPolicy {
         }
 
         /**
-         * Spread the refresh point over up to this fraction of the refresh window; zero for none.
+         * Spread the refresh point over up to half this fraction of the refresh window, later than
+         * its start (never earlier); zero for none.
          *
          * @throws IllegalArgumentException if outside [0, 1]
          */

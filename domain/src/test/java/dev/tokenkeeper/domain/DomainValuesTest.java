@@ -84,16 +84,33 @@ class DomainValuesTest {
         }
 
         @Test
-        @DisplayName("a very short token stays usable for most of its life (skew and window are capped)")
+        @DisplayName("a very short token stays usable for most of its life and is not renewed early (skew and window are capped)")
         void shortToken() {
             ExpiryPolicy p = ExpiryPolicy.builder().jitter(0).build();
             ExpiryPolicy.Schedule s = p.schedule(token(Duration.ofSeconds(8)), java.util.random.RandomGenerator.getDefault());
             assertThat(s.expiresAtMillis() - T0.toEpochMilli()).isEqualTo(6_000); // skew capped at L/4
-            assertThat(s.refreshAtMillis() - T0.toEpochMilli()).isEqualTo(2_000); // window capped at L/2
+            assertThat(s.refreshAtMillis() - T0.toEpochMilli()).isEqualTo(4_400); // refreshAhead counts up to L/5
         }
 
         @Test
-        @DisplayName("jitter spreads the refresh point earlier, within the window, never past expiry")
+        @DisplayName("with the defaults no token, short or long, is due before half its life, whatever the jitter draws")
+        void atMostTwoRequestsPerLifetime() {
+            ExpiryPolicy p = ExpiryPolicy.defaults();
+            var random = java.util.random.RandomGenerator.of("L64X128MixRandom");
+            for (Duration lifetime : java.util.List.of(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(10),
+                    Duration.ofMinutes(2), Duration.ofMinutes(5), Duration.ofHours(1), Duration.ofDays(1))) {
+                AccessToken t = token(lifetime);
+                for (int i = 0; i < 100; i++) {
+                    ExpiryPolicy.Schedule s = p.schedule(t, random);
+                    assertThat(s.refreshAtMillis() - T0.toEpochMilli()).as("refresh point of a %s token", lifetime)
+                            .isGreaterThanOrEqualTo(lifetime.toMillis() / 2)
+                            .isLessThan(s.expiresAtMillis() - T0.toEpochMilli());
+                }
+            }
+        }
+
+        @Test
+        @DisplayName("jitter spreads the refresh point later, over the first half of the window: never earlier, never past its middle")
         void jitter() {
             ExpiryPolicy p = ExpiryPolicy.builder().refreshAhead(Duration.ofMinutes(1)).refreshAheadFraction(0)
                     .clockSkew(Duration.ZERO).jitter(1.0).build();
@@ -102,7 +119,7 @@ class DomainValuesTest {
             java.util.Set<Long> points = new java.util.HashSet<>();
             for (int i = 0; i < 200; i++) {
                 long r = p.schedule(t, random).refreshAtMillis() - T0.toEpochMilli();
-                assertThat(r).isBetween(8 * 60_000L, 9 * 60_000L);
+                assertThat(r).isBetween(9 * 60_000L, 9 * 60_000L + 30_000L);
                 points.add(r);
             }
             assertThat(points).hasSizeGreaterThan(150);

@@ -45,9 +45,10 @@ import java.util.function.IntFunction;
  *
  * <h2>How many token requests a fleet may make</h2>
  * Tokens live {@link #LIFETIME}; the {@link #POLICY} serves a token from its request until it
- * becomes refresh-due, which is {@code skew + window + jitter} before its expiry (100 ms + 40 % of
- * the lifetime + up to a quarter of that window, drawn per instance and token). So each token is in
- * service for at least {@link #MIN_USABLE} (1.4 s of its 3 s) and the fleet needs a new one no sooner
+ * becomes refresh-due, which is {@code skew + window - jitter} before its expiry (100 ms + 40 % of
+ * the lifetime, less up to an eighth of that window, drawn per instance and token: jitter only
+ * delays). So each token is in
+ * service for at least {@link #MIN_USABLE} (1.7 s of its 3 s) and the fleet needs a new one no sooner
  * than that after the last was requested. That is the "lifetime" of the one-request-per-lifetime
  * property here: even a single instance makes one request per usable life, and a fleet that shares
  * its tokens must make no more. A run of {@code T} therefore allows at most
@@ -73,7 +74,7 @@ final class Fleet implements AutoCloseable {
     static {
         long life = LIFETIME.toMillis();
         long window = (long) (REFRESH_AHEAD_FRACTION * life);
-        MIN_USABLE = Duration.ofMillis(life - Math.min(SKEW.toMillis(), life / 4) - window - (long) (JITTER * window));
+        MIN_USABLE = Duration.ofMillis(life - Math.min(SKEW.toMillis(), life / 4) - window);
     }
 
     /** The most requests a single-flight fleet makes over {@code run}: the first, then one per usable life. */
