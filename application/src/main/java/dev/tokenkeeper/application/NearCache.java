@@ -10,11 +10,15 @@ import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.api.TokenStatus;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The near cache: every key's {@link KeyState}, the hot path that serves a cached token, and the
@@ -24,7 +28,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>A key's state is made on its first use and {@link #evict evicted} when the {@link RefreshSweeper}
  * finds it idle; the next call for it is an ordinary miss. A key bound to a
  * {@link TokenManager.Handle} is pinned and never evicted, so that the handle and the manager always
- * share one state. Thread-safe.
+ * share one state.
+ *
+ * <p>The number of resident keys is bounded by {@code maximumKeys}: a miss that makes a state beyond
+ * the bound {@link #trim trims} the map to nine tenths of it, evicting the least recently used keys
+ * first (recency as the sweep records it: a key used since the last sweep is the most recent) and
+ * never a pinned key or a key with a flight in progress. The hot path is untouched by the bound.
+ * Thread-safe.
  */
 final class NearCache {
     private final ConcurrentHashMap<TokenKey, KeyState> states = new ConcurrentHashMap<>();
@@ -34,9 +44,12 @@ final class NearCache {
     private final boolean recordHits;
     private final EventSink events;
     private final InstantSource clock;
+    private final int maximumKeys;
+    private final AtomicBoolean trimming = new AtomicBoolean();
 
     NearCache(Map<String, ClientRegistration> clients, SingleFlight flights, StatsCounter stats, boolean recordHits,
-            EventSink events, InstantSource clock) {
+            EventSink events, InstantSource clock, int maximumKeys) {
+        this.maximumKeys = maximumKeys;
         this.clients = clients;
         this.flights = flights;
         this.stats = stats;
@@ -115,7 +128,62 @@ final class NearCache {
         stats.recordMisses(1);
         events.onEvent(new TokenEvent.CacheMiss(
                 key, e == null ? TokenEvent.MissReason.ABSENT : TokenEvent.MissReason.EXPIRED));
-        return flights.forCaller(s, now);
+        CompletableFuture<AccessToken> token = flights.forCaller(s, now);
+        if (states.size() > maximumKeys) { // after the flight started: this key is not a candidate
+            trim();
+        }
+        return token;
+    }
+
+    /**
+     * Evicts least recently used keys until at most nine tenths of {@code maximumKeys} remain (or no
+     * candidate is left): never a pinned key, never a key with a flight in progress. An evicted key's
+     * next call is an ordinary miss (served from the store if it is shared). One thread trims at a
+     * time; the others go on, so the map may briefly exceed the bound by the misses in progress.
+     *
+     * @return how many keys were evicted
+     */
+    int trim() {
+        if (!trimming.compareAndSet(false, true)) {
+            return 0;
+        }
+        try {
+            int excess = states.size() - (int) (maximumKeys * 0.9);
+            if (excess <= 0) {
+                return 0;
+            }
+            List<KeyState> candidates = new ArrayList<>();
+            for (KeyState s : states.values()) {
+                if (!s.pinned && s.inFlight.get() == null) {
+                    candidates.add(s);
+                }
+            }
+            candidates.sort(Comparator.comparingLong(NearCache::recency));
+            int evicted = 0;
+            for (int i = 0; i < candidates.size() && evicted < excess; i++) {
+                KeyState s = candidates.get(i);
+                if (!s.pinned && s.inFlight.get() == null && states.remove(s.key, s)) {
+                    if (s.pinned || s.inFlight.get() != null) { // pinned or asked for while being removed
+                        states.putIfAbsent(s.key, s);
+                    } else {
+                        evicted++;
+                    }
+                }
+            }
+            return evicted;
+        } finally {
+            trimming.set(false);
+        }
+    }
+
+    /** When the key was last used as far as the sweep knows; a key used since the last sweep is the newest. */
+    private static long recency(KeyState s) {
+        return s.used ? Long.MAX_VALUE : s.lastUsedMillis;
+    }
+
+    /** How many keys are resident. */
+    int size() {
+        return states.size();
     }
 
     /**

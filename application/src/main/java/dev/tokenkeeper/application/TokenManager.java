@@ -115,6 +115,8 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(1);
     /** Keys not used for this long are no longer refreshed proactively, and evicted once their token has expired. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(30);
+    /** By default the number of resident keys is bounded only by the idle timeout. */
+    public static final int DEFAULT_MAXIMUM_KEYS = Integer.MAX_VALUE;
 
     /**
      * How long {@link #close()} waits for saves of tokens already handed to callers (a CLI prints its
@@ -154,7 +156,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         FailureMemory failures = new FailureMemory(b.failureBackoff, MAX_FAILURE_BACKOFF, b.permanentFailureBackoff,
                 b.maxPermanentFailureBackoff);
         this.flights = new SingleFlight(acquisition, tier, failures, stats, events, clock, b.ticker, threads.executor);
-        this.cache = new NearCache(clients, flights, stats, b.recordHits, events, clock);
+        this.cache = new NearCache(clients, flights, stats, b.recordHits, events, clock, b.maximumKeys);
         this.invalidation = new Invalidation(cache, clients, tier, events);
         this.sweeper = new RefreshSweeper(cache, flights, events, clock, b.idleTimeout, b.proactiveRefresh);
         long every = b.sweepInterval.toMillis();
@@ -329,6 +331,11 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
      */
     int refreshDueTokens() {
         return sweeper.refreshDue();
+    }
+
+    /** How many keys the near cache holds now: a test hook, not API. */
+    int residentKeys() {
+        return cache.size();
     }
 
     /**

@@ -38,6 +38,7 @@ abstract class TokenManagerBuilder {
     Duration failureBackoff = TokenManager.DEFAULT_FAILURE_BACKOFF;
     Duration sweepInterval = TokenManager.DEFAULT_SWEEP_INTERVAL;
     Duration idleTimeout = TokenManager.DEFAULT_IDLE_TIMEOUT;
+    int maximumKeys = TokenManager.DEFAULT_MAXIMUM_KEYS;
     Duration permanentFailureBackoff = TokenManager.DEFAULT_PERMANENT_FAILURE_BACKOFF;
     Duration maxPermanentFailureBackoff = TokenManager.DEFAULT_MAX_PERMANENT_FAILURE_BACKOFF;
     Duration refreshTokenLifetime = TokenManager.DEFAULT_REFRESH_TOKEN_LIFETIME;
@@ -226,6 +227,23 @@ abstract class TokenManagerBuilder {
      */
     public TokenManager.Builder idleTimeout(Duration idle) {
         this.idleTimeout = positive(idle, "idleTimeout");
+        return self();
+    }
+
+    /**
+     * At most this many keys resident in the near cache, in addition to the idle timeout: beyond it,
+     * the least recently used keys are evicted (never one with a flight in progress, never one bound
+     * to a {@link TokenManager#handle handle}), down to nine tenths of the bound; an evicted key's next
+     * call is an ordinary miss, served from the store if the store is shared. Default
+     * {@link TokenManager#DEFAULT_MAXIMUM_KEYS} (no bound but the idle timeout).
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public TokenManager.Builder maximumKeys(int maximumKeys) {
+        if (maximumKeys < 1) {
+            throw new IllegalArgumentException("maximumKeys must be positive, was " + maximumKeys);
+        }
+        this.maximumKeys = maximumKeys;
         return self();
     }
 
