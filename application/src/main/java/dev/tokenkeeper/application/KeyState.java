@@ -28,7 +28,7 @@ final class KeyState {
      * flight starts the refresh when it ends ({@link SingleFlight}).
      */
     volatile boolean refreshAskedDuringSave;
-    /** Used since the last sweep (set by {@link NearCache}, cleared by {@link RefreshSweeper}). */
+    /** Used since the sweep's last pass over every key (set by {@link NearCache}, cleared by {@link RefreshSweeper}). */
     volatile boolean used;
     volatile long lastUsedMillis;
     /** Bound to a {@link TokenManager.Handle}: never evicted ({@link NearCache}). */

@@ -99,7 +99,7 @@ final class NearCache {
             return null;
         }
         if (!s.used) {
-            s.used = true; // written once per sweep interval, not per call
+            s.used = true; // written once per pass of the sweep over every key, not per call
         }
         if (recordHits) {
             stats.recordHits(1);

@@ -34,8 +34,12 @@ final class SingleFlight {
     /** Saves still running for tokens already handed to callers; {@link #awaitSaves} waits for them. */
     private final Set<CompletableFuture<Void>> pendingSaves = ConcurrentHashMap.newKeySet();
 
+    /** The refresh points of installed entries, for the sweep. */
+    private final RefreshIndex index;
+
     SingleFlight(Acquisition acquisition, SharedTier tier, FailureMemory failures, StatsCounter stats, EventSink events,
-            InstantSource clock, Ticker ticker, Executor executor) {
+            InstantSource clock, Ticker ticker, Executor executor, RefreshIndex index) {
+        this.index = index;
         this.acquisition = acquisition;
         this.tier = tier;
         this.failures = failures;
@@ -190,6 +194,7 @@ final class SingleFlight {
 
     private void install(KeyState s, Entry entry) {
         s.entry.set(entry);
+        index.installed(s, entry);
         s.spareRefresh = null;
         failures.succeeded(s);
     }

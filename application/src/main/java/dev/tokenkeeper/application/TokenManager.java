@@ -155,10 +155,13 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         Acquisition acquisition = new Acquisition(tier, leases, runner, stats, events, clock, threads.executor);
         FailureMemory failures = new FailureMemory(b.failureBackoff, MAX_FAILURE_BACKOFF, b.permanentFailureBackoff,
                 b.maxPermanentFailureBackoff);
-        this.flights = new SingleFlight(acquisition, tier, failures, stats, events, clock, b.ticker, threads.executor);
+        RefreshIndex index = new RefreshIndex();
+        this.flights = new SingleFlight(acquisition, tier, failures, stats, events, clock, b.ticker, threads.executor,
+                index);
         this.cache = new NearCache(clients, flights, stats, b.recordHits, events, clock, b.maximumKeys);
         this.invalidation = new Invalidation(cache, clients, tier, events);
-        this.sweeper = new RefreshSweeper(cache, flights, events, clock, b.idleTimeout, b.proactiveRefresh);
+        this.sweeper = new RefreshSweeper(cache, flights, index, events, clock, b.idleTimeout,
+                b.proactiveRefresh);
         long every = b.sweepInterval.toMillis();
         this.sweep = threads.scheduler.scheduleWithFixedDelay(sweeper::run, every, every, TimeUnit.MILLISECONDS);
     }
@@ -331,6 +334,16 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
      */
     int refreshDueTokens() {
         return sweeper.refreshDue();
+    }
+
+    /** How many keys the last sweeps looked at, in all: a test hook, not API. */
+    long sweepVisits() {
+        return sweeper.visits();
+    }
+
+    /** How many refresh points the sweep's index holds: a test hook, not API. */
+    int indexedRefreshPoints() {
+        return sweeper.indexed();
     }
 
     /** How many keys the near cache holds now: a test hook, not API. */

@@ -222,7 +222,8 @@ abstract class TokenManagerBuilder {
     /**
      * Keys unused this long are not refreshed proactively, and once they hold no servable token (and
      * no flight or remembered failure) their state is evicted: the next call for such a key is an
-     * ordinary miss. Keys bound to a {@link TokenManager#handle handle} are never evicted. Default
+     * ordinary miss (use is recorded, and idle keys evicted, on a pass over every key each tenth of
+     * this timeout). Keys bound to a {@link TokenManager#handle handle} are never evicted. Default
      * {@link TokenManager#DEFAULT_IDLE_TIMEOUT}.
      */
     public TokenManager.Builder idleTimeout(Duration idle) {
@@ -234,7 +235,9 @@ abstract class TokenManagerBuilder {
      * At most this many keys resident in the near cache, in addition to the idle timeout: beyond it,
      * the least recently used keys are evicted (never one with a flight in progress, never one bound
      * to a {@link TokenManager#handle handle}), down to nine tenths of the bound; an evicted key's next
-     * call is an ordinary miss, served from the store if the store is shared. Default
+     * call is an ordinary miss, served from the store if the store is shared. Recency is as precise as
+     * the sweep's pass over every key, which runs every tenth of the {@link #idleTimeout idle timeout}
+     * (or every sweep, if that is rarer): keys used within the same pass count as equally recent. Default
      * {@link TokenManager#DEFAULT_MAXIMUM_KEYS} (no bound but the idle timeout).
      *
      * @throws IllegalArgumentException if not positive

@@ -48,6 +48,9 @@ class BoundedNearCacheTest {
                 .listener(listener)
                 .proactiveRefresh(false)
                 .sweepInterval(Duration.ofSeconds(1))
+                // recency is recorded by the sweep's pass over every key, every tenth of the idle
+                // timeout: here every second, the tokens (ten minutes) outliving the timeout
+                .idleTimeout(Duration.ofSeconds(10))
                 .maximumKeys(bound)
                 .build();
     }
@@ -78,6 +81,9 @@ class BoundedNearCacheTest {
         }
         assertThat(m.residentKeys()).isBetween(9_000, 10_000);
         assertThat(requests).hasValue(100_000);
+        time.advance(Duration.ofSeconds(1)); // a sweep
+        assertThat(m.indexedRefreshPoints()).as("the sweep's index does not keep evicted keys")
+                .isLessThanOrEqualTo(2 * 10_000 + 64);
     }
 
     @Test
@@ -130,6 +136,36 @@ class BoundedNearCacheTest {
         m.token(key(0));
         handle.token();
         assertThat(endpoint.requestCount()).as("both served from the near cache").isEqualTo(requests);
+    }
+
+    @Test
+    @DisplayName("between its passes over every key (each tenth of the idle timeout) the sweep looks only at refresh-due keys, however many idle ones there are")
+    void sweepVisitsOnlyDueKeys() {
+        m.close();
+        m = time.on(TokenManager.builder())
+                .expiryPolicy(TokenManagerTest.POLICY) // ten-minute tokens refresh-due after nine
+                .client("billing", endpoint)
+                .proactiveRefresh(true)
+                .sweepInterval(Duration.ofSeconds(1))
+                .idleTimeout(Duration.ofMinutes(30)) // a pass over every key every three minutes
+                .build();
+        TokenKey hot = key(-1);
+        m.token(hot); // at 0:00, refresh-due at 9:00
+        time.advance(Duration.ofMinutes(5));
+        for (int i = 0; i < 10_000; i++) {
+            m.token(key(i)); // at 5:00, refresh-due at 14:00
+        }
+        // ticks every second from 0:01; passes at 0:01, 3:01, 6:01 and 9:01
+        time.advance(Duration.ofSeconds(62)); // 6:02
+        long before = m.sweepVisits();
+        time.advance(Duration.ofSeconds(177)); // to 8:59: 177 ticks, no pass, nothing due
+        assertThat(m.sweepVisits()).as("visits while nothing is due").isEqualTo(before);
+        int requests = endpoint.requestCount();
+
+        time.advance(Duration.ofSeconds(1)); // 9:00: the hot key is due
+        assertThat(m.sweepVisits() - before).as("the tick at 9:00 looks at the one due key").isEqualTo(1);
+        assertThat(endpoint.requestCount()).as("and refreshes it").isEqualTo(requests + 1);
+        assertThat(m.status(hot).freshness()).isEqualTo(dev.tokenkeeper.domain.Freshness.FRESH);
     }
 
     @Test
