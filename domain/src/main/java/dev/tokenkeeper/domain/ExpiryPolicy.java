@@ -15,11 +15,12 @@ import java.util.random.RandomGenerator;
  *       clocks of this host and of the resource server may differ, and a token must not die in
  *       flight. The cap keeps a very short-lived token usable for most of its life;</li>
  *   <li>it is <b>refresh-due</b> from {@code E - skew - window + jitter}, where
- *       {@code window = min(max(min(refreshAhead, L/5), refreshAheadFraction × L), L/2)}: the larger of
- *       the two settings wins, but the fixed duration counts for at most a fifth of the lifetime, so a
- *       one-hour token with the defaults refreshes twelve minutes early, a two-minute token 24 s before
- *       it is expired, and a five-second token one second before (it is renewed at most twice per
- *       lifetime, not at a fraction of its life). {@code jitter} is drawn uniformly from
+ *       {@code window = min(max(ahead, refreshAheadFraction × L), L/2)}: the larger of the two settings
+ *       wins. {@code ahead} is the configured {@code refreshAhead}; left at its default (60 s) it
+ *       counts for at most a fifth of the lifetime, so a one-hour token with the defaults refreshes
+ *       twelve minutes early, a two-minute token 24 s before it is expired, and a five-second token
+ *       one second before (it is renewed at most twice per lifetime, not at a fraction of its life).
+ *       A refreshAhead that was set explicitly is honoured up to half the lifetime. {@code jitter} is drawn uniformly from
  *       {@code [0, jitter × window / 2]} once per token, so that instances sharing a store do not
  *       all wake at the same instant; it only ever moves the refresh point <em>later</em>, so a
  *       holder never renews more often than the window asks for, and at least half the window is
@@ -42,12 +43,15 @@ public final class ExpiryPolicy {
     private static final ExpiryPolicy DEFAULTS = builder().build();
 
     private final Duration refreshAhead;
+    /** Whether refreshAhead was set: an explicit one is honoured up to L/2, the default up to L/5. */
+    private final boolean refreshAheadExplicit;
     private final double refreshAheadFraction;
     private final Duration clockSkew;
     private final double jitter;
 
     private ExpiryPolicy(Builder b) {
         this.refreshAhead = b.refreshAhead;
+        this.refreshAheadExplicit = b.refreshAheadExplicit;
         this.refreshAheadFraction = b.refreshAheadFraction;
         this.clockSkew = b.clockSkew;
         this.jitter = b.jitter;
@@ -63,7 +67,7 @@ public final class ExpiryPolicy {
         return new Builder();
     }
 
-    /** The configured refresh-ahead duration (it counts for at most a fifth of a token's lifetime). */
+    /** The refresh-ahead duration (the default counts for at most a fifth of a token's lifetime). */
     public Duration refreshAhead() {
         return refreshAhead;
     }
@@ -93,7 +97,7 @@ public final class ExpiryPolicy {
         long lifetimeMillis = token.lifetime().toMillis();
         long skew = Math.min(clockSkew.toMillis(), lifetimeMillis / 4);
         long usableUntil = token.expiresAt().toEpochMilli() - skew;
-        long ahead = Math.min(refreshAhead.toMillis(), lifetimeMillis / 5);
+        long ahead = refreshAheadExplicit ? refreshAhead.toMillis() : Math.min(refreshAhead.toMillis(), lifetimeMillis / 5);
         long window = Math.min(Math.max(ahead, (long) (refreshAheadFraction * lifetimeMillis)), lifetimeMillis / 2);
         long spread = (long) (random.nextDouble() * jitter * window / 2);
         long refreshAt = Math.max(token.issuedAt().toEpochMilli(), usableUntil - window + spread);
@@ -107,7 +111,8 @@ public final class ExpiryPolicy {
 
     @Override
     public String toString() {
-        return "ExpiryPolicy[refreshAhead=" + refreshAhead + ", refreshAheadFraction=" + refreshAheadFraction
+        return "ExpiryPolicy[refreshAhead=" + refreshAhead + (refreshAheadExplicit ? "" : " (default)")
+                + ", refreshAheadFraction=" + refreshAheadFraction
                 + ", clockSkew=" + clockSkew + ", jitter=" + jitter + "]";
     }
 
@@ -147,6 +152,7 @@ public final class ExpiryPolicy {
     /** Builds an {@link ExpiryPolicy}; each setting is validated where it is set. Not thread-safe. */
     public static final class Builder {
         private Duration refreshAhead = DEFAULT_REFRESH_AHEAD;
+        private boolean refreshAheadExplicit;
         private double refreshAheadFraction = DEFAULT_REFRESH_AHEAD_FRACTION;
         private Duration clockSkew = DEFAULT_CLOCK_SKEW;
         private double jitter = DEFAULT_JITTER;
@@ -154,13 +160,15 @@ public final class ExpiryPolicy {
         private Builder() {}
 
         /**
-         * Refresh at least this long before expiry, up to a fifth of the token's lifetime; zero to rely
-         * on the fraction alone.
+         * Refresh at least this long before expiry, up to half the token's lifetime; zero to rely on
+         * the fraction alone. (Left unset, the default of 60 s counts for at most a fifth of the
+         * lifetime, so short-lived tokens are not renewed at a fraction of their life.)
          *
          * @throws IllegalArgumentException if negative
          */
         public Builder refreshAhead(Duration refreshAhead) {
             this.refreshAhead = nonNegative(refreshAhead, "refreshAhead");
+            this.refreshAheadExplicit = true;
             return this;
         }
 

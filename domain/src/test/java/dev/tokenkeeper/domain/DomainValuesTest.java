@@ -110,6 +110,23 @@ class DomainValuesTest {
         }
 
         @Test
+        @DisplayName("an explicit refreshAhead is honoured up to half the lifetime; the default counts for at most a fifth")
+        void explicitRefreshAheadHonoured() {
+            AccessToken t = token(Duration.ofSeconds(10));
+            ExpiryPolicy explicit = ExpiryPolicy.builder().refreshAhead(Duration.ofSeconds(4)).refreshAheadFraction(0)
+                    .clockSkew(Duration.ZERO).jitter(0).build();
+            ExpiryPolicy byDefault = ExpiryPolicy.builder().refreshAheadFraction(0).clockSkew(Duration.ZERO).jitter(0).build();
+            ExpiryPolicy tooMuch = ExpiryPolicy.builder().refreshAhead(Duration.ofSeconds(9)).refreshAheadFraction(0)
+                    .clockSkew(Duration.ZERO).jitter(0).build();
+            assertThat(explicit.freshness(t, T0.plusMillis(5_999))).isEqualTo(Freshness.FRESH);
+            assertThat(explicit.freshness(t, T0.plusMillis(6_000))).isEqualTo(Freshness.REFRESH_DUE);
+            assertThat(byDefault.freshness(t, T0.plusMillis(7_999))).isEqualTo(Freshness.FRESH); // 60 s, capped at L/5
+            assertThat(byDefault.freshness(t, T0.plusMillis(8_000))).isEqualTo(Freshness.REFRESH_DUE);
+            assertThat(tooMuch.freshness(t, T0.plusMillis(4_999))).isEqualTo(Freshness.FRESH); // capped at L/2
+            assertThat(tooMuch.freshness(t, T0.plusMillis(5_000))).isEqualTo(Freshness.REFRESH_DUE);
+        }
+
+        @Test
         @DisplayName("jitter spreads the refresh point later, over the first half of the window: never earlier, never past its middle")
         void jitter() {
             ExpiryPolicy p = ExpiryPolicy.builder().refreshAhead(Duration.ofMinutes(1)).refreshAheadFraction(0)
