@@ -66,7 +66,7 @@ import java.util.function.BiConsumer;
 public final class SealedFileStore implements TokenStore {
 
     /** The token file's name in the token directory. */
-    public static final String FILE_NAME = "tokens.sealed";
+    public static final String FILE_NAME = dev.tokenkeeper.bootstrap.persistence.LocalFiles.SEALED_FILE;
 
     /** The lock file's name in the token directory. */
     public static final String LOCK_NAME = "tokens.lock";
