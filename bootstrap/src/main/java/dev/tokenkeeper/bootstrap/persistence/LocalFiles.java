@@ -10,8 +10,9 @@ import java.util.Objects;
 import java.util.ServiceLoader;
 
 /**
- * The local token file ({@code store.type=file}): one user's sealed tokens in an embedded database
- * file in a private directory, kept across runs of the command line. It needs the H2 database
+ * The local token file ({@code store.type=file}): one user's sealed tokens in one file in a private
+ * directory ({@link #SEALED_FILE}; a directory an earlier version made keeps its H2 database,
+ * {@link #DATABASE_FILE}), kept across runs of the command line. The H2 side needs the H2 database
  * engine, which an embedding application should not receive from a library, so its implementation
  * lives in {@code tokenkeeper-runnable} and is found with {@link ServiceLoader}; without it,
  * {@code store.type=file} fails with a {@link ConfigurationException} that says so.
@@ -23,7 +24,10 @@ public interface LocalFiles {
     /** The environment variable that moves the directory (before {@code XDG_CONFIG_HOME}). */
     String HOME_VARIABLE = "TOKENKEEPER_HOME";
 
-    /** The database file in the directory. */
+    /** The single sealed token file in the directory: the default for a directory without {@link #DATABASE_FILE}. */
+    String SEALED_FILE = "tokens.sealed";
+
+    /** The H2 database file in the directory, used where it already exists. */
     String DATABASE_FILE = "tokens.mv.db";
 
     /** The sealing-key file made in the directory when no key is configured. */

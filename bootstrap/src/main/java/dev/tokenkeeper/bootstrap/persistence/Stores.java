@@ -76,8 +76,9 @@ public final class Stores {
                 case MEMORY -> new MemoryTokenStore(clock);
                 case FILE -> {
                     Path dir = Path.of(config.url());
-                    if (use == Use.SOURCE && !Files.exists(dir.resolve(LocalFiles.DATABASE_FILE), LinkOption.NOFOLLOW_LINKS)) {
-                        throw new ConfigurationException("no token file " + dir.resolve(LocalFiles.DATABASE_FILE));
+                    if (use == Use.SOURCE && !Files.exists(dir.resolve(LocalFiles.DATABASE_FILE), LinkOption.NOFOLLOW_LINKS)
+                            && !Files.exists(dir.resolve(LocalFiles.SEALED_FILE), LinkOption.NOFOLLOW_LINKS)) {
+                        throw new ConfigurationException("no token file " + dir.resolve(LocalFiles.SEALED_FILE));
                     }
                     LocalFiles.Opened local = LocalFiles.installed().open(dir, clock, config.prefix());
                     resources.add(local);

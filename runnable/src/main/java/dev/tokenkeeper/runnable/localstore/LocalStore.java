@@ -266,7 +266,7 @@ public final class LocalStore implements LocalFiles.Opened {
         }
     }
 
-    private static void prepareDirectory(Path directory) {
+    static void prepareDirectory(Path directory) {
         Objects.requireNonNull(directory, "directory");
         try {
             if (OwnerOnly.directory(directory)) {

@@ -79,8 +79,13 @@ class HostileStoreFileIT {
         List<String> statements(Path marker);
     }
 
-    /** A real store file (made by {@code token}), then the hostile statements run into it. */
+    /**
+     * A real H2 store file (a directory an earlier version made, filled by {@code token}), then the
+     * hostile statements run into it. New directories hold a sealed file, which runs nothing; an
+     * existing H2 one is still opened, so it is still checked.
+     */
     void poison(Hostile hostile) throws Exception {
+        TokenDirectoryOwnershipIT.h2Home(home);
         assertThat(cli.run("token")).as(cli.err()).isZero();
         try (Connection c = DriverManager.getConnection(LocalStore.jdbcUrl(home), LocalStore.user(), "");
                 Statement s = c.createStatement()) {

@@ -30,6 +30,9 @@ final class RawDump {
 
     /** {@code SELECT *} of every table of the PUBLIC schema, each value rendered as text, hex and base64. */
     static String selectEverything(Path dir) {
+        if (sealedFile(dir)) {
+            return sealedEverything(dir);
+        }
         StringBuilder sb = new StringBuilder();
         try (Connection c = open(dir); Statement st = c.createStatement()) {
             List<String> tables = new ArrayList<>();
@@ -67,8 +70,16 @@ final class RawDump {
         return sb.toString();
     }
 
-    /** The sealed column of the only token row. */
+    /** The sealed bytes of the only token entry (row of the database, or entry of the sealed file). */
     static byte[] sealed(Path dir) {
+        if (sealedFile(dir)) {
+            List<byte[]> all = new ArrayList<>();
+            sealedStore(dir).forEach((k, t) -> all.add(t.bytes()));
+            if (all.size() != 1) {
+                throw new AssertionError(all.size() + " token entries in " + dir + ", expected one");
+            }
+            return all.get(0);
+        }
         try (Connection c = open(dir); Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("SELECT sealed FROM tokenkeeper_tokens")) {
             if (!rs.next()) {
@@ -85,6 +96,20 @@ final class RawDump {
     }
 
     static void setSealed(Path dir, byte[] bytes) {
+        if (sealedFile(dir)) {
+            SealedFileStore store = sealedStore(dir);
+            List<dev.tokenkeeper.domain.spi.StoreKey> keys = new ArrayList<>();
+            List<java.time.Instant> expiries = new ArrayList<>();
+            store.forEach((k, t) -> {
+                keys.add(k);
+                expiries.add(t.expiresAt());
+            });
+            if (keys.size() != 1) {
+                throw new AssertionError("expected one token entry in " + dir);
+            }
+            store.save(keys.get(0), new dev.tokenkeeper.domain.spi.SealedToken(bytes, expiries.get(0)));
+            return;
+        }
         try (Connection c = DriverManager.getConnection(LocalStore.jdbcUrl(dir), LocalStore.user(), "");
                 var ps = c.prepareStatement("UPDATE tokenkeeper_tokens SET sealed = ?")) {
             ps.setBytes(1, bytes);
@@ -94,6 +119,32 @@ final class RawDump {
         } catch (SQLException e) {
             throw new AssertionError(e);
         }
+    }
+
+    /** Whether the directory holds the sealed token file (the default) rather than an H2 database. */
+    static boolean sealedFile(Path dir) {
+        return Files.exists(dir.resolve(SealedFileStore.FILE_NAME));
+    }
+
+    private static SealedFileStore sealedStore(Path dir) {
+        try {
+            return SealedFileStore.open(dir, java.time.InstantSource.system(), SealedFileStore.DEFAULT_LOCK_WAIT);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every entry of the sealed file, as {@code tokens:} and {@code leases:} lines, bytes as text, hex and base64. */
+    private static String sealedEverything(Path dir) {
+        StringBuilder sb = new StringBuilder();
+        sealedStore(dir).forEach((k, t) -> {
+            byte[] b = t.bytes();
+            sb.append("tokens: ").append(k).append(' ').append(new String(b, StandardCharsets.ISO_8859_1))
+                    .append(' ').append(HexFormat.of().formatHex(b))
+                    .append(' ').append(Base64.getEncoder().encodeToString(b))
+                    .append(' ').append(t.expiresAt()).append('\n');
+        });
+        return sb.toString();
     }
 
     /** Every file of the directory, its bytes read as Latin-1 so that any ASCII in it shows. */

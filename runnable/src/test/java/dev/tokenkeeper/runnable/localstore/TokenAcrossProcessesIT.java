@@ -77,26 +77,26 @@ class TokenAcrossProcessesIT {
         assertThat(second.stdout().strip()).as("the second process reuses the sealed token").isEqualTo(issued);
         assertThat(idp.requestCount()).as("token requests at the endpoint after two processes").isEqualTo(1);
 
-        // owner-only: the directory 0700, every file in it 0600, and nothing but the database and the key
+        // owner-only: the directory 0700, every file in it 0600, and nothing but the token file, its lock and the key
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(home))).isEqualTo("rwx------");
         try (var files = Files.list(home)) {
             List<Path> all = files.toList();
             assertThat(all).extracting(p -> p.getFileName().toString())
-                    .containsExactlyInAnyOrder(LocalStore.DATABASE_FILE, LocalStore.KEY_FILE);
+                    .containsExactlyInAnyOrder(SealedFileStore.FILE_NAME, SealedFileStore.LOCK_NAME, LocalStore.KEY_FILE);
             for (Path f : all) {
                 assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).as(f.toString()).isEqualTo("rw-------");
             }
         }
 
-        // what someone holding the database file sees: no secret, in clear or encoded
+        // what someone holding the token file sees: no secret, in clear or encoded
         String files = RawDump.files(home);
-        String dbOnly = new String(Files.readAllBytes(home.resolve(LocalStore.DATABASE_FILE)), StandardCharsets.ISO_8859_1);
+        String dbOnly = new String(Files.readAllBytes(home.resolve(SealedFileStore.FILE_NAME)), StandardCharsets.ISO_8859_1);
         String rows = RawDump.selectEverything(home);
-        assertThat(rows).as("the token row is there").containsIgnoringCase("tokenkeeper_tokens:");
+        assertThat(rows).as("the token entry is there").contains("tokens: ");
         for (String needle : List.of(issued, clientId, registration, secret)) {
             RawDump.encodings(needle).forEach((how, form) -> {
                 assertThat(rows).as("SELECT * shows " + how + " of a secret value").doesNotContain(form);
-                assertThat(dbOnly).as("the database file holds " + how + " of a secret value").doesNotContain(form);
+                assertThat(dbOnly).as("the token file holds " + how + " of a secret value").doesNotContain(form);
             });
         }
         assertThat(files).doesNotContain(issued);

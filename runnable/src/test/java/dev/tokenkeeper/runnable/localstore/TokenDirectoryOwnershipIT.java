@@ -50,6 +50,18 @@ class TokenDirectoryOwnershipIT {
         assertThat(cli.run("token")).as(cli.err()).isZero();
     }
 
+    /** A working home that an earlier version made: an H2 database (kept in use), one token stored in it. */
+    void filledH2Home() {
+        h2Home(home);
+        filledHome();
+        assertThat(home.resolve(SealedFileStore.FILE_NAME)).as("an H2 directory stays H2").doesNotExist();
+    }
+
+    /** Makes {@code dir} an H2 token directory, as versions before the sealed file did. */
+    static void h2Home(Path dir) {
+        LocalStore.open(dir, java.time.InstantSource.system(), null).close();
+    }
+
     void refused(Path path, String why) {
         int requests = cli.idp().requestCount();
         assertThat(cli.run("token")).as(cli.err()).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
@@ -103,7 +115,7 @@ class TokenDirectoryOwnershipIT {
     @Test
     @DisplayName("a symbolic link as the database is refused; its target keeps its mode")
     void linkedDatabase() throws IOException {
-        filledHome();
+        filledH2Home();
         Path db = home.resolve(LocalStore.DATABASE_FILE);
         Path elsewhere = tmp.resolve("elsewhere.mv.db");
         Files.move(db, elsewhere);
@@ -158,10 +170,34 @@ class TokenDirectoryOwnershipIT {
     @DisplayName("a database that belongs to another user is refused (it could hold anything)")
     void foreignDatabase() throws IOException {
         Path db = home.resolve(LocalStore.DATABASE_FILE);
+        h2Home(home);
         filledHomeWithForeign(db);
         refused(db, "belongs to another user");
         assertThat(cli.run("copy", "--from", "file:" + home, "--to", "memory:")).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
         assertThat(cli.err()).contains(db + " belongs to another user");
+    }
+
+    @Test
+    @DisplayName("a symbolic link as the sealed token file is refused; its target keeps its mode and content")
+    void linkedSealedFile() throws IOException {
+        filledHome();
+        Path file = home.resolve(SealedFileStore.FILE_NAME);
+        Path elsewhere = tmp.resolve("elsewhere.sealed");
+        Files.move(file, elsewhere);
+        Files.setPosixFilePermissions(elsewhere, PosixFilePermissions.fromString("rw-r--r--"));
+        byte[] before = Files.readAllBytes(elsewhere);
+        Files.createSymbolicLink(file, elsewhere);
+        refused(file, "is a symbolic link");
+        assertThat(mode(elsewhere)).as("not chmod'ed through the link").isEqualTo("rw-r--r--");
+        assertThat(Files.readAllBytes(elsewhere)).as("not written through the link").isEqualTo(before);
+    }
+
+    @Test
+    @DisplayName("a sealed token file that belongs to another user is refused")
+    void foreignSealedFile() throws IOException {
+        Path file = home.resolve(SealedFileStore.FILE_NAME);
+        filledHomeWithForeign(file);
+        refused(file, "belongs to another user");
     }
 
     @Test
