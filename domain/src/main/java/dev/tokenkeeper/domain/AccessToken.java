@@ -115,6 +115,25 @@ public final class AccessToken {
         return new AccessToken(value, tokenType, issuedAt, expiresAt, scopes, newRefreshToken);
     }
 
+    /**
+     * The value of the HTTP {@code Authorization} header that presents this token to a resource
+     * server (RFC 6750 §2.1): {@code Bearer <token>}, whatever the case the server wrote
+     * {@code token_type} in. Use it instead of assembling the header from {@link #value()}, whose
+     * {@code toString()} is {@code Secret[redacted]}; send it, never log it.
+     *
+     * @throws IllegalArgumentException if the token holds a line break, which would split the header
+     */
+    public String authorizationValue() {
+        String v = value.reveal();
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c == '\r' || c == '\n') {
+                throw new IllegalArgumentException("the access token holds a line break; it cannot be sent in a header");
+            }
+        }
+        return "Bearer " + v;
+    }
+
     /** Whether {@code other} carries the same token value as this one. */
     public boolean sameValueAs(AccessToken other) {
         return other != null && value.equals(other.value);

@@ -1,0 +1,73 @@
+package dev.tokenkeeper.integration.okhttp;
+
+import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.api.TokenProvider;
+import dev.tokenkeeper.integration.tck.AuthenticatedClientContractKit;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okio.BufferedSink;
+
+/** The client contract for OkHttp with {@link TokenInterceptor}, redirects followed by OkHttp itself. */
+class TokenInterceptorContractTest extends AuthenticatedClientContractKit {
+
+    private static final MediaType TEXT = MediaType.get("text/plain; charset=utf-8");
+
+    @Override
+    protected Driver driver(TokenProvider tokens, TokenKey key) {
+        OkHttpClient http = new OkHttpClient.Builder().addInterceptor(TokenInterceptor.of(tokens, key)).build();
+        return new Driver() {
+            @Override
+            public Reply get(URI uri) throws IOException {
+                return call(new Request.Builder().url(uri.toString()).build());
+            }
+
+            @Override
+            public Reply post(URI uri, String body, boolean repeatable) throws IOException {
+                RequestBody b = repeatable ? RequestBody.create(body, TEXT) : new OneShot(body);
+                return call(new Request.Builder().url(uri.toString()).post(b).build());
+            }
+
+            private Reply call(Request request) throws IOException {
+                try (Response r = http.newCall(request).execute()) {
+                    return new Reply(r.code(), r.body().string());
+                }
+            }
+
+            @Override
+            public void close() {
+                http.dispatcher().executorService().shutdown();
+                http.connectionPool().evictAll();
+            }
+        };
+    }
+
+    /** A streamed body, as from an upload: OkHttp users mark such bodies one-shot. */
+    private static final class OneShot extends RequestBody {
+        private final String body;
+
+        OneShot(String body) {
+            this.body = body;
+        }
+
+        @Override
+        public MediaType contentType() {
+            return TEXT;
+        }
+
+        @Override
+        public boolean isOneShot() {
+            return true;
+        }
+
+        @Override
+        public void writeTo(BufferedSink sink) throws IOException {
+            sink.write(body.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+}
