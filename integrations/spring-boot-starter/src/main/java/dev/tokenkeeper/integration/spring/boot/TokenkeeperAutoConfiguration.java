@@ -92,6 +92,17 @@ public class TokenkeeperAutoConfiguration {
         return new TokenkeeperClients(tokenkeeper);
     }
 
+    @Configuration(proxyBeanMethods = false)
+    @Conditional(ClientsConfigured.class) // member classes are read before the outer beans: no @ConditionalOnBean(Tokenkeeper)
+    @ConditionalOnClass(name = "org.springframework.web.reactive.function.client.WebClient")
+    static class WebClients {
+        @Bean
+        @ConditionalOnMissingBean
+        TokenkeeperWebClients tokenkeeperWebClients(Tokenkeeper tokenkeeper) {
+            return new TokenkeeperWebClients(tokenkeeper);
+        }
+    }
+
     /** {@code tokenkeeper.spring.default-client}: every Boot-built {@code RestClient.Builder} gets that client's tokens. */
     @Configuration(proxyBeanMethods = false)
     @Conditional(ClientsConfigured.class) // member classes are read before the outer beans: no @ConditionalOnBean(Tokenkeeper)
@@ -108,11 +119,11 @@ public class TokenkeeperAutoConfiguration {
     /** {@code tokenkeeper.spring.default-client}: every Boot-built {@code WebClient.Builder} gets that client's tokens. */
     @Configuration(proxyBeanMethods = false)
     @Conditional(ClientsConfigured.class) // member classes are read before the outer beans: no @ConditionalOnBean(Tokenkeeper)
-    @ConditionalOnClass(WebClientCustomizer.class)
+    @ConditionalOnClass({WebClientCustomizer.class, TokenkeeperWebClients.class})
     @ConditionalOnProperty("tokenkeeper.spring.default-client")
     static class DefaultWebClient {
         @Bean
-        WebClientCustomizer tokenkeeperWebClientCustomizer(TokenkeeperClients clients, Environment environment) {
+        WebClientCustomizer tokenkeeperWebClientCustomizer(TokenkeeperWebClients clients, Environment environment) {
             String name = environment.getRequiredProperty("tokenkeeper.spring.default-client");
             return builder -> clients.webClient(name).accept(builder);
         }

@@ -2,12 +2,10 @@ package dev.tokenkeeper.integration.spring.boot;
 
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.integration.spring.web.TokenExchangeFilter;
 import dev.tokenkeeper.integration.spring.web.TokenRequestInterceptor;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.springframework.web.client.RestClient;
-import org.springframework.web.reactive.function.client.WebClient;
 
 /**
  * Authenticates Spring HTTP clients per configured tokenkeeper client, by name:
@@ -19,7 +17,8 @@ import org.springframework.web.reactive.function.client.WebClient;
  * }
  * }</pre>
  *
- * A builder customised by {@code tokenkeeper.spring.default-client} gets that client already. Thread-safe.
+ * For {@code WebClient} see {@link TokenkeeperWebClients}. A builder customised by
+ * {@code tokenkeeper.spring.default-client} gets that client already. Thread-safe.
  */
 public final class TokenkeeperClients {
 
@@ -39,21 +38,10 @@ public final class TokenkeeperClients {
         return TokenRequestInterceptor.of(tokenkeeper.provider(), key(name));
     }
 
-    /** The filter for client {@code name}, for a {@code WebClient}. */
-    public TokenExchangeFilter filter(String name) {
-        return TokenExchangeFilter.of(tokenkeeper.provider(), key(name));
-    }
-
     /** Adds client {@code name}'s tokens to a {@code RestClient.Builder} ({@code builder.apply(...)}). */
     public Consumer<RestClient.Builder> restClient(String name) {
         TokenRequestInterceptor interceptor = interceptor(name);
         return builder -> builder.requestInterceptor(interceptor);
-    }
-
-    /** Adds client {@code name}'s tokens to a {@code WebClient.Builder} ({@code builder.apply(...)}). */
-    public Consumer<WebClient.Builder> webClient(String name) {
-        TokenExchangeFilter filter = filter(name);
-        return builder -> builder.filter(filter);
     }
 
     @Override

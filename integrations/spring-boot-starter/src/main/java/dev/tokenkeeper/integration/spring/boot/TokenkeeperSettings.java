@@ -63,7 +63,12 @@ final class TokenkeeperSettings {
             values.putAll(fromRegistrations(environment));
         }
         own.forEach((k, v) -> {
-            if (!k.startsWith(SPRING)) {
+            if (k.startsWith(SPRING)) {
+                return;
+            }
+            if (v == null || v.isBlank()) {
+                values.remove(k); // an empty property unsets, as Spring users expect (--x= overrides a file's x)
+            } else {
                 values.put(k, v);
             }
         });
