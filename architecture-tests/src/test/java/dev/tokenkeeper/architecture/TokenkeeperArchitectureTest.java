@@ -26,7 +26,9 @@ class TokenkeeperArchitectureTest {
      */
     private static final List<String> MODULE_ROOTS = List.of(
             "domain", "domain.api", "domain.spi", "application", "adapter.http", "adapter.store.memory",
-            "adapter.store.redis", "adapter.store.jdbc", "store.tck", "testsupport", "fakeidp", "bootstrap", "runnable");
+            "adapter.store.redis", "adapter.store.jdbc", "store.tck", "testsupport", "fakeidp", "bootstrap", "runnable",
+            "integration.client.jdk", "integration.client.okhttp", "integration.client.spring", "integration.tck",
+            "integration.spring.boot");
 
     @ArchTest
     static void the_rules_see_every_module(JavaClasses classes) {
@@ -73,6 +75,14 @@ class TokenkeeperArchitectureTest {
 
     @ArchTest
     static final ArchRule no_internal_type_in_public_api = RULES.noInternalTypeInPublicApi();
+
+    @ArchTest
+    static final ArchRule client_integrations_use_only_the_caller_facing_port =
+            RULES.clientIntegrationsUseOnlyTheCallerFacingPort();
+
+    @ArchTest
+    static final ArchRule client_integrations_do_not_depend_on_each_other =
+            RULES.clientIntegrationsDoNotDependOnEachOther();
 
     @ArchTest
     static final ArchRule compatibility_kit_depends_only_on_domain_junit_and_assertj =

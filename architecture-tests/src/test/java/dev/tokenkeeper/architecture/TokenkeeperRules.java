@@ -65,6 +65,10 @@ final class TokenkeeperRules {
     private final String compatibilityKit;
     private final String testSupport;
     private final String fakeIdp;
+    private final String clientIntegrations;
+    private final String clientKit;
+    private final String starter;
+    private final String examples;
 
     private TokenkeeperRules(String root) {
         this.root = requireNonNull(root, "root");
@@ -80,6 +84,10 @@ final class TokenkeeperRules {
         this.compatibilityKit = root + ".store.tck..";
         this.testSupport = root + ".testsupport..";
         this.fakeIdp = root + ".fakeidp..";
+        this.clientIntegrations = root + ".integration.client..";
+        this.clientKit = root + ".integration.tck..";
+        this.starter = root + ".integration.spring.boot..";
+        this.examples = root + ".example..";
     }
 
     /** The rules for the modules whose packages sit below {@code root}, e.g. {@code dev.tokenkeeper}. */
@@ -172,6 +180,10 @@ final class TokenkeeperRules {
                 .layer("CompatibilityKit").definedBy(compatibilityKit)
                 .layer("TestSupport").definedBy(testSupport)
                 .layer("FakeIdp").definedBy(fakeIdp)
+                .layer("ClientIntegrations").definedBy(clientIntegrations)
+                .layer("ClientKit").definedBy(clientKit)
+                .layer("Starter").definedBy(starter)
+                .layer("Examples").definedBy(examples)
 
                 .whereLayer("Domain").mayNotAccessAnyLayer()
                 .whereLayer("Application").mayOnlyAccessLayers("Domain")
@@ -183,8 +195,16 @@ final class TokenkeeperRules {
                 // a stand-alone fake token endpoint for tests, the demo and the benchmarks; of the
                 // main code only the demo (in the runnable) runs it
                 .whereLayer("FakeIdp").mayNotAccessAnyLayer()
-                .whereLayer("FakeIdp").mayOnlyBeAccessedByLayers("Runnable")
-                .whereLayer("Bootstrap").mayOnlyBeAccessedByLayers("Runnable")
+                .whereLayer("FakeIdp").mayOnlyBeAccessedByLayers("Runnable", "ClientKit")
+                .whereLayer("Bootstrap").mayOnlyBeAccessedByLayers("Runnable", "ClientKit", "Starter")
+                // HTTP client integrations: thin adapters of the caller-facing port (see rule 8)
+                .whereLayer("ClientIntegrations").mayOnlyAccessLayers("Domain")
+                .whereLayer("ClientIntegrations").mayOnlyBeAccessedByLayers("Starter", "Examples")
+                .whereLayer("ClientKit").mayOnlyAccessLayers("Domain", "Bootstrap", "FakeIdp")
+                .whereLayer("ClientKit").mayNotBeAccessedByAnyLayer()
+                .whereLayer("Starter").mayOnlyAccessLayers("Domain", "Application", "Bootstrap", "ClientIntegrations")
+                .whereLayer("Starter").mayOnlyBeAccessedByLayers("Examples")
+                .whereLayer("Examples").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Runnable").mayNotBeAccessedByAnyLayer()
 
                 .ensureAllClassesAreContainedInArchitecture()
@@ -243,6 +263,27 @@ final class TokenkeeperRules {
                         + "adapters or a server library");
     }
 
+    // ---------------------------------------------------------------- 8. HTTP client integrations are thin
+
+    ArchRule clientIntegrationsUseOnlyTheCallerFacingPort() {
+        return noClasses().that().resideInAPackage(clientIntegrations)
+                .should().dependOnClassesThat(resideInAPackage(root + "..")
+                        .and(not(resideInAnyPackage(domainRoot, domainApi, clientIntegrations)))
+                        .as("are tokenkeeper classes outside the domain root and domain.api"))
+                .because("the rules of an authenticated request (when to replay, invalidate-if-current, "
+                        + "where the token may go) live once, in domain.api's AuthenticatedRequests; a "
+                        + "client integration only translates its client's request and response, so it "
+                        + "may use the caller-facing port and nothing of the application, the adapters, "
+                        + "the spi or the bootstrap");
+    }
+
+    ArchRule clientIntegrationsDoNotDependOnEachOther() {
+        return slices().matching(root + ".integration.client.(*)..").namingSlices("client integration '$1'")
+                .should().notDependOnEachOther()
+                .because("each client integration is its own artifact with its client library as a "
+                        + "provided dependency; one must never drag in another's client");
+    }
+
     /** Every rule, in the order of docs/ARCHITECTURE.md, for tools that want to iterate. */
     List<ArchRule> all() {
         return List.of(
@@ -258,6 +299,8 @@ final class TokenkeeperRules {
                 failsafeStaysInTheApplicationImplementation(),
                 internalPackagesAreUsedOnlyByTheirOwner(),
                 noInternalTypeInPublicApi(),
+                clientIntegrationsUseOnlyTheCallerFacingPort(),
+                clientIntegrationsDoNotDependOnEachOther(),
                 compatibilityKitDependsOnlyOnDomainJUnitAndAssertJ());
     }
 

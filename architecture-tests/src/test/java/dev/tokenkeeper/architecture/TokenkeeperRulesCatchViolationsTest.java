@@ -14,6 +14,9 @@ import dev.tokenkeeper.archfixture.adapter.store.jdbc.FixtureJdbcStore;
 import dev.tokenkeeper.archfixture.adapter.store.memory.FixtureMemoryStore;
 import dev.tokenkeeper.archfixture.adapter.store.redis.RedisStoreUsingJdbcStore;
 import dev.tokenkeeper.archfixture.application.CleanService;
+import dev.tokenkeeper.archfixture.integration.client.jdk.CleanClientIntegration;
+import dev.tokenkeeper.archfixture.integration.client.okhttp.ClientIntegrationUsingAnother;
+import dev.tokenkeeper.archfixture.integration.client.okhttp.ClientIntegrationUsingSpi;
 import dev.tokenkeeper.archfixture.application.FailsafeInsidePublicClass;
 import dev.tokenkeeper.archfixture.application.FailsafePolicyInSignature;
 import dev.tokenkeeper.archfixture.application.InternalTypeInSignature;
@@ -189,6 +192,22 @@ class TokenkeeperRulesCatchViolationsTest {
      * package-private application class). A line of an ArchUnit report starts with its origin:
      * {@code Method <a.B.m()> calls …}.
      */
+    @Test
+    @DisplayName("an HTTP client integration that reaches past the caller-facing port")
+    void clientIntegrationsUseOnlyTheCallerFacingPort() {
+        assertCatches(RULES.clientIntegrationsUseOnlyTheCallerFacingPort(),
+                new Class<?>[] {ClientIntegrationUsingSpi.class}, CleanClientIntegration.class,
+                ClientIntegrationUsingAnother.class);
+    }
+
+    @Test
+    @DisplayName("an HTTP client integration that uses another")
+    void clientIntegrationsDoNotDependOnEachOther() {
+        assertCatches(RULES.clientIntegrationsDoNotDependOnEachOther(),
+                new Class<?>[] {ClientIntegrationUsingAnother.class}, CleanClientIntegration.class,
+                ClientIntegrationUsingSpi.class);
+    }
+
     private static void assertCatches(ArchRule rule, Class<?>[] violators, Object... spared) {
         assertThatThrownBy(() -> rule.check(fixtures))
                 .as(rule.getDescription())

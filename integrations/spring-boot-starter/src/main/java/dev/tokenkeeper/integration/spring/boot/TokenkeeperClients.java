@@ -2,7 +2,7 @@ package dev.tokenkeeper.integration.spring.boot;
 
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.integration.spring.web.TokenRequestInterceptor;
+import dev.tokenkeeper.integration.client.spring.TokenRequestInterceptor;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.springframework.web.client.RestClient;

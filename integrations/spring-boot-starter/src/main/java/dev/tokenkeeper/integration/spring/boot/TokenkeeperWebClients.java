@@ -1,7 +1,7 @@
 package dev.tokenkeeper.integration.spring.boot;
 
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
-import dev.tokenkeeper.integration.spring.web.TokenExchangeFilter;
+import dev.tokenkeeper.integration.client.spring.TokenExchangeFilter;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.springframework.web.reactive.function.client.WebClient;

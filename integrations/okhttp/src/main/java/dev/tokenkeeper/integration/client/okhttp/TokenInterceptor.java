@@ -1,4 +1,4 @@
-package dev.tokenkeeper.integration.okhttp;
+package dev.tokenkeeper.integration.client.okhttp;
 
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;

@@ -1,4 +1,4 @@
-package dev.tokenkeeper.integration.spring.web;
+package dev.tokenkeeper.integration.client.spring;
 
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;

@@ -1,4 +1,4 @@
-package dev.tokenkeeper.integration.jdk;
+package dev.tokenkeeper.integration.client.jdk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

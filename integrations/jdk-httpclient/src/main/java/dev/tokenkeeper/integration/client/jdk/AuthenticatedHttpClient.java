@@ -1,4 +1,4 @@
-package dev.tokenkeeper.integration.jdk;
+package dev.tokenkeeper.integration.client.jdk;
 
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
