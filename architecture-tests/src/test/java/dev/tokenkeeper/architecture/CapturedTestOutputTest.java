@@ -100,14 +100,22 @@ class CapturedTestOutputTest {
 
     private static List<Path> capturedOutputs(Path root) throws IOException {
         List<Path> found = new ArrayList<>();
+        List<Path> moduleDirs = new ArrayList<>();
         try (Stream<Path> modules = Files.list(root)) {
-            for (Path module : modules.filter(Files::isDirectory).toList()) {
-                for (String reports : List.of("surefire-reports", "failsafe-reports")) {
-                    Path dir = module.resolve("target").resolve(reports);
-                    if (Files.isDirectory(dir)) {
-                        try (Stream<Path> outputs = Files.list(dir)) {
-                            outputs.filter(p -> p.getFileName().toString().endsWith("-output.txt")).forEach(found::add);
-                        }
+            moduleDirs.addAll(modules.filter(Files::isDirectory).toList());
+        }
+        Path integrations = root.resolve("integrations"); // the HTTP client integrations nest one level deeper
+        if (Files.isDirectory(integrations)) {
+            try (Stream<Path> modules = Files.list(integrations)) {
+                moduleDirs.addAll(modules.filter(Files::isDirectory).toList());
+            }
+        }
+        for (Path module : moduleDirs) {
+            for (String reports : List.of("surefire-reports", "failsafe-reports")) {
+                Path dir = module.resolve("target").resolve(reports);
+                if (Files.isDirectory(dir)) {
+                    try (Stream<Path> outputs = Files.list(dir)) {
+                        outputs.filter(p -> p.getFileName().toString().endsWith("-output.txt")).forEach(found::add);
                     }
                 }
             }
