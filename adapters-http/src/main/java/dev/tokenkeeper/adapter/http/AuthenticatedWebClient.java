@@ -5,6 +5,7 @@ import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.api.AuthenticatedRequests;
 import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.api.TokenEventListener;
 import dev.tokenkeeper.domain.api.TokenProvider;
@@ -18,7 +19,6 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.net.URI;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.regex.Pattern;
@@ -40,8 +40,9 @@ import java.util.regex.Pattern;
  * <ol>
  *   <li>Asks the provider for the key's token ({@link TokenProvider#tokenAsync}: a cached token costs
  *       no I/O) and sends a copy of the request with {@code Authorization: Bearer <token>}.</li>
- *   <li>If the resource server rejects the token (status 401, or a {@code WWW-Authenticate: Bearer}
- *       challenge with {@code error="invalid_token"} on any status), it calls
+ *   <li>If the resource server rejects the token (by the rules shared with every client integration,
+ *       {@link AuthenticatedRequests#rejects}: a 401 without another Bearer error, or an
+ *       {@code invalid_token} challenge on any status but 403), it calls
  *       {@link TokenProvider#invalidate(TokenKey, AccessToken)} with the rejected token (which drops it
  *       only if it is still the current one, so that many concurrent rejections of one token cause
  *       one refresh, not many), gets a token again and replays the request <em>once</em>. Only an
@@ -97,9 +98,6 @@ import java.util.regex.Pattern;
 public final class AuthenticatedWebClient {
 
     private static final String BEARER = "Bearer ";
-    /** A Bearer challenge saying that the token is invalid (RFC 6750 §3.1), anywhere in the header. */
-    private static final Pattern INVALID_TOKEN =
-            Pattern.compile("(?i)\\bbearer\\b.*\\berror\\s*=\\s*\"?invalid_token\\b");
     /** RFC 9110 §5.1 field-name: a token. */
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
@@ -286,18 +284,9 @@ public final class AuthenticatedWebClient {
                 "the token provider failed unexpectedly (" + c.getClass().getName() + ")", c);
     }
 
-    /** Whether the resource server refused the token: 401, or a Bearer {@code invalid_token} challenge. */
+    /** Whether the resource server refused the token, by the shared rules ({@link AuthenticatedRequests#rejects}). */
     static boolean rejected(HttpResponse<?> response) {
-        if (response.statusCode() == 401) {
-            return true;
-        }
-        List<String> challenges = response.headers().getAll("WWW-Authenticate");
-        for (String challenge : challenges) {
-            if (INVALID_TOKEN.matcher(challenge).find()) {
-                return true;
-            }
-        }
-        return false;
+        return AuthenticatedRequests.rejects(response.statusCode(), response.headers().getAll("WWW-Authenticate"));
     }
 
     /** A header that authenticates: the Bearer token, or the fallback credential. Never shown. */

@@ -7,12 +7,12 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.net.URI;
-import java.util.Locale;
 
 /**
  * The redirect rules of {@link AuthenticatedWebClient}: which answers are followed, where to, and
  * whether the target has the addressed origin (RFC 6454: scheme, host and port; hosts compared by
- * name, never by DNS). Which redirects are followed mirrors Vert.x's default redirect handler, so
+ * name, never by DNS) are the ones every client integration shares,
+ * {@link dev.tokenkeeper.domain.api.Redirects}; this class adapts them to Vert.x requests. Which redirects are followed mirrors Vert.x's default redirect handler, so
  * that only the credential handling differs from the wrapped client's. Stateless.
  */
 final class Redirects {
@@ -54,41 +54,15 @@ final class Redirects {
      * {@code Location} that resolves against {@code at} to an http(s) URI with a host.
      */
     static Next next(HttpResponse<?> response, URI at, HttpMethod method) {
-        int status = response.statusCode();
-        String location = response.getHeader(HttpHeaders.LOCATION);
-        if (at == null || location == null
-                || status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
-            return null;
-        }
-        HttpMethod nextMethod = method;
-        if (status == 303) {
-            nextMethod = method == HttpMethod.HEAD ? HttpMethod.HEAD : HttpMethod.GET;
-        } else if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
-            return null;
-        }
-        URI target;
-        try {
-            target = at.resolve(location.strip());
-        } catch (IllegalArgumentException e) {
-            return null; // an unreadable Location: the redirect itself is the caller's answer
-        }
-        String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
-        if (!(scheme.equals("http") || scheme.equals("https")) || target.getHost() == null) {
-            return null;
-        }
-        return new Next(target, nextMethod, status == 307 || status == 308);
+        return dev.tokenkeeper.domain.api.Redirects
+                .next(response.statusCode(), response.getHeader(HttpHeaders.LOCATION), at, method.name())
+                .map(hop -> new Next(hop.uri(), HttpMethod.valueOf(hop.method()), hop.keepsBody()))
+                .orElse(null);
     }
 
-    /** Whether {@code a} and {@code b} have one origin: scheme, host (by name) and effective port. */
+    /** Whether {@code a} and {@code b} have one origin: the shared rule, {@link dev.tokenkeeper.domain.api.Redirects#sameOrigin}. */
     static boolean sameOrigin(URI a, URI b) {
-        if (a == null || b == null || a.getScheme() == null || b.getScheme() == null || a.getHost() == null
-                || b.getHost() == null) {
-            return false;
-        }
-        String scheme = a.getScheme().toLowerCase(Locale.ROOT);
-        return scheme.equals(b.getScheme().toLowerCase(Locale.ROOT))
-                && a.getHost().equalsIgnoreCase(b.getHost())
-                && effectivePort(a) == effectivePort(b);
+        return dev.tokenkeeper.domain.api.Redirects.sameOrigin(a, b);
     }
 
     /**
@@ -116,10 +90,6 @@ final class Redirects {
             request.proxy(previous.proxy());
         }
         return request;
-    }
-
-    private static int effectivePort(URI uri) {
-        return uri.getPort() >= 0 ? uri.getPort() : defaultPort(uri.getScheme().toLowerCase(Locale.ROOT));
     }
 
     private static int defaultPort(String scheme) {

@@ -31,7 +31,8 @@ import java.util.regex.Pattern;
  *   <li>The token counts as rejected only when the answer comes from the addressed origin to a
  *       request that carried the credentials (not after a redirect to another origin: that
  *       origin's 401 says nothing about the token), with status 401 and either no Bearer error or
- *       {@code error="invalid_token"} (RFC 6750 §3.1). A 403, {@code insufficient_scope} or any other
+ *       {@code error="invalid_token"} (RFC 6750 §3.1), or an {@code invalid_token} challenge on
+ *       another status (some servers use 400). A 403, {@code insufficient_scope} or any other
  *       error is the caller's answer as it is: a new token would not change it.</li>
  *   <li>A rejected token is {@link TokenProvider#invalidate(TokenKey, AccessToken) invalidated only
  *       if it is still the current one}, so that many concurrent rejections of one token cause one
@@ -110,19 +111,26 @@ public final class AuthenticatedRequests {
 
     /**
      * Whether an answer of {@code status} with these {@code WWW-Authenticate} values rejects the
-     * token: 401 with no Bearer error or {@code invalid_token}. Never a 403.
+     * token: a 401 with no Bearer error or with {@code invalid_token}, or a Bearer
+     * {@code invalid_token} challenge on another status (some servers send it with a 400). Never a
+     * 403, and never another Bearer error such as {@code insufficient_scope}: a new token would not
+     * change those answers.
      */
     public static boolean rejects(int status, List<String> challenges) {
-        if (status != 401) {
+        if (status == 403) {
             return false;
         }
+        boolean invalidToken = false;
         for (String challenge : challenges) {
             Matcher m = BEARER_ERROR.matcher(challenge);
-            if (m.find() && !m.group(1).equalsIgnoreCase("invalid_token")) {
-                return false; // e.g. insufficient_scope or invalid_request: a new token would not help
+            if (m.find()) {
+                if (!m.group(1).equalsIgnoreCase("invalid_token")) {
+                    return false; // e.g. insufficient_scope or invalid_request
+                }
+                invalidToken = true;
             }
         }
-        return true;
+        return status == 401 || invalidToken;
     }
 
     /**

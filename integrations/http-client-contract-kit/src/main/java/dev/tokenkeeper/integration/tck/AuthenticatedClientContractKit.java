@@ -86,6 +86,10 @@ public abstract class AuthenticatedClientContractKit {
         settings.put("clients.api.client-id", "contract-kit");
         settings.put("clients.api.client-secret", "contract-kit-secret");
         settings.put("clients.api.allow-insecure-http", "true");
+        // the cases count token requests exactly: no retry of a token request that a loaded machine made slow
+        settings.put("resilience.attempts", "1");
+        settings.put("resilience.attempt-timeout", "30s");
+        settings.put("resilience.deadline", "30s");
         tokenkeeper = Tokenkeeper.start(TokenkeeperConfig.from(Settings.of(settings)));
         client = driver(tokenkeeper.provider(), TokenKey.of("api"));
     }
