@@ -93,6 +93,10 @@ public final class TokenkeeperCli {
 
     /** Runs the command line with {@code environment} and returns the exit code. */
     public static int run(Map<String, String> environment, String... args) {
+        int served = FastPath.run(environment, args, System.out);
+        if (served != FastPath.TAKE_FULL_PATH) {
+            return served;
+        }
         TokenkeeperCli cli = new TokenkeeperCli();
         cli.environment = environment;
         CommandLine cmd = new CommandLine(cli);
@@ -125,6 +129,10 @@ public final class TokenkeeperCli {
      * token outlives the command; the library's own default stays memory.
      */
     Settings settings() {
+        return settings(config, environment);
+    }
+
+    static Settings settings(Path config, Map<String, String> environment) {
         return Settings.load(config, environment).withDefault("store.type", "file", "the command line's default");
     }
 
@@ -304,6 +312,8 @@ public final class TokenkeeperCli {
                     printStore("serve", served);
                 }
                 System.out.printf("refresh: %s, proactive=%s%n", c.expiryPolicy(), c.proactiveRefresh());
+                System.out.printf("cache: maximum-keys=%s, idle-timeout=%s%n",
+                        c.cache().maximumKeys() == Integer.MAX_VALUE ? "unbounded" : c.cache().maximumKeys(), c.cache().idleTimeout());
                 System.out.println(c.sidecar().describe());
                 System.out.println("configuration OK");
                 return OK;
