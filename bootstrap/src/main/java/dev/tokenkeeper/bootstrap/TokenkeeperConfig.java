@@ -68,9 +68,11 @@ public record TokenkeeperConfig(
      * @param idleTimeout a key unused this long is evicted ({@code cache.idle-timeout})
      */
     public record CacheConfig(int maximumKeys, Duration idleTimeout) {
-        /** No bound but the idle timeout, which is the manager's default (30 minutes). */
-        public static final CacheConfig DEFAULT =
-                new CacheConfig(TokenManager.DEFAULT_MAXIMUM_KEYS, TokenManager.DEFAULT_IDLE_TIMEOUT);
+        /**
+         * The manager's defaults: no bound but the idle timeout of 30 minutes (spelled out, not read
+         * from the manager's class, so that reading a configuration loads no manager).
+         */
+        public static final CacheConfig DEFAULT = new CacheConfig(TokenManager.DEFAULT_MAXIMUM_KEYS, Duration.ofMinutes(30));
 
         public CacheConfig {
             if (maximumKeys < 1) {

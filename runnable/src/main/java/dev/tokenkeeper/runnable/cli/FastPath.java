@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,11 @@ final class FastPath {
 
     /** Serves {@code args} if they ask about cached tokens that are fresh; otherwise {@link #TAKE_FULL_PATH}. */
     static int run(Map<String, String> environment, String[] args, PrintStream out) {
+        return run(environment, args, out, InstantSource.system());
+    }
+
+    /** {@link #run(Map, String[], PrintStream)} at the instants of {@code clock}. */
+    static int run(Map<String, String> environment, String[] args, PrintStream out, InstantSource clock) {
         Request r = Request.parse(args);
         if (r == null) {
             return TAKE_FULL_PATH;
@@ -57,7 +63,7 @@ final class FastPath {
             if (cache.isEmpty()) {
                 return TAKE_FULL_PATH;
             }
-            Instant now = Instant.now();
+            Instant now = clock.instant();
             List<String> lines = new ArrayList<>();
             for (TokenkeeperConfig.ClientConfig client : clients) {
                 Optional<AccessToken> token = cache.get().fresh(client.storeIdentity(), client.key(), now);
