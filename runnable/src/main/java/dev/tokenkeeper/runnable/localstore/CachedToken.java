@@ -21,7 +21,9 @@ import java.util.Optional;
  *
  * <p>Only the sealed file ({@value LocalFiles#SEALED_FILE}) is read; a directory that holds an H2
  * database, has no key file, or whose files are links or another user's gives nothing here, and
- * the caller takes the full path, which opens, checks and reports as usual.
+ * the caller takes the full path, which opens, checks and reports as usual. So does a directory
+ * that is not already private (a link, another user's entry, anything open to group or others):
+ * the full path refuses it or narrows its modes, and this path never reads past what it would.
  */
 public final class CachedToken {
 
@@ -39,7 +41,8 @@ public final class CachedToken {
      */
     public static Optional<CachedToken> in(Path directory, SealingKeys configuredKeys, ExpiryPolicy policy) {
         if (Files.exists(directory.resolve(LocalFiles.DATABASE_FILE), LinkOption.NOFOLLOW_LINKS)
-                || !Files.exists(directory.resolve(LocalFiles.SEALED_FILE), LinkOption.NOFOLLOW_LINKS)) {
+                || !Files.exists(directory.resolve(LocalFiles.SEALED_FILE), LinkOption.NOFOLLOW_LINKS)
+                || !OwnerOnly.alreadyPrivate(directory)) { // the full path refuses or narrows what is off, and says so
             return Optional.empty();
         }
         SealingKeys keys = configuredKeys;
