@@ -28,15 +28,16 @@ final class Invalidation {
     }
 
     void invalidate(TokenKey key) {
+        // the shared tier first: a caller that misses in between must not load the old token back from it
+        ClientRegistration client = clients.get(key.client());
+        if (client != null) {
+            tier.delete(key, StoreKeys.of(client.identity(), key));
+        }
         KeyState s = cache.get(key);
         if (s != null) {
             s.entry.set(null);
             s.spareRefresh = null;
             FailureMemory.forget(s);
-        }
-        ClientRegistration client = clients.get(key.client());
-        if (client != null) {
-            tier.delete(key, StoreKeys.of(client.identity(), key));
         }
         events.onEvent(new TokenEvent.TokenInvalidated(key, false));
     }
@@ -47,14 +48,19 @@ final class Invalidation {
             return false;
         }
         Entry e = s.entry.get();
-        if (e == null || !e.token.sameValueAs(rejected) || !s.entry.compareAndSet(e, null)) {
+        if (e == null || !e.token.sameValueAs(rejected)) {
+            return false;
+        }
+        // the shared tier first (only if it still holds the rejected token): a caller that misses once
+        // the near cache lets go must not load the rejected token back from the store
+        tier.deleteIfHolds(s, rejected);
+        if (!s.entry.compareAndSet(e, null)) {
             return false;
         }
         RefreshCandidate rejectedRefresh = RefreshCandidate.of(e.token);
         if (rejectedRefresh != null) {
             s.spareRefresh = rejectedRefresh;
         }
-        tier.deleteIfHolds(s, rejected);
         events.onEvent(new TokenEvent.TokenInvalidated(key, true));
         return true;
     }

@@ -45,11 +45,13 @@ final class NearCache {
     private final EventSink events;
     private final InstantSource clock;
     private final int maximumKeys;
+    private final RefreshIndex index;
     private final AtomicBoolean trimming = new AtomicBoolean();
 
     NearCache(Map<String, ClientRegistration> clients, SingleFlight flights, StatsCounter stats, boolean recordHits,
-            EventSink events, InstantSource clock, int maximumKeys) {
+            EventSink events, InstantSource clock, int maximumKeys, RefreshIndex index) {
         this.maximumKeys = maximumKeys;
+        this.index = index;
         this.clients = clients;
         this.flights = flights;
         this.stats = stats;
@@ -129,8 +131,8 @@ final class NearCache {
         events.onEvent(new TokenEvent.CacheMiss(
                 key, e == null ? TokenEvent.MissReason.ABSENT : TokenEvent.MissReason.EXPIRED));
         CompletableFuture<AccessToken> token = flights.forCaller(s, now);
-        if (states.size() > maximumKeys) { // after the flight started: this key is not a candidate
-            trim();
+        if (states.size() > maximumKeys && trim() > 0) { // after the flight started: this key is not a candidate
+            index.purgeIfLarge(this); // the evicted keys' refresh points go too, not when they come due
         }
         return token;
     }

@@ -37,13 +37,15 @@ final class RefreshIndex {
     }
 
     /**
-     * Drops the points of entries that were replaced, dropped or evicted once they outnumber the
-     * resident keys twice over, so that evicted keys are not held until their refresh point: the
-     * index stays within a small multiple of the near cache's size, at an amortised constant cost.
+     * Drops the points of entries that were replaced, dropped or evicted once the index holds a
+     * quarter more points than there are resident keys, so that evicted keys are not held until
+     * their refresh point: the index stays within 1.25 times the near cache's size (plus a few), at
+     * an amortised constant cost (a purge visits every point, and follows at least a quarter of the
+     * resident count of new points or evictions).
      */
     void purgeIfLarge(NearCache cache) {
         int resident = cache.size();
-        if (queue.size() > 2 * resident + 64) {
+        if (queue.size() > resident + resident / 4 + 64) {
             queue.removeIf(d -> d.state().entry.get() != d.entry() || cache.get(d.state().key) != d.state());
         }
     }

@@ -158,7 +158,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
         RefreshIndex index = new RefreshIndex();
         this.flights = new SingleFlight(acquisition, tier, failures, stats, events, clock, b.ticker, threads.executor,
                 index);
-        this.cache = new NearCache(clients, flights, stats, b.recordHits, events, clock, b.maximumKeys);
+        this.cache = new NearCache(clients, flights, stats, b.recordHits, events, clock, b.maximumKeys, index);
         this.invalidation = new Invalidation(cache, clients, tier, events);
         this.sweeper = new RefreshSweeper(cache, flights, index, events, clock, b.idleTimeout,
                 b.proactiveRefresh);

@@ -40,7 +40,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <pre>
  * java -jar benchmarks/target/tokenkeeper-benchmarks.jar [--smoke] [--out docs/BENCHMARKS.md]
- *      [--only hot,stampede,outage,scale,stores] [--command "how it was started"]
+ *      [--only hot,stampede,outage,scale,stores,cli,memory,sidecar] [--command "how it was started"]
  * </pre>
  *
  * Every run is bounded: JMH by its iteration counts, the simulations by their deadlines.
@@ -48,27 +48,33 @@ import org.openjdk.jmh.runner.options.TimeValue;
 public final class BenchmarkSuite {
 
     /** The fixed parameters of one mode. */
-    record Plan(String name, int jmhWarmups, int jmhIterations, Duration jmhIterationTime, int[] jmhThreads,
-            Scenario stampede, Scenario outage, int[] scaleInstances, int scaleThreads, int storeOps, int pathKeys, int missKeys) {}
+    record Plan(String name, int jmhForks, int jmhWarmups, int jmhIterations, Duration jmhIterationTime, int[] jmhThreads,
+            Scenario stampede, Scenario outage, int[] scaleInstances, int scaleThreads, int storeOps, int pathKeys, int missKeys,
+            int cliRuns, int memoryMaximumKeys, int memoryTouched, int memoryFewKeys, Duration memoryIdle,
+            int sidecarConnections, Duration sidecarWarmup, Duration sidecarRound, int sidecarRounds) {}
 
     static Plan full() {
         Duration l = Duration.ofSeconds(6);
         Duration latency = Duration.ofMillis(50);
         Duration pace = Duration.ofMillis(1);
-        return new Plan("full", 2, 4, Duration.ofSeconds(1), new int[] {1, 2},
+        return new Plan("full", 3, 2, 4, Duration.ofSeconds(1), new int[] {1, 2},
                 new Scenario(4, 4, l, 3, latency, pace, 0, 0),
                 new Scenario(4, 4, l, 3, latency, pace, 1.2, 0.4),
-                new int[] {1, 4, 16}, 2, 1000, 300, 40);
+                new int[] {1, 4, 16}, 2, 1000, 300, 40,
+                15, 100_000, 1_000_000, 1_000, Duration.ofSeconds(10),
+                64, Duration.ofSeconds(3), Duration.ofSeconds(4), 3);
     }
 
     static Plan smoke() {
         Duration l = Duration.ofSeconds(2);
         Duration latency = Duration.ofMillis(50);
         Duration pace = Duration.ofMillis(1);
-        return new Plan("smoke", 1, 3, Duration.ofSeconds(1), new int[] {1, 2},
+        return new Plan("smoke", 1, 1, 3, Duration.ofSeconds(1), new int[] {1, 2},
                 new Scenario(2, 2, l, 2, latency, pace, 0, 0),
                 new Scenario(2, 2, l, 2, latency, pace, 1.2, 0.4),
-                new int[] {1, 4, 16}, 1, 200, 100, 10);
+                new int[] {1, 4, 16}, 1, 200, 100, 10,
+                3, 10_000, 100_000, 1_000, Duration.ofSeconds(2),
+                64, Duration.ofSeconds(1), Duration.ofSeconds(1), 1);
     }
 
     private final Plan plan;
@@ -103,7 +109,7 @@ public final class BenchmarkSuite {
     public static void main(String[] args) throws Exception {
         Plan plan = full();
         Path out = Path.of("docs/BENCHMARKS.md");
-        Set<String> only = new LinkedHashSet<>(List.of("hot", "stampede", "outage", "scale", "stores"));
+        Set<String> only = new LinkedHashSet<>(List.of("hot", "stampede", "outage", "scale", "stores", "cli", "memory", "sidecar"));
         String command = "java -jar benchmarks/target/tokenkeeper-benchmarks.jar";
         String revision = "unknown";
         for (int i = 0; i < args.length; i++) {
@@ -210,9 +216,31 @@ public final class BenchmarkSuite {
                 paths.add(Probes.storePath("H2 in-memory", Probes.h2(tag + "x"), idp, env, plan.pathKeys()));
             }
         }
+        CliProbe.Result cli = null;
+        if (only.contains("cli")) {
+            log.println("== command line");
+            cli = CliProbe.run(Path.of("runnable/target/tokenkeeper"), plan.cliRuns());
+            log.println("   " + CliProbe.describe(cli));
+        }
+        MemoryProbe.Result memory = null;
+        if (only.contains("memory")) {
+            log.println("== many keys");
+            memory = MemoryProbe.run(plan.memoryMaximumKeys(), plan.memoryTouched(), plan.memoryFewKeys(), plan.memoryIdle());
+            log.printf("   flatness=%.2f bytes/key=%.0f sweep few=%.2f ms/s many=%.2f ms/s%n", memory.flatness(),
+                    memory.bytesPerResidentKey(), memory.sweepCpuMsPerSecondFew(), memory.sweepCpuMsPerSecondMany());
+        }
+        SidecarLoad.Result sidecar = null;
+        if (only.contains("sidecar")) {
+            log.println("== sidecar");
+            sidecar = SidecarLoad.run(plan.sidecarConnections(), plan.sidecarWarmup(), plan.sidecarRound(), plan.sidecarRounds());
+            log.println(sidecar.error() != null ? "   error=" + sidecar.error()
+                    : fmt("   token rps=%.0f p99=%s floor rps=%.0f p99=%s", sidecar.token().rps(),
+                            Samples.human(sidecar.token().latency().percentile(99)), sidecar.floor().rps(),
+                            Samples.human(sidecar.floor().latency().percentile(99))));
+        }
         String loadAfter = loadAverage();
         return new Report(plan, command + "` (revision " + revision + ")", started, loadBefore, loadAfter, versions(), notes, hot, stampede, outage, scale, miss,
-                stores, paths).render();
+                stores, paths).extras(cli, memory, sidecar, Duration.between(started, Instant.now())).render();
     }
 
     private Result simulate(Library lib, Scenario sc, FakeIdp idp, URI redis, Servers.Postgres pg, String sealing, String tag) {
@@ -251,7 +279,7 @@ public final class BenchmarkSuite {
         }
         ChainedOptionsBuilder o = new OptionsBuilder()
                 .include(HotPathBenchmark.class.getName() + "\\.(" + String.join("|", methods) + ")$")
-                .forks(1)
+                .forks(plan.jmhForks())
                 .warmupIterations(plan.jmhWarmups())
                 .warmupTime(TimeValue.milliseconds(plan.jmhIterationTime().toMillis()))
                 .measurementIterations(plan.jmhIterations())

@@ -29,6 +29,10 @@ final class Report {
     private final List<Probes.StoreLatency> stores;
     private final List<Probes.StorePath> paths;
     private final StringBuilder md = new StringBuilder();
+    private CliProbe.Result cli;
+    private MemoryProbe.Result memory;
+    private SidecarLoad.Result sidecar;
+    private java.time.Duration elapsed;
 
     Report(Plan plan, String command, Instant started, String loadBefore, String loadAfter, Map<String, String> versions,
             Map<String, String> notes, Map<Integer, Map<String, Jmh>> hot, List<Result> stampede, List<Result> outage,
@@ -47,6 +51,15 @@ final class Report {
         this.miss = miss;
         this.stores = stores;
         this.paths = paths;
+    }
+
+    /** The figures of the rows added for the command line, memory and the sidecar (each may be null: not run). */
+    Report extras(CliProbe.Result cli, MemoryProbe.Result memory, SidecarLoad.Result sidecar, java.time.Duration elapsed) {
+        this.cli = cli;
+        this.memory = memory;
+        this.sidecar = sidecar;
+        this.elapsed = elapsed;
+        return this;
     }
 
     static final Map<String, String> HOT_LABELS = Map.of(
@@ -86,6 +99,9 @@ final class Report {
         refreshLatency();
         redisScale();
         storeLatency();
+        commandLine();
+        memory();
+        sidecar();
         method();
         return md.toString();
     }
@@ -94,12 +110,18 @@ final class Report {
 
     private void standing() {
         h("## Where we stand against the bars");
-        table(new String[] {"Bar", "Figure", "Met?"}, List.of(
+        List<String[]> bars = new java.util.ArrayList<>(List.of(
                 hotBar(),
                 allocBar(),
+                jmhErrorBar(),
+                peerRequestsBar(),
                 requestsBar(),
                 latencyBar(),
                 outageBar()));
+        bars.addAll(cliBars());
+        bars.addAll(memoryBars());
+        bars.add(durationBar());
+        table(new String[] {"Bar", "Figure", "Met?"}, bars);
         p("\"Met?\" is computed from this run's figures; a smoke run cannot meet or miss a bar in any meaningful way.");
     }
 
@@ -195,13 +217,166 @@ final class Report {
 
     // ------------------------------------------------------------------------------------------
 
+    private String[] jmhErrorBar() {
+        StringBuilder s = new StringBuilder();
+        boolean ok = true;
+        boolean any = false;
+        for (Map.Entry<Integer, Map<String, Jmh>> e : hot.entrySet()) {
+            for (String name : List.of("floor", "tokenkeeperMemory", "tokenkeeperHandle")) {
+                Jmh j = e.getValue().get(name);
+                if (j != null) {
+                    any = true;
+                    double rel = j.error() / j.score();
+                    s.append(f("%s/%dt %.1f%%; ", name, e.getKey(), 100 * rel));
+                    ok &= rel < 0.10;
+                }
+            }
+        }
+        return new String[] {"JMH error under 10 % of the score for the hot-path rows (floor, keyed, handle; 1 and 2 threads)",
+            any ? s.toString() : "not run", any ? yes(ok) : "–"};
+    }
+
+    private String[] peerRequestsBar() {
+        Result tk = stampede.stream().filter(r -> r.library() == Library.TK_MEMORY && r.error() == null).findFirst().orElse(null);
+        Result best = stampede.stream().filter(r -> !r.library().name().startsWith("TK_") && r.error() == null)
+                .min(java.util.Comparator.comparingLong(Result::requests)).orElse(null);
+        if (tk == null || best == null) {
+            return new String[] {"per holder, no more token requests than the best peer (stampede)", "not run", "–"};
+        }
+        return new String[] {"per holder, no more token requests than the best peer (stampede, per-instance caches), 0 expired",
+            f("tokenkeeper (memory): %d requests, %d expired; best peer (%s): %d", tk.requests(), tk.expired(),
+                    short_(best.library()), best.requests()),
+            yes(tk.requests() <= best.requests() && tk.expired() == 0)};
+    }
+
+    private List<String[]> cliBars() {
+        if (cli == null) {
+            return List.of();
+        }
+        if (cli.error() != null || cli.token().count() == 0) {
+            return List.<String[]>of(new String[] {"cached `token` ≤ 0.25 s wall and ≤ 5× a trivial JVM", "failed: " + cli.error(), "–"});
+        }
+        long floor = cli.trivial().percentile(50);
+        List<String[]> rows = new java.util.ArrayList<>();
+        for (Object[] c : new Object[][] {{"token", cli.token()}, {"status", cli.status()}}) {
+            long p50 = ((Samples) c[1]).percentile(50);
+            double ratio = p50 / (double) floor;
+            rows.add(new String[] {"cached `" + c[0] + "` ≤ 0.25 s wall and ≤ 5× a trivial JVM (medians, same run)",
+                f("%s vs trivial %s = %.2f×", Samples.human(p50), Samples.human(floor), ratio),
+                "0.25 s: " + yes(p50 <= 250_000_000L) + "; 5×: " + yes(ratio <= 5)});
+        }
+        return rows;
+    }
+
+    private List<String[]> memoryBars() {
+        if (memory == null) {
+            return List.of();
+        }
+        double flat = memory.flatness();
+        double few = memory.sweepCpuMsPerSecondFew();
+        double many = memory.sweepCpuMsPerSecondMany();
+        return List.of(
+            new String[] {f("heap flat while %,d distinct keys pass through a %,d-key near cache", memory.touched(), memory.maximumKeys()),
+                f("largest ÷ smallest used heap after the bound was reached: %.2f; %,.0f bytes per resident key", flat,
+                        memory.bytesPerResidentKey()),
+                yes(flat <= 1.2)},
+            new String[] {"the sweep's CPU does not grow with idle keys",
+                f("%.2f ms/s with %,d keys, %.2f ms/s with %,d keys (process CPU while idle)", few, memory.fewKeys(), many,
+                        memory.manyKeys()),
+                yes(many <= few * 1.5 + 1.0)});
+    }
+
+    private String[] durationBar() {
+        if (elapsed == null) {
+            return new String[] {"the whole run under 15 minutes", "unknown", "–"};
+        }
+        return new String[] {"the whole run under 15 minutes", f("%d min %d s (without the build)", elapsed.toMinutes(),
+                elapsed.toSecondsPart()), yes(elapsed.compareTo(java.time.Duration.ofMinutes(15)) < 0)};
+    }
+
+    private void commandLine() {
+        h("## 7. Command line: a cached `token` and `status`");
+        if (cli == null) {
+            p("_Not run._");
+            return;
+        }
+        p(f("Each run is a new process started through the launcher (`%s`, which maps the class-data archive it recorded "
+                + "on first use), timed from start to exit, %d runs each, interleaved with the floor: `java -Xshare:auto` "
+                + "running a class that reads a file and prints it. Before the timed runs, one run fetched the token "
+                + "(and recorded the archive) and one more ran untimed; the IdP saw one token request in all.",
+                cli.launcher(), cli.runs()));
+        if (cli.error() != null) {
+            p("**Failed:** " + cli.error());
+            return;
+        }
+        List<String[]> rows = new java.util.ArrayList<>();
+        long floor = cli.trivial().percentile(50);
+        for (Object[] c : new Object[][] {{"`tokenkeeper token` (cached)", cli.token()}, {"`tokenkeeper status` (cached)", cli.status()},
+                {"trivial JVM (floor)", cli.trivial()}}) {
+            Samples x = (Samples) c[1];
+            rows.add(new String[] {(String) c[0], Samples.human(x.percentile(50)), Samples.human(x.percentile(90)),
+                Samples.human(x.max()), f("%.2f×", x.percentile(50) / (double) floor)});
+        }
+        table(new String[] {"Command", "p50", "p90", "max", "p50 ÷ floor"}, rows);
+    }
+
+    private void memory() {
+        h("## 8. Many keys: bounded memory and the sweep");
+        if (memory == null) {
+            p("_Not run._");
+            return;
+        }
+        p(f("One manager with `maximumKeys(%,d)` asked for %,d distinct keys in turn (one token each, from an in-process "
+                + "endpoint that answers at once, so only the manager's own memory counts); the used heap was read after "
+                + "three `System.gc()` calls every tenth of the way. %,d keys were resident at the end; the baseline "
+                + "before the manager was %s. Bytes per resident key = (used heap at the first reading at or beyond the "
+                + "bound − baseline) ÷ resident keys. Then, with one-hour tokens and nothing due, the process CPU over %d s "
+                + "of idle time, with %,d and with %,d resident keys (the sweep runs every second).",
+                memory.maximumKeys(), memory.touched(), memory.resident(), mib(memory.baselineHeap()),
+                memory.idleWindow().toSeconds(), memory.fewKeys(), memory.manyKeys()));
+        List<String[]> rows = new java.util.ArrayList<>();
+        for (long[] r : memory.heapByTouched()) {
+            rows.add(new String[] {f("%,d", r[0]), mib(r[1])});
+        }
+        table(new String[] {"Distinct keys touched", "Used heap after GC"}, rows);
+    }
+
+    private void sidecar() {
+        h("## 9. Sidecar: `/token/{client}` under 64 keep-alive connections");
+        if (sidecar == null) {
+            p("_Not run._");
+            return;
+        }
+        p(f("The sidecar served in this JVM on loopback (its own Vert.x), a second Vert.x HTTP client with %d keep-alive "
+                + "connections, each sending its next request when the previous answer arrived. %d rounds of %d s per path, "
+                + "alternating, after an unmeasured warm-up of each. The floor is `/health/live` of the same server, a "
+                + "handler that answers a constant. Client and server share the machine's cores.",
+                sidecar.connections(), sidecar.rounds(), sidecar.round().toSeconds()));
+        if (sidecar.error() != null) {
+            p("**Failed:** " + sidecar.error());
+            return;
+        }
+        List<String[]> rows = new java.util.ArrayList<>();
+        SidecarLoad.PathResult floor = sidecar.floor();
+        for (SidecarLoad.PathResult r : List.of(sidecar.token(), floor)) {
+            rows.add(new String[] {"`" + r.path() + "`", f("%,.0f", r.rps()), Samples.human(r.latency().percentile(50)),
+                Samples.human(r.latency().percentile(99)), Long.toString(r.errors()),
+                f("%.2f", r.rps() / floor.rps()), f("%.2f×", r.latency().percentile(99) / (double) floor.latency().percentile(99))});
+        }
+        table(new String[] {"Path", "requests/s", "p50", "p99", "errors", "rps ÷ floor", "p99 ÷ floor"}, rows);
+    }
+
+    private static String mib(long bytes) {
+        return f("%.1f MiB", bytes / 1024.0 / 1024.0);
+    }
+
     private void hotPath() {
         h("## 1. Hot path: a valid cached token (JMH)");
-        p(f("Average time per call, %d fork, %d × %d ms warm-up and %d × %d ms measurement iterations, `-prof gc`; "
+        p(f("Average time per call, %d forks, %d × %d ms warm-up and %d × %d ms measurement iterations, `-prof gc`; "
                 + "error is JMH's 99.9%% confidence half-interval. Each contender fetched its one-hour token from the loopback "
                 + "IdP in its setup, and its tear-down checks that no further request was made, so only the cached path is "
                 + "timed. With 2 threads both share one instance. B/op is `gc.alloc.rate.norm`.",
-                1, plan.jmhWarmups(), plan.jmhIterationTime().toMillis(), plan.jmhIterations(), plan.jmhIterationTime().toMillis()));
+                plan.jmhForks(), plan.jmhWarmups(), plan.jmhIterationTime().toMillis(), plan.jmhIterations(), plan.jmhIterationTime().toMillis()));
         if (hot.isEmpty()) {
             p("_Not run._");
             return;

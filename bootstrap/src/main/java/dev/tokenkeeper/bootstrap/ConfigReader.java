@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ConfigReader {
 
-    private static final Logger LOG = LoggerFactory.getLogger(TokenkeeperConfig.class);
+    /** Warnings already given: a process that reads its configuration twice warns once. */
+    private static final Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private static final Pattern CLIENT_KEY = Pattern.compile("clients\\.([A-Za-z0-9_-]+)\\.(.+)");
     private static final Set<String> CLIENT_SETTINGS = Set.of("token-url", "client-id", "client-secret",
@@ -56,7 +57,8 @@ final class ConfigReader {
             "refresh.clock-skew", "refresh.jitter", "refresh.proactive", "resilience.attempts",
             "resilience.attempt-timeout", "resilience.deadline", "breaker.failures", "breaker.open-delay",
             "store.type", "store.url", "store.prefix", "store.path", "store.password", "store.password-env",
-            "store.password-file", "sealing.keys", "sealing.keys-env", "sealing.keys-file");
+            "store.password-file", "sealing.keys", "sealing.keys-env", "sealing.keys-file",
+            "cache.maximum-keys", "cache.idle-timeout");
     static final Set<String> SIDECAR_SETTINGS = Set.of("sidecar.host", "sidecar.port", "sidecar.allow-remote-bind",
             "sidecar.token-endpoint.enabled", "sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file",
             "sidecar.shutdown-grace", "sidecar.keep-warm", "sidecar.allowed-hosts", "sidecar.idle-timeout",
@@ -77,7 +79,7 @@ final class ConfigReader {
 
     /** Everything: clients, refresh, resilience, store, sealing and sidecar. */
     TokenkeeperConfig all() {
-        settings.unknownVariables().forEach(LOG::warn);
+        settings.unknownVariables().forEach(ConfigReader::warnOnce);
         Map<String, Map<String, String>> byClient = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : settings.all().entrySet()) {
             Matcher m = CLIENT_KEY.matcher(e.getKey());
@@ -118,8 +120,18 @@ final class ConfigReader {
                     + "TOKENKEEPER_SEALING_KEYS or sealing.keys-file");
         }
         SidecarConfig sidecar = sidecar();
+        TokenkeeperConfig.CacheConfig cache = cache();
         throwIfAny();
-        return new TokenkeeperConfig(Collections.unmodifiableMap(clients), expiry, proactive, resilience, store, keys, sidecar);
+        return new TokenkeeperConfig(Collections.unmodifiableMap(clients), expiry, proactive, resilience, store, keys, sidecar, cache);
+    }
+
+    /** {@code cache.*}: how many keys the near cache keeps, and for how long an unused one stays. */
+    private TokenkeeperConfig.CacheConfig cache() {
+        TokenkeeperConfig.CacheConfig d = TokenkeeperConfig.CacheConfig.DEFAULT;
+        Integer maximum = integer("cache.maximum-keys", 1, Integer.MAX_VALUE);
+        Duration idle = duration("cache.idle-timeout", d.idleTimeout(), Duration.ofSeconds(1), TokenkeeperConfig.MAX_DURATION,
+                "from 1s to " + TokenkeeperConfig.MAX_DURATION.toDays() + "d");
+        return new TokenkeeperConfig.CacheConfig(maximum == null ? d.maximumKeys() : maximum, idle);
     }
 
     private TokenkeeperConfig.ClientConfig client(String name, Map<String, String> v) {
@@ -611,11 +623,23 @@ final class ConfigReader {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
             if (perms.contains(PosixFilePermission.OTHERS_READ) || perms.contains(PosixFilePermission.GROUP_READ)) {
-                LOG.warn("{}: the secret file {} can be read by other users (mode {}); make it readable by its owner "
-                        + "only (chmod 600)", key, shown, PosixFilePermissions.toString(perms));
+                warnOnce(key + ": the secret file " + shown + " can be read by other users (mode "
+                        + PosixFilePermissions.toString(perms) + "); make it readable by its owner only (chmod 600)");
             }
         } catch (IOException | UnsupportedOperationException e) {
             // not a POSIX file system, or gone already: nothing to warn about here
+        }
+    }
+
+    /**
+     * Logs {@code message} at WARN unless this process already did. The logger is looked up here,
+     * not held in a static field, so that reading a configuration starts no logging framework (the
+     * command line's cache hit reads one and logs nothing).
+     */
+    private static void warnOnce(String message) {
+        if (WARNED.add(message)) {
+            Logger log = LoggerFactory.getLogger(TokenkeeperConfig.class);
+            log.warn(message);
         }
     }
 

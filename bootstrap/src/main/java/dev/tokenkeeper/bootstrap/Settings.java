@@ -30,7 +30,8 @@ import java.util.TreeMap;
  * OAUTH_RESOURCE, OAUTH_AUTH_METHOD, OAUTH_REVOCATION_URL,
  * TOKENKEEPER_REFRESH_AHEAD, TOKENKEEPER_REFRESH_AHEAD_FRACTION, TOKENKEEPER_CLOCK_SKEW,
  * TOKENKEEPER_JITTER, TOKENKEEPER_STORE, TOKENKEEPER_STORE_URL, TOKENKEEPER_STORE_PASSWORD,
- * TOKENKEEPER_STORE_PASSWORD_FILE, TOKENKEEPER_SEALING_KEYS
+ * TOKENKEEPER_STORE_PASSWORD_FILE, TOKENKEEPER_SEALING_KEYS, TOKENKEEPER_CACHE_MAXIMUM_KEYS,
+ * TOKENKEEPER_CACHE_IDLE_TIMEOUT
  * </pre>
  * and, for any setting, {@code TOKENKEEPER__} followed by the key with {@code .} written as
  * {@code __} and {@code -} as {@code _}, e.g. {@code TOKENKEEPER__CLIENTS__BILLING__TOKEN_URL}
@@ -63,7 +64,9 @@ public final class Settings {
             Map.entry("TOKENKEEPER_STORE_URL", "store.url"),
             Map.entry("TOKENKEEPER_STORE_PASSWORD", "store.password"),
             Map.entry("TOKENKEEPER_STORE_PASSWORD_FILE", "store.password-file"),
-            Map.entry("TOKENKEEPER_SEALING_KEYS", "sealing.keys"));
+            Map.entry("TOKENKEEPER_SEALING_KEYS", "sealing.keys"),
+            Map.entry("TOKENKEEPER_CACHE_MAXIMUM_KEYS", "cache.maximum-keys"),
+            Map.entry("TOKENKEEPER_CACHE_IDLE_TIMEOUT", "cache.idle-timeout"));
 
     /** Variables with these prefixes are ours: an unknown one is most likely a typo. */
     private static final List<String> OWN_PREFIXES = List.of("OAUTH_", "TOKENKEEPER_");

@@ -145,6 +145,8 @@ public final class Tokenkeeper implements AutoCloseable {
                     .expiryPolicy(config.expiryPolicy())
                     .resilience(config.resilience())
                     .proactiveRefresh(config.proactiveRefresh())
+                    .maximumKeys(config.cache().maximumKeys())
+                    .idleTimeout(config.cache().idleTimeout())
                     .listener(o.listener)
                     .recordHits(o.recordHits)
                     .store(store.store());
@@ -172,7 +174,7 @@ public final class Tokenkeeper implements AutoCloseable {
                 VertxTokenEndpoint endpoint = eb.build();
                 endpoints.add(endpoint);
                 // the identity keeps a renamed or repointed client from reading another's stored tokens
-                b.client(ClientRegistration.clientCredentials(c.name(), endpoint).withIdentity(c.tokenUrl() + " " + c.clientId()));
+                b.client(ClientRegistration.clientCredentials(c.name(), endpoint).withIdentity(c.storeIdentity()));
             }
             return new Tokenkeeper(config, b.build(), store, vertx, ownsVertx, endpoints, resources);
         } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package dev.tokenkeeper.bootstrap;
 import dev.tokenkeeper.adapter.http.SecretSource;
 import dev.tokenkeeper.application.Resilience;
 import dev.tokenkeeper.application.SealingKeys;
+import dev.tokenkeeper.application.TokenManager;
 import dev.tokenkeeper.bootstrap.persistence.StoreConfig;
 import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.ExpiryPolicy;
@@ -40,7 +41,8 @@ public record TokenkeeperConfig(
         Resilience resilience,
         StoreConfig store,
         SealingKeys sealingKeys,
-        SidecarConfig sidecar) {
+        SidecarConfig sidecar,
+        CacheConfig cache) {
 
     /** The longest duration any setting accepts: ten years; anything longer is a typo or an overflow waiting to happen. */
     public static final Duration MAX_DURATION = Duration.ofDays(3650);
@@ -55,6 +57,29 @@ public record TokenkeeperConfig(
         Objects.requireNonNull(resilience, "resilience");
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(sidecar, "sidecar");
+        Objects.requireNonNull(cache, "cache");
+    }
+
+    /**
+     * The near cache's bounds ({@code cache.*}).
+     *
+     * @param maximumKeys at most this many keys resident ({@code cache.maximum-keys}); the least
+     *     recently used idle ones go first, never one with a flight in progress or a bound handle
+     * @param idleTimeout a key unused this long is evicted ({@code cache.idle-timeout})
+     */
+    public record CacheConfig(int maximumKeys, Duration idleTimeout) {
+        /**
+         * The manager's defaults: no bound but the idle timeout of 30 minutes (spelled out, not read
+         * from the manager's class, so that reading a configuration loads no manager).
+         */
+        public static final CacheConfig DEFAULT = new CacheConfig(TokenManager.DEFAULT_MAXIMUM_KEYS, Duration.ofMinutes(30));
+
+        public CacheConfig {
+            if (maximumKeys < 1) {
+                throw new IllegalArgumentException("maximumKeys must be at least 1");
+            }
+            Objects.requireNonNull(idleTimeout, "idleTimeout");
+        }
     }
 
     /**
@@ -92,6 +117,16 @@ public record TokenkeeperConfig(
         public TokenKey key() {
             return TokenKey.builder(name).scopes(scopes).audience(audience).resource(resource).build();
         }
+
+        /**
+         * What tells this client's stored tokens apart from another's beyond its name (the
+         * manager's {@code ClientRegistration.identity}): a client renamed or repointed to another
+         * IdP or client id never reads the other's tokens. The command line's fast path names its
+         * store entries with it too, so it must stay the one place this is decided.
+         */
+        public String storeIdentity() {
+            return tokenUrl + " " + clientId;
+        }
     }
 
     /**
@@ -123,7 +158,7 @@ public record TokenkeeperConfig(
 
     /** This configuration with {@code store} instead of its own (a command that defaults to another store). */
     public TokenkeeperConfig withStore(StoreConfig store) {
-        return new TokenkeeperConfig(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar);
+        return new TokenkeeperConfig(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, cache);
     }
 
     /**

@@ -106,7 +106,12 @@ public final class ExpiryPolicy {
 
     /** The freshness of {@code token} at {@code now}, without jitter. */
     public Freshness freshness(AccessToken token, Instant now) {
-        return schedule(token, ZeroRandom.INSTANCE).at(now);
+        return schedule(token).at(now);
+    }
+
+    /** The refresh and expiry points of {@code token} without jitter: the earliest refresh point. */
+    public Schedule schedule(AccessToken token) {
+        return schedule(token, ZeroRandom.INSTANCE);
     }
 
     @Override

@@ -15,7 +15,6 @@ import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.api.TokenStatus;
-import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,6 +92,10 @@ public final class TokenkeeperCli {
 
     /** Runs the command line with {@code environment} and returns the exit code. */
     public static int run(Map<String, String> environment, String... args) {
+        int served = FastPath.run(environment, args, System.out);
+        if (served != FastPath.TAKE_FULL_PATH) {
+            return served;
+        }
         TokenkeeperCli cli = new TokenkeeperCli();
         cli.environment = environment;
         CommandLine cmd = new CommandLine(cli);
@@ -125,6 +128,10 @@ public final class TokenkeeperCli {
      * token outlives the command; the library's own default stays memory.
      */
     Settings settings() {
+        return settings(config, environment);
+    }
+
+    static Settings settings(Path config, Map<String, String> environment) {
         return Settings.load(config, environment).withDefault("store.type", "file", "the command line's default");
     }
 
@@ -226,15 +233,15 @@ public final class TokenkeeperCli {
         static String render(TokenStatus s, FailureKind error, TokenEvent.CircuitState circuit, Instant now, boolean json) {
             TokenStatus shown = error == null ? s
                     : new TokenStatus(s.key(), s.freshness(), s.expiresAt(), s.refreshAt(), s.source(), error);
-            JsonObject doc = StatusDocument.client(shown, circuit, now);
+            Map<String, Object> doc = StatusDocument.fields(shown, circuit, now);
             if (json) {
-                return doc.encode();
+                return StatusDocument.encode(doc);
             }
             return String.format("%-16s has_token=%-5s valid=%-5s expires_at=%s expires_in=%ss freshness=%s source=%s circuit=%s%s",
-                    doc.getString("client"), doc.getBoolean("has_token"), doc.getBoolean("is_valid"),
-                    doc.getString("expires_at"), doc.getLong("expires_in_seconds"), doc.getString("freshness"),
-                    doc.getString("source"), doc.getString("circuit"),
-                    doc.getString("last_error") == null ? "" : " error=" + doc.getString("last_error"));
+                    doc.get("client"), doc.get("has_token"), doc.get("is_valid"),
+                    doc.get("expires_at"), doc.get("expires_in_seconds"), doc.get("freshness"),
+                    doc.get("source"), doc.get("circuit"),
+                    doc.get("last_error") == null ? "" : " error=" + doc.get("last_error"));
         }
     }
 
@@ -304,6 +311,8 @@ public final class TokenkeeperCli {
                     printStore("serve", served);
                 }
                 System.out.printf("refresh: %s, proactive=%s%n", c.expiryPolicy(), c.proactiveRefresh());
+                System.out.printf("cache: maximum-keys=%s, idle-timeout=%s%n",
+                        c.cache().maximumKeys() == Integer.MAX_VALUE ? "unbounded" : c.cache().maximumKeys(), c.cache().idleTimeout());
                 System.out.println(c.sidecar().describe());
                 System.out.println("configuration OK");
                 return OK;

@@ -89,6 +89,33 @@ final class OwnerOnly {
     }
 
     /**
+     * Whether {@code dir} and every entry directly in it already are what {@link #directory} and
+     * {@link #entries} would accept and leave unchanged: a real directory of this user's, nothing
+     * in it a link or another user's, and nothing open to group or others. Changes nothing; any
+     * doubt is false (the caller then takes the path that checks, narrows and reports).
+     */
+    static boolean alreadyPrivate(Path dir) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(dir, BasicFileAttributes.class, NOFOLLOW);
+            if (a.isSymbolicLink() || !a.isDirectory() || sharedWithOthers(dir)) {
+                return false;
+            }
+            requireOwner(dir);
+            entries(dir);
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                for (Path p : entries) {
+                    if (sharedWithOthers(p)) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
      * Checks every entry directly in {@code dir}: none may be a link or belong to another user.
      *
      * @throws Refused naming the first entry that fails

@@ -5,7 +5,9 @@ import dev.tokenkeeper.domain.api.TokenStatus;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The one JSON shape of a client's token status, written by the sidecar's {@code /auth/status} and
@@ -37,21 +39,73 @@ public final class StatusDocument {
      * @param now the instant {@code expires_in_seconds} counts from
      */
     public static JsonObject client(TokenStatus status, TokenEvent.CircuitState circuit, Instant now) {
+        return new JsonObject(fields(status, circuit, now));
+    }
+
+    /**
+     * The same document as an ordered map of strings, booleans, longs and nulls: for the command
+     * line, whose cache hit prints it without loading Vert.x ({@link #encode}).
+     */
+    public static Map<String, Object> fields(TokenStatus status, TokenEvent.CircuitState circuit, Instant now) {
         boolean held = status.hasToken();
         Long secondsLeft = held && status.expiresAt() != null
                 ? Math.max(0, Duration.between(now, status.expiresAt()).toSeconds())
                 : null;
-        return new JsonObject()
-                .put("client", status.key().client())
-                .put("has_token", held)
-                .put("expires_at", held && status.expiresAt() != null ? status.expiresAt().toString() : null)
-                .put("expires_in_seconds", secondsLeft)
-                .put("is_valid", status.isValid())
-                .put("refresh_at", held && status.refreshAt() != null ? status.refreshAt().toString() : null)
-                .put("freshness", lower(status.freshness()))
-                .put("source", lower(status.source()))
-                .put("last_error", status.lastError() == null ? null : status.lastError().name())
-                .put("circuit", lower(circuit));
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("client", status.key().client());
+        doc.put("has_token", held);
+        doc.put("expires_at", held && status.expiresAt() != null ? status.expiresAt().toString() : null);
+        doc.put("expires_in_seconds", secondsLeft);
+        doc.put("is_valid", status.isValid());
+        doc.put("refresh_at", held && status.refreshAt() != null ? status.refreshAt().toString() : null);
+        doc.put("freshness", lower(status.freshness()));
+        doc.put("source", lower(status.source()));
+        doc.put("last_error", status.lastError() == null ? null : status.lastError().name());
+        doc.put("circuit", lower(circuit));
+        return doc;
+    }
+
+    /**
+     * {@link #fields} as one line of JSON, as {@link JsonObject#encode()} writes it: the values are
+     * only ever strings, booleans, numbers and nulls, so this flat encoder is all it takes.
+     */
+    public static String encode(Map<String, Object> fields) {
+        StringBuilder b = new StringBuilder(256).append('{');
+        for (Map.Entry<String, Object> e : fields.entrySet()) {
+            if (b.length() > 1) {
+                b.append(',');
+            }
+            string(b, e.getKey()).append(':');
+            Object v = e.getValue();
+            if (v == null || v instanceof Boolean || v instanceof Number) {
+                b.append(v);
+            } else {
+                string(b, v.toString());
+            }
+        }
+        return b.append('}').toString();
+    }
+
+    private static StringBuilder string(StringBuilder b, String s) {
+        b.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"');
     }
 
     private static String lower(Enum<?> e) {

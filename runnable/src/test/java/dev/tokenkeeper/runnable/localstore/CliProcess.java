@@ -31,7 +31,14 @@ final class CliProcess {
 
     /** Starts the command; {@link #await} it. */
     static Process start(Path workDir, Map<String, String> env, String... args) {
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-cp", classPath(), TokenkeeperCli.class.getName()));
+        return start(workDir, env, List.of(), args);
+    }
+
+    /** Starts the command in a JVM with {@code jvmOptions}; {@link #await} it. */
+    static Process start(Path workDir, Map<String, String> env, List<String> jvmOptions, String... args) {
+        List<String> command = new ArrayList<>(List.of(javaBinary()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", classPath(), TokenkeeperCli.class.getName()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
         Map<String, String> e = pb.environment();

@@ -102,8 +102,10 @@ class RedisTokenStoreTest {
             try (RedisTokenStore s = RedisTokenStore.connect(NOWHERE, Duration.ofMillis(250))) {
                 assertThatThrownBy(() -> s.load(new StoreKey("k"))).isInstanceOf(RuntimeException.class);
             }
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("refused at once or within the bound")
-                    .isLessThan(Duration.ofSeconds(2));
+            // what this catches is a hang; the bound is generous because a busy 2-core machine (the suite
+            // next to other builds) has taken several seconds for a refused connect plus a pool's set-up
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("refused at once or within the bound, not hung")
+                    .isLessThan(Duration.ofSeconds(20));
         }
 
         @Test

@@ -1,0 +1,129 @@
+package dev.tokenkeeper.benchmarks;
+
+import dev.tokenkeeper.bootstrap.Settings;
+import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
+import dev.tokenkeeper.fakeidp.FakeIdp;
+import dev.tokenkeeper.runnable.sidecar.Sidecar;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The sidecar under load: {@code connections} keep-alive connections, each sending its next request
+ * as soon as the previous answer arrived (a closed loop), against {@code GET /token/{client}} and,
+ * in the same run and the same server, against {@code GET /health/live}, a handler that answers a
+ * constant (the floor). Rounds alternate between the two paths so that a burst of load hits both.
+ */
+final class SidecarLoad {
+
+    /** The figures of one path. */
+    record PathResult(String path, long requests, double seconds, Samples latency, long errors) {
+        double rps() {
+            return requests / seconds;
+        }
+    }
+
+    /** Both paths of one run. */
+    record Result(int connections, Duration round, int rounds, PathResult token, PathResult floor, String error) {}
+
+    private SidecarLoad() {}
+
+    static Result run(int connections, Duration warmup, Duration round, int rounds) {
+        String bearer = "bench-sidecar-caller-secret";
+        try (FakeIdp idp = FakeIdp.start().issueTokens(Duration.ofHours(1))) {
+            Settings settings = Settings.of(Map.of(
+                    "clients.orders.token-url", idp.tokenUri().toString(),
+                    "clients.orders.client-id", "bench-sidecar",
+                    "clients.orders.client-secret", "bench-sidecar-secret",
+                    "sidecar.port", "0",
+                    "sidecar.token-endpoint.enabled", "true",
+                    "sidecar.token-endpoint.secret-env", "BENCH_SIDECAR_SECRET"),
+                    Map.of("BENCH_SIDECAR_SECRET", bearer), "benchmark");
+            try (Sidecar sidecar = Sidecar.launch(TokenkeeperConfig.from(settings), InstantSource.system())) {
+                Vertx vertx = Vertx.vertx();
+                try {
+                    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
+                            .setDefaultHost("127.0.0.1").setDefaultPort(sidecar.port()),
+                            new PoolOptions().setHttp1MaxSize(connections));
+                    Map<String, String> tokenHeaders = Map.of("Authorization", "Bearer " + bearer);
+                    Map<String, String> none = Map.of();
+                    load(client, connections, "/token/orders", tokenHeaders, warmup, new Samples(), new AtomicLong());
+                    load(client, connections, "/health/live", none, warmup, new Samples(), new AtomicLong());
+                    Samples tokenLatency = new Samples();
+                    Samples floorLatency = new Samples();
+                    AtomicLong tokenErrors = new AtomicLong();
+                    AtomicLong floorErrors = new AtomicLong();
+                    long tokenCount = 0;
+                    long floorCount = 0;
+                    for (int i = 0; i < rounds; i++) {
+                        tokenCount += load(client, connections, "/token/orders", tokenHeaders, round, tokenLatency, tokenErrors);
+                        floorCount += load(client, connections, "/health/live", none, round, floorLatency, floorErrors);
+                    }
+                    double seconds = round.toMillis() / 1000.0 * rounds;
+                    if (idp.requestCount() != 1) {
+                        throw new IllegalStateException("expected one token request, the IdP saw " + idp.requestCount());
+                    }
+                    return new Result(connections, round, rounds,
+                            new PathResult("/token/{client}", tokenCount, seconds, tokenLatency, tokenErrors.get()),
+                            new PathResult("/health/live (floor)", floorCount, seconds, floorLatency, floorErrors.get()), null);
+                } finally {
+                    vertx.close().await(30, TimeUnit.SECONDS);
+                }
+            }
+        } catch (Exception e) {
+            return new Result(connections, round, rounds, null, null, e.toString());
+        }
+    }
+
+    /** {@code connections} closed loops on {@code path} for {@code duration}; returns the answers counted. */
+    private static long load(HttpClient client, int connections, String path, Map<String, String> headers, Duration duration,
+            Samples latency, AtomicLong errors) throws InterruptedException {
+        long deadline = System.nanoTime() + duration.toNanos();
+        AtomicLong done = new AtomicLong();
+        CountDownLatch finished = new CountDownLatch(connections);
+        AtomicReference<Throwable> firstError = new AtomicReference<>();
+        for (int c = 0; c < connections; c++) {
+            loop(client, path, headers, deadline, latency, done, errors, finished, firstError);
+        }
+        if (!finished.await(duration.toMillis() + 30_000, TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("the load on " + path + " did not finish");
+        }
+        if (errors.get() > 0 && done.get() == 0) {
+            throw new IllegalStateException("every request to " + path + " failed: " + firstError.get());
+        }
+        return done.get();
+    }
+
+    private static void loop(HttpClient client, String path, Map<String, String> headers, long deadline, Samples latency,
+            AtomicLong done, AtomicLong errors, CountDownLatch finished, AtomicReference<Throwable> firstError) {
+        long start = System.nanoTime();
+        if (start >= deadline) {
+            finished.countDown();
+            return;
+        }
+        Future<Integer> answer = client.request(HttpMethod.GET, path).compose(req -> {
+            headers.forEach(req::putHeader);
+            return req.send().compose(res -> res.body().map(body -> res.statusCode()));
+        });
+        answer.onComplete(ar -> {
+            if (ar.succeeded() && ar.result() == 200) {
+                latency.add(System.nanoTime() - start);
+                done.incrementAndGet();
+            } else {
+                errors.incrementAndGet();
+                firstError.compareAndSet(null, ar.failed() ? ar.cause() : new IllegalStateException("HTTP " + ar.result()));
+            }
+            loop(client, path, headers, deadline, latency, done, errors, finished, firstError);
+        });
+    }
+}
