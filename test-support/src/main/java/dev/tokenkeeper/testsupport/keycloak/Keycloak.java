@@ -69,6 +69,9 @@ import org.junit.jupiter.api.Assumptions;
  *   <li>{@code tk-jwt-rs256}, {@code tk-jwt-es256}: {@code private_key_jwt} (Keycloak's
  *       {@code client-jwt}); the test generates the key pair and installs its public JWKS with
  *       {@link #useJwks(String, String)} before requesting a token;
+ *   <li>{@code tk-cli-jwt}: {@code private_key_jwt} RS256 for the runnable's CLI and sidecar tests
+ *       (a client of their own: Keycloak caches a client's keys, so two modules swapping keys of one
+ *       client would meet a stale cache);
  *   <li>{@code tk-mtls}: {@code tls_client_auth} (Keycloak's {@code client-x509}), subject DN
  *       {@code CN=tk-mtls}; a test gets a certificate for it from {@link #issueClientCertificate};
  * </ul>
