@@ -14,8 +14,7 @@ if [ "${1:-}" = stop ]; then
   for pidfile in "$cache"/keycloak-"$version"-run-*/pid; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile")
-    # kc.sh execs java; stop the process the harness started (and its children)
-    pkill -TERM -P "$pid" 2>/dev/null || true
+    # the process the harness started: kc.sh, which passes TERM on to its java, or that java itself
     kill "$pid" 2>/dev/null || true
     rm -f "$pidfile"
   done

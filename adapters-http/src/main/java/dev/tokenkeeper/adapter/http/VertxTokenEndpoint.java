@@ -189,7 +189,8 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         }
         return discovery.metadata().thenApply(m -> {
             ClientAuthentication a = config.authentication();
-            if (!m.authMethods().isEmpty() && !m.authMethods().contains(a.rfcName())) {
+            // "none" is left out: IdPs that serve public clients rarely list it
+            if (a != ClientAuthentication.NONE && !m.authMethods().isEmpty() && !m.authMethods().contains(a.rfcName())) {
                 throw new TokenException(FailureKind.BAD_CONFIGURATION, "the issuer " + EndpointConfig.display(m.issuer())
                         + " does not support client authentication " + a + " (it lists " + m.authMethods() + ")");
             }

@@ -99,6 +99,17 @@ class DiscoveryTest {
     }
 
     @Test
+    void aPublicClientIsNotRefusedForNoneMissingFromTheList() throws Exception {
+        URI issuer = idp.uri("/a");
+        idp.respondWith(Response.json(200, doc(issuer, "")), Response.tokens(Duration.ofMinutes(5)));
+        try (VertxTokenEndpoint e = VertxTokenEndpoint.discover(issuer, "svc", null).clientAuthentication(ClientAuthentication.NONE)
+                .clock(clock).build()) {
+            request(e);
+        }
+        assertThat(idp.lastRequest().form()).containsEntry("client_id", "svc");
+    }
+
+    @Test
     void aFailedFetchIsRetriedOnlyAfterABackoffThatDoublesAndIsBounded() throws Exception {
         URI issuer = idp.uri("/a");
         idp.alwaysRespond(Response.status(503));

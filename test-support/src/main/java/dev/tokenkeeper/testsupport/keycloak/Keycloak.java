@@ -56,11 +56,12 @@ import org.junit.jupiter.api.Assumptions;
  * machine and <em>fails</em> under {@code CI=true} ({@link RequiredServers#required()}).
  *
  * <h2>The realm</h2>
- * The tests own one realm, {@value #REALM}, in {@code keycloak/tokenkeeper-realm.json} on this
- * module's class path. {@link #get()} makes the server's realm match that file through the admin
- * API: it (re)creates the realm whenever the file's SHA-256 differs from the one recorded in the
- * realm's {@code tokenkeeperRealmHash} attribute, so an edited file takes effect even on a reused
- * server. Clients in it today:
+ * The tests own one realm file, {@code keycloak/tokenkeeper-realm.json} on this module's class
+ * path. {@link #get()} imports it through the admin API as the realm
+ * {@code tokenkeeper-<first 12 hex digits of the file's SHA-256>} ({@link #realm()}) unless a realm of
+ * that name exists: an edited file takes effect even on a reused server, and two work trees with
+ * different realm files sharing one server each get their own realm instead of replacing each
+ * other's mid-run. Always build URLs from {@link #issuer()} and friends. Clients in it today:
  * <ul>
  *   <li>{@code tk-secret}: confidential, {@code client_secret_basic}/{@code client_secret_post}
  *       (secret {@link #SECRET_CLIENT_SECRET}), service accounts enabled;
@@ -92,7 +93,7 @@ public final class Keycloak {
 
     /** The distribution's version. */
     public static final String VERSION = "26.7.3";
-    /** The realm the tests use. */
+    /** The realm name in the realm file; the server's realm is this plus a hash of the file ({@link #realm()}). */
     public static final String REALM = "tokenkeeper";
     /** Default loopback HTTP port; {@code -Dtokenkeeper.keycloak.port} or {@code KEYCLOAK_PORT} override. */
     public static final int DEFAULT_HTTP_PORT = 18080;
@@ -113,6 +114,8 @@ public final class Keycloak {
     private final URI https;
     private final Path state;
     private final String adminPassword;
+    /** The realm imported from the tests' realm file (set by {@link #ensureRealm()}). */
+    private volatile String realm = REALM;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private Keycloak(URI http, URI https, Path state, String adminPassword) {
@@ -159,14 +162,19 @@ public final class Keycloak {
         return https;
     }
 
+    /** The name of the tests' realm on the server: {@code tokenkeeper-<hash of the realm file>}. */
+    public String realm() {
+        return realm;
+    }
+
     /** The realm's issuer over HTTP. */
     public URI issuer() {
-        return URI.create(http + "/realms/" + REALM);
+        return URI.create(http + "/realms/" + realm);
     }
 
     /** The realm's issuer over HTTPS. */
     public URI httpsIssuer() {
-        return URI.create(https + "/realms/" + REALM);
+        return URI.create(https + "/realms/" + realm);
     }
 
     /** The realm's token endpoint over HTTP. */
@@ -222,14 +230,14 @@ public final class Keycloak {
     /** Merges {@code partialJson} (a partial ClientRepresentation) into {@code clientId} of the realm. */
     public void updateClient(String clientId, String partialJson) throws IOException, InterruptedException {
         String token = adminToken();
-        HttpResponse<String> found = send(HttpRequest.newBuilder(URI.create(http + "/admin/realms/" + REALM
+        HttpResponse<String> found = send(HttpRequest.newBuilder(URI.create(http + "/admin/realms/" + realm
                         + "/clients?clientId=" + URLEncoder.encode(clientId, StandardCharsets.UTF_8)))
                 .header("Authorization", "Bearer " + token).GET().build());
         Matcher m = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]+)\"").matcher(found.body());
         if (found.statusCode() != 200 || !m.find()) {
-            throw new IllegalStateException("client " + clientId + " not found in realm " + REALM + " (" + found.statusCode() + ")");
+            throw new IllegalStateException("client " + clientId + " not found in realm " + realm + " (" + found.statusCode() + ")");
         }
-        HttpResponse<String> put = send(HttpRequest.newBuilder(URI.create(http + "/admin/realms/" + REALM + "/clients/" + m.group(1)))
+        HttpResponse<String> put = send(HttpRequest.newBuilder(URI.create(http + "/admin/realms/" + realm + "/clients/" + m.group(1)))
                 .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString(partialJson)).build());
         if (put.statusCode() / 100 != 2) {
@@ -417,23 +425,21 @@ public final class Keycloak {
             }
             json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        String hash = sha256(json);
+        String name = REALM + "-" + sha256(json).substring(0, 12);
         String token = adminToken();
-        URI realmUri = URI.create(http + "/admin/realms/" + REALM);
-        HttpResponse<String> existing = send(HttpRequest.newBuilder(realmUri).header("Authorization", "Bearer " + token).GET().build());
-        if (existing.statusCode() == 200 && existing.body().contains(hash)) {
-            return;
+        HttpResponse<String> existing = send(HttpRequest.newBuilder(URI.create(http + "/admin/realms/" + name))
+                .header("Authorization", "Bearer " + token).GET().build());
+        if (existing.statusCode() != 200) {
+            String renamed = json.replaceFirst("\"realm\"\\s*:\\s*\"" + REALM + "\"", "\"realm\": \"" + name + "\"");
+            HttpResponse<String> created = send(HttpRequest.newBuilder(URI.create(http + "/admin/realms"))
+                    .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(renamed)).build());
+            // 409: another test JVM imported the same file a moment ago
+            if (created.statusCode() != 201 && created.statusCode() != 409) {
+                throw new IllegalStateException("importing realm " + name + " failed: " + created.statusCode() + " " + created.body());
+            }
         }
-        if (existing.statusCode() == 200) {
-            send(HttpRequest.newBuilder(realmUri).header("Authorization", "Bearer " + token).DELETE().build());
-        }
-        String withHash = json.replaceFirst("\\{", "{\"attributes\": {\"tokenkeeperRealmHash\": \"" + hash + "\"},");
-        HttpResponse<String> created = send(HttpRequest.newBuilder(URI.create(http + "/admin/realms"))
-                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(withHash)).build());
-        if (created.statusCode() != 201) {
-            throw new IllegalStateException("importing realm " + REALM + " failed: " + created.statusCode() + " " + created.body());
-        }
+        realm = name;
     }
 
     private String adminToken() throws IOException, InterruptedException {
