@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The document is cached: after {@link #MAX_AGE} the next use fetches it again while the old one
  * keeps serving. A failed fetch is retried no sooner than a backoff that doubles from
- * {@link #MIN_BACKOFF} up to {@link #MAX_BACKOFF}; until then a caller without a document gets
+ * {@link #MIN_BACKOFF} (250 ms) up to {@link #MAX_BACKOFF} (5 min); until then a caller without a document gets
  * the last failure at once (no request storm against a broken IdP), a caller with one keeps using
  * it. Time comes from the endpoint's clock. Thread-safe.
  */
@@ -38,7 +38,12 @@ final class Discovery {
 
     /** How long a document is used before it is fetched again (endpoints rarely move; keys are not read from it). */
     static final Duration MAX_AGE = Duration.ofHours(1);
-    static final Duration MIN_BACKOFF = Duration.ofSeconds(1);
+    /**
+     * The first pause after a failed fetch: as short as the resilience layer's first retry, so that
+     * a retry fetches again (one slow answer must not fail a first acquisition); concurrent callers
+     * already share one fetch. It doubles with each failure.
+     */
+    static final Duration MIN_BACKOFF = Duration.ofMillis(250);
     static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
     /** What the document says, checked. */

@@ -119,11 +119,11 @@ class DiscoveryTest {
             int afterFirst = idp.requestCount();
             assertThatThrownBy(() -> request(e)).isInstanceOf(ExecutionException.class);
             assertThat(idp.requestCount()).as("within the backoff: the last failure, no request").isEqualTo(afterFirst);
-            clock.advance(Duration.ofSeconds(1));
+            clock.advance(Discovery.MIN_BACKOFF);
             assertThatThrownBy(() -> request(e)).isInstanceOf(ExecutionException.class);
             int afterSecond = idp.requestCount();
             assertThat(afterSecond).isGreaterThan(afterFirst);
-            clock.advance(Duration.ofSeconds(1)); // the backoff is now 2 s
+            clock.advance(Discovery.MIN_BACKOFF); // the backoff is now twice that
             assertThatThrownBy(() -> request(e)).isInstanceOf(ExecutionException.class);
             assertThat(idp.requestCount()).isEqualTo(afterSecond);
             for (int i = 0; i < 20; i++) { // doubling stops at the bound
