@@ -28,6 +28,8 @@ import java.util.TreeMap;
  * OAUTH_TOKEN_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET (or OAUTH_CLIENT_SECRET_FILE, a file read
  * again when it changes), OAUTH_SCOPE, OAUTH_AUDIENCE,
  * OAUTH_RESOURCE, OAUTH_AUTH_METHOD, OAUTH_REVOCATION_URL,
+ * OAUTH_ISSUER, OAUTH_ASSERTION_KEY_FILE, OAUTH_ASSERTION_KEY_ID, OAUTH_TLS_CERT_FILE, OAUTH_TLS_KEY_FILE,
+ * OAUTH_TLS_KEYSTORE_FILE, OAUTH_TRUST_FILE,
  * TOKENKEEPER_REFRESH_AHEAD, TOKENKEEPER_REFRESH_AHEAD_FRACTION, TOKENKEEPER_CLOCK_SKEW,
  * TOKENKEEPER_JITTER, TOKENKEEPER_STORE, TOKENKEEPER_STORE_URL, TOKENKEEPER_STORE_PASSWORD,
  * TOKENKEEPER_STORE_PASSWORD_FILE, TOKENKEEPER_SEALING_KEYS, TOKENKEEPER_CACHE_MAXIMUM_KEYS,
@@ -56,6 +58,14 @@ public final class Settings {
             Map.entry("OAUTH_RESOURCE", "clients.default.resource"),
             Map.entry("OAUTH_AUTH_METHOD", "clients.default.auth-method"),
             Map.entry("OAUTH_REVOCATION_URL", "clients.default.revocation-url"),
+            // client authentication beyond the secret, and discovery
+            Map.entry("OAUTH_ISSUER", "clients.default.issuer"),
+            Map.entry("OAUTH_ASSERTION_KEY_FILE", "clients.default.assertion-key-file"),
+            Map.entry("OAUTH_ASSERTION_KEY_ID", "clients.default.assertion-key-id"),
+            Map.entry("OAUTH_TLS_CERT_FILE", "clients.default.tls-cert-file"),
+            Map.entry("OAUTH_TLS_KEY_FILE", "clients.default.tls-key-file"),
+            Map.entry("OAUTH_TLS_KEYSTORE_FILE", "clients.default.tls-keystore-file"),
+            Map.entry("OAUTH_TRUST_FILE", "clients.default.trust-file"),
             Map.entry("TOKENKEEPER_REFRESH_AHEAD", "refresh.ahead"),
             Map.entry("TOKENKEEPER_REFRESH_AHEAD_FRACTION", "refresh.ahead-fraction"),
             Map.entry("TOKENKEEPER_CLOCK_SKEW", "refresh.clock-skew"),

@@ -66,7 +66,7 @@ final class FastPath {
             Instant now = clock.instant();
             List<String> lines = new ArrayList<>();
             for (TokenkeeperConfig.ClientConfig client : clients) {
-                Optional<AccessToken> token = cache.get().fresh(client.storeIdentity(), client.key(), now);
+                Optional<AccessToken> token = cache.get().fresh(client.identity(), client.key(), now);
                 if (token.isEmpty()) {
                     return TAKE_FULL_PATH;
                 }
