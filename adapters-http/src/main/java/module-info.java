@@ -13,6 +13,8 @@ module dev.tokenkeeper.adapter.http {
     // the body codec that caps a token response's size; no web-common type is in our API
     requires io.vertx.web.common;
     requires io.netty.transport;
+    // DPoP proofs and JWK thumbprints; DpopProofs exposes its JWK type
+    requires transitive com.nimbusds.jose.jwt;
 
     exports dev.tokenkeeper.adapter.http;
 }

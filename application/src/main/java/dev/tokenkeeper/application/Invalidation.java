@@ -36,7 +36,7 @@ final class Invalidation {
         }
         ClientRegistration client = clients.get(key.client());
         if (client != null) {
-            tier.delete(key, StoreKeys.of(client.identity(), key));
+            tier.delete(key, StoreKeys.of(client.storeIdentity(), key));
         }
         events.onEvent(new TokenEvent.TokenInvalidated(key, false));
     }
