@@ -28,6 +28,8 @@ import java.util.TreeMap;
  * OAUTH_TOKEN_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET (or OAUTH_CLIENT_SECRET_FILE, a file read
  * again when it changes), OAUTH_SCOPE, OAUTH_AUDIENCE,
  * OAUTH_RESOURCE, OAUTH_AUTH_METHOD, OAUTH_REVOCATION_URL,
+ * OAUTH_GRANT, OAUTH_SUBJECT_TOKEN_FILE, OAUTH_SUBJECT_TOKEN_TYPE, OAUTH_ASSERTION_FILE, OAUTH_USERNAME,
+ * OAUTH_PASSWORD_FILE, OAUTH_REFRESH_TOKEN_FILE, OAUTH_DPOP, OAUTH_DPOP_KEY_FILE,
  * TOKENKEEPER_REFRESH_AHEAD, TOKENKEEPER_REFRESH_AHEAD_FRACTION, TOKENKEEPER_CLOCK_SKEW,
  * TOKENKEEPER_JITTER, TOKENKEEPER_STORE, TOKENKEEPER_STORE_URL, TOKENKEEPER_STORE_PASSWORD,
  * TOKENKEEPER_STORE_PASSWORD_FILE, TOKENKEEPER_SEALING_KEYS
@@ -55,6 +57,16 @@ public final class Settings {
             Map.entry("OAUTH_RESOURCE", "clients.default.resource"),
             Map.entry("OAUTH_AUTH_METHOD", "clients.default.auth-method"),
             Map.entry("OAUTH_REVOCATION_URL", "clients.default.revocation-url"),
+            // grants and DPoP
+            Map.entry("OAUTH_GRANT", "clients.default.grant"),
+            Map.entry("OAUTH_SUBJECT_TOKEN_FILE", "clients.default.subject-token-file"),
+            Map.entry("OAUTH_SUBJECT_TOKEN_TYPE", "clients.default.subject-token-type"),
+            Map.entry("OAUTH_ASSERTION_FILE", "clients.default.assertion-file"),
+            Map.entry("OAUTH_USERNAME", "clients.default.username"),
+            Map.entry("OAUTH_PASSWORD_FILE", "clients.default.password-file"),
+            Map.entry("OAUTH_REFRESH_TOKEN_FILE", "clients.default.refresh-token-file"),
+            Map.entry("OAUTH_DPOP", "clients.default.dpop"),
+            Map.entry("OAUTH_DPOP_KEY_FILE", "clients.default.dpop-key-file"),
             Map.entry("TOKENKEEPER_REFRESH_AHEAD", "refresh.ahead"),
             Map.entry("TOKENKEEPER_REFRESH_AHEAD_FRACTION", "refresh.ahead-fraction"),
             Map.entry("TOKENKEEPER_CLOCK_SKEW", "refresh.clock-skew"),

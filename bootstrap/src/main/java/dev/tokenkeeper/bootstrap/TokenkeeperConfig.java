@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap;
 
+import dev.tokenkeeper.adapter.http.DpopProofs;
 import dev.tokenkeeper.adapter.http.SecretSource;
 import dev.tokenkeeper.application.Resilience;
 import dev.tokenkeeper.application.SealingKeys;
@@ -9,6 +10,7 @@ import dev.tokenkeeper.domain.ExpiryPolicy;
 import dev.tokenkeeper.domain.RetryStrategy;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.spi.Grant;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Collections;
@@ -70,6 +72,9 @@ public record TokenkeeperConfig(
      * @param resource the resource indicator to request, or null
      * @param revocationUrl the RFC 7009 revocation endpoint, or null
      * @param allowInsecureHttp whether http to a non-loopback host is allowed
+     * @param grant the primary grant ({@code grant}: client credentials by default; token exchange,
+     *     JWT bearer, password or an imported refresh token)
+     * @param dpop the DPoP key that binds this client's tokens, or null for bearer tokens
      */
     public record ClientConfig(
             String name,
@@ -81,7 +86,9 @@ public record TokenkeeperConfig(
             String audience,
             String resource,
             URI revocationUrl,
-            boolean allowInsecureHttp) {
+            boolean allowInsecureHttp,
+            Grant grant,
+            DpopProofs dpop) {
 
         /** The client secret now. */
         public Secret clientSecret() {
