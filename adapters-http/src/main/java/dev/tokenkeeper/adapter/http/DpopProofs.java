@@ -80,6 +80,9 @@ public final class DpopProofs {
 
     private DpopProofs(JWK key, InstantSource clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
+        if (!key.isPrivate()) {
+            throw new ConfigurationException("the DPoP key must be a private key (it signs the proofs)");
+        }
         try {
             if (key instanceof ECKey ec) {
                 Curve curve = ec.getCurve();
@@ -98,9 +101,6 @@ public final class DpopProofs {
                 this.signer = new RSASSASigner(rsa);
             } else {
                 throw new ConfigurationException("the DPoP key must be an EC or RSA key, was " + key.getKeyType());
-            }
-            if (!key.isPrivate()) {
-                throw new ConfigurationException("the DPoP key must be a private key (it signs the proofs)");
             }
             this.publicJwk = key.toPublicJWK();
             this.thumbprint = publicJwk.computeThumbprint("SHA-256").toString();
