@@ -1,6 +1,9 @@
 package dev.tokenkeeper.bootstrap;
 
 import dev.tokenkeeper.adapter.http.DpopProofs;
+import dev.tokenkeeper.adapter.http.ClientAssertionKey;
+import dev.tokenkeeper.adapter.http.ClientAuthentication;
+import dev.tokenkeeper.adapter.http.ClientCertificate;
 import dev.tokenkeeper.adapter.http.SecretSource;
 import dev.tokenkeeper.application.Resilience;
 import dev.tokenkeeper.application.SealingKeys;
@@ -54,9 +57,14 @@ final class ConfigReader {
     private static final Set<String> CLIENT_SETTINGS = Set.of("token-url", "client-id", "client-secret",
             "client-secret-env", "client-secret-file", "auth-method", "scope", "audience", "resource",
             "revocation-url", "allow-insecure-http",
+            // client authentication beyond the secret, and discovery (ClientAuthSettings)
+            "issuer", "assertion-key-file", "assertion-key-id", "assertion-key-alias", "assertion-key-password-env",
+            "assertion-key-password-file", "assertion-algorithm", "assertion-audience", "assertion-lifetime",
+            "tls-cert-file", "tls-key-file", "tls-keystore-file", "tls-keystore-password-env", "tls-keystore-password-file",
+            "trust-file",
             // grants and DPoP (see grant() and dpop())
             "grant", "subject-token-env", "subject-token-file", "subject-token-type", "actor-token-env",
-            "actor-token-file", "actor-token-type", "requested-token-type", "assertion-env", "assertion-file",
+            "actor-token-file", "actor-token-type", "requested-token-type", "grant-assertion-env", "grant-assertion-file",
             "username", "password-env", "password-file", "refresh-token-env", "refresh-token-file", "dpop",
             "dpop-key-file");
     private static final Set<String> GLOBAL_SETTINGS = Set.of("refresh.ahead", "refresh.ahead-fraction",
@@ -132,19 +140,25 @@ final class ConfigReader {
     private TokenkeeperConfig.ClientConfig client(String name, Map<String, String> v) {
         String p = "clients." + name + ".";
         boolean insecure = bool(p + "allow-insecure-http", false);
-        URI tokenUrl = httpUrl(p + "token-url", true, insecure);
+        URI issuer = httpUrl(p + "issuer", false, insecure);
+        URI tokenUrl = httpUrl(p + "token-url", issuer == null, insecure);
         URI revocationUrl = httpUrl(p + "revocation-url", false, insecure);
         String clientId = v.get("client-id");
         if (clientId == null || clientId.isBlank()) {
             add(p + "client-id", "required");
         }
-        SecretSource secret = secret(p + "client-secret", p + "client-secret-env", p + "client-secret-file",
-                "required: set client-secret-env (the name of an environment variable) "
-                        + "or client-secret-file (a path), or OAUTH_CLIENT_SECRET");
         String method = v.getOrDefault("auth-method", "client_secret_basic").toLowerCase(Locale.ROOT);
-        if (!method.equals("client_secret_basic") && !method.equals("client_secret_post")) {
-            add(p + "auth-method", "must be client_secret_basic or client_secret_post, was '" + v.get("auth-method") + "'");
+        ClientAuthentication authentication = ClientAuthentication.CLIENT_SECRET_BASIC;
+        try {
+            authentication = ClientAuthentication.fromRfcName(method);
+        } catch (IllegalArgumentException e) {
+            add(p + "auth-method", "must be one of client_secret_basic, client_secret_post, client_secret_jwt, "
+                    + "private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none; was '" + v.get("auth-method") + "'");
         }
+        SecretSource secret = secret(p + "client-secret", p + "client-secret-env", p + "client-secret-file",
+                authentication.usesSecret() ? "required for auth-method " + authentication + ": set client-secret-env (the "
+                        + "name of an environment variable) or client-secret-file (a path), or OAUTH_CLIENT_SECRET" : null);
+        TokenkeeperConfig.ClientAuthSettings auth = clientAuth(p, issuer, authentication);
         List<String> scopes = v.get("scope") == null || v.get("scope").isBlank()
                 ? List.of()
                 : Arrays.stream(v.get("scope").trim().split("[\\s,]+")).toList();
@@ -157,11 +171,101 @@ final class ConfigReader {
         }
         Grant grant = grant(p, v);
         DpopProofs dpop = dpop(p, v);
-        if (tokenUrl == null || clientId == null || secret == null || grant == null) {
+        if ((tokenUrl == null && issuer == null) || clientId == null || (secret == null && authentication.usesSecret())
+                || auth == null || grant == null) {
             return null;
         }
-        return new TokenkeeperConfig.ClientConfig(
-                name, tokenUrl, clientId, secret, method, scopes, audience, resource, revocationUrl, insecure, grant, dpop);
+        return new TokenkeeperConfig.ClientConfig(name, tokenUrl, clientId, secret, method, scopes, audience, resource,
+                revocationUrl, insecure, auth, grant, dpop);
+    }
+
+    /**
+     * The key, certificate and trust settings of {@code auth-method}s beyond the secret; each file is
+     * checked now (readable, owner-only for keys, a usable key or certificate) and read again when it
+     * changes. Null (and problems) if something required is missing or unusable.
+     */
+    private TokenkeeperConfig.ClientAuthSettings clientAuth(String p, URI issuer, ClientAuthentication method) {
+        int before = problems.size();
+        ClientAssertionKey key = null;
+        String keyFile = settings.get(p + "assertion-key-file");
+        if (method == ClientAuthentication.PRIVATE_KEY_JWT && keyFile == null) {
+            add(p + "assertion-key-file", "required for auth-method private_key_jwt: a PEM (PKCS#8), JWK or PKCS#12 file "
+                    + "with the client's private key, readable by its owner only");
+        }
+        if (keyFile != null && method != ClientAuthentication.PRIVATE_KEY_JWT) {
+            add(p + "assertion-key-file", "is used only with auth-method private_key_jwt, not " + method);
+        } else if (keyFile != null) {
+            Path path = Path.of(keyFile);
+            String kid = settings.get(p + "assertion-key-id");
+            try {
+                String kind = keyFileKind(path);
+                key = switch (kind) {
+                    case "jwk" -> ClientAssertionKey.jwk(path, kid);
+                    case "pem" -> ClientAssertionKey.pem(path, kid);
+                    default -> ClientAssertionKey.pkcs12(path, secret(null, p + "assertion-key-password-env",
+                            p + "assertion-key-password-file", null), settings.get(p + "assertion-key-alias"), kid);
+                };
+            } catch (ConfigurationException e) {
+                e.problems().forEach(m -> add(p + "assertion-key-file", m));
+            }
+        }
+        String algorithm = settings.get(p + "assertion-algorithm");
+        String audience = settings.get(p + "assertion-audience");
+        if (audience != null && audience.isBlank()) {
+            add(p + "assertion-audience", "must be token-endpoint, issuer, or the value the IdP expects");
+        }
+        Duration lifetime = duration(p + "assertion-lifetime", Duration.ofSeconds(60), Duration.ofSeconds(1),
+                Duration.ofHours(1), "between 1s and 1h");
+        ClientCertificate certificate = null;
+        String certFile = settings.get(p + "tls-cert-file");
+        String certKeyFile = settings.get(p + "tls-key-file");
+        String keystore = settings.get(p + "tls-keystore-file");
+        if (method.usesCertificate() && keystore == null && (certFile == null || certKeyFile == null)) {
+            add(p + "tls-cert-file", "required for auth-method " + method + ": tls-cert-file and tls-key-file (PEM), "
+                    + "or tls-keystore-file (PKCS#12)");
+        }
+        if ((certFile != null || certKeyFile != null || keystore != null) && !method.usesCertificate()) {
+            add(p + "tls-cert-file", "a TLS client certificate is used only with auth-method tls_client_auth or "
+                    + "self_signed_tls_client_auth, not " + method);
+        } else if (keystore != null && (certFile != null || certKeyFile != null)) {
+            add(p + "tls-keystore-file", "give either tls-keystore-file or tls-cert-file and tls-key-file, not both");
+        } else {
+            try {
+                if (keystore != null) {
+                    certificate = ClientCertificate.pkcs12(Path.of(keystore), secret(null, p + "tls-keystore-password-env",
+                            p + "tls-keystore-password-file", null));
+                } else if (certFile != null && certKeyFile != null) {
+                    certificate = ClientCertificate.pem(Path.of(certFile), Path.of(certKeyFile));
+                }
+            } catch (ConfigurationException e) {
+                e.problems().forEach(m -> add(p + (keystore != null ? "tls-keystore-file" : "tls-cert-file"), m));
+            }
+        }
+        Path trust = null;
+        String trustFile = settings.get(p + "trust-file");
+        if (trustFile != null) {
+            trust = Path.of(trustFile);
+            if (!Files.isReadable(trust)) {
+                add(p + "trust-file", "cannot read the file " + shownPath(trustFile));
+            }
+        }
+        if (problems.size() > before) {
+            return null;
+        }
+        return new TokenkeeperConfig.ClientAuthSettings(issuer, key, algorithm, audience, lifetime, certificate, trust);
+    }
+
+    /** {@code jwk}, {@code pem} or {@code pkcs12}, by the file's first byte; a missing file is reported by the loader. */
+    private static String keyFileKind(Path file) {
+        try (var in = Files.newInputStream(file)) {
+            int c;
+            do {
+                c = in.read();
+            } while (c == ' ' || c == '\n' || c == '\r' || c == '\t');
+            return c == '{' ? "jwk" : c == '-' ? "pem" : "pkcs12";
+        } catch (IOException e) {
+            return "pem";
+        }
     }
 
     /** The grant names {@code clients.<name>.grant} takes, with the RFC names they stand for. */
@@ -178,7 +282,7 @@ final class ConfigReader {
     private static final Map<String, List<String>> GRANT_SETTINGS = Map.of(
             Grant.TokenExchange.GRANT_TYPE, List.of("subject-token-env", "subject-token-file", "subject-token-type",
                     "actor-token-env", "actor-token-file", "actor-token-type", "requested-token-type"),
-            Grant.JwtBearer.GRANT_TYPE, List.of("assertion-env", "assertion-file"),
+            Grant.JwtBearer.GRANT_TYPE, List.of("grant-assertion-env", "grant-assertion-file"),
             "password", List.of("username", "password-env", "password-file"),
             "refresh_token", List.of("refresh-token-env", "refresh-token-file"));
 
@@ -221,9 +325,9 @@ final class ConfigReader {
                     yield refresh == null ? null : new Grant.RefreshToken(refresh.current());
                 }
                 case Grant.JwtBearer.GRANT_TYPE -> {
-                    SecretSource assertion = secret(null, p + "assertion-env", p + "assertion-file",
-                            "required with grant=jwt_bearer: set assertion-file (a JWT, read again when it changes) or "
-                                    + "assertion-env");
+                    SecretSource assertion = secret(null, p + "grant-assertion-env", p + "grant-assertion-file",
+                            "required with grant=jwt_bearer: set grant-assertion-file (a JWT, read again when it changes) or "
+                                    + "grant-assertion-env");
                     yield assertion == null ? null : new Grant.JwtBearer(assertion::current);
                 }
                 default -> tokenExchange(p, v);

@@ -156,10 +156,7 @@ public final class Tokenkeeper implements AutoCloseable {
             }
             Duration attemptTimeout = config.resilience().attemptTimeout();
             for (TokenkeeperConfig.ClientConfig c : config.clientList()) {
-                VertxTokenEndpoint.Builder eb = VertxTokenEndpoint.builder(c.tokenUrl(), c.clientId(), c.secretSource())
-                        .clientAuthentication(c.authMethod().equals("client_secret_post")
-                                ? ClientAuthentication.CLIENT_SECRET_POST
-                                : ClientAuthentication.CLIENT_SECRET_BASIC)
+                VertxTokenEndpoint.Builder eb = clientAuthentication(c)
                         .allowInsecureHttp(c.allowInsecureHttp())
                         // an attempt the manager gave up on must not hold a connection any longer
                         .requestTimeout(min(VertxTokenEndpoint.DEFAULT_REQUEST_TIMEOUT, attemptTimeout))
@@ -176,7 +173,7 @@ public final class Tokenkeeper implements AutoCloseable {
                 endpoints.add(endpoint);
                 // the identity keeps a renamed or repointed client from reading another's stored tokens
                 // (a DPoP key's thumbprint is added by the registration itself: see ClientRegistration.storeIdentity)
-                b.client(new ClientRegistration(c.name(), endpoint, c.grant()).withIdentity(c.tokenUrl() + " " + c.clientId()));
+                b.client(new ClientRegistration(c.name(), endpoint, c.grant()).withIdentity(c.identity()));
             }
             return new Tokenkeeper(config, b.build(), store, vertx, ownsVertx, endpoints, resources);
         } catch (RuntimeException e) {
@@ -189,6 +186,35 @@ public final class Tokenkeeper implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** The endpoint builder for {@code c}'s token URL or issuer, with its client authentication. */
+    private static VertxTokenEndpoint.Builder clientAuthentication(TokenkeeperConfig.ClientConfig c) {
+        TokenkeeperConfig.ClientAuthSettings a = c.auth() == null ? TokenkeeperConfig.ClientAuthSettings.NONE : c.auth();
+        VertxTokenEndpoint.Builder eb = c.tokenUrl() != null
+                ? VertxTokenEndpoint.builder(c.tokenUrl(), c.clientId(), c.secretSource())
+                : VertxTokenEndpoint.discover(a.issuer(), c.clientId(), c.secretSource());
+        eb.clientAuthentication(ClientAuthentication.fromRfcName(c.authMethod()));
+        if (c.tokenUrl() != null && a.issuer() != null) {
+            eb.issuer(a.issuer());
+        }
+        if (a.assertionKey() != null) {
+            eb.clientAssertionKey(a.assertionKey());
+        }
+        if (a.assertionAlgorithm() != null) {
+            eb.assertionAlgorithm(a.assertionAlgorithm());
+        }
+        if (a.assertionAudience() != null) {
+            eb.assertionAudience(a.assertionAudience());
+        }
+        eb.assertionLifetime(a.assertionLifetime());
+        if (a.certificate() != null) {
+            eb.clientCertificate(a.certificate());
+        }
+        if (a.trustFile() != null) {
+            eb.trustedCertificates(a.trustFile());
+        }
+        return eb;
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -65,13 +65,15 @@ public record TokenkeeperConfig(
      * @param name the registration name (the {@link TokenKey#client()})
      * @param tokenUrl the token endpoint
      * @param clientId the client id
-     * @param secretSource where the client secret comes from (a file is read again when it changes)
-     * @param authMethod {@code client_secret_basic} or {@code client_secret_post}
+     * @param secretSource where the client secret comes from (a file is read again when it changes); null
+     *     for methods without a secret
+     * @param authMethod the RFC 7591 name of the client authentication method, e.g. {@code private_key_jwt}
      * @param scopes the scopes to request
      * @param audience the audience to request, or null
      * @param resource the resource indicator to request, or null
      * @param revocationUrl the RFC 7009 revocation endpoint, or null
      * @param allowInsecureHttp whether http to a non-loopback host is allowed
+     * @param auth the issuer (discovery) and the keys and certificates of auth methods beyond the secret
      * @param grant the primary grant ({@code grant}: client credentials by default; token exchange,
      *     JWT bearer, password or an imported refresh token)
      * @param dpop the DPoP key that binds this client's tokens, or null for bearer tokens
@@ -87,18 +89,48 @@ public record TokenkeeperConfig(
             String resource,
             URI revocationUrl,
             boolean allowInsecureHttp,
+            ClientAuthSettings auth,
             Grant grant,
             DpopProofs dpop) {
 
-        /** The client secret now. */
+        /** The client secret now, or null for methods without one. */
         public Secret clientSecret() {
-            return secretSource.current();
+            return secretSource == null ? null : secretSource.current();
+        }
+
+        /**
+         * What tells this client's stored tokens apart from another client's beyond its name: where
+         * tokens come from, the client id, and (other than the default) the authentication method,
+         * so that two clients differing only by method never share a token.
+         */
+        public String identity() {
+            String where = tokenUrl != null ? tokenUrl.toString() : "issuer " + auth.issuer();
+            return where + " " + clientId + (authMethod.equals("client_secret_basic") ? "" : " auth=" + authMethod);
         }
 
         /** The key for this client's configured scopes, audience and resource. */
         public TokenKey key() {
             return TokenKey.builder(name).scopes(scopes).audience(audience).resource(resource).build();
         }
+    }
+
+    /**
+     * The settings of client authentication beyond the secret, and discovery.
+     *
+     * @param issuer the issuer: endpoints are discovered from it when no token URL is configured; or null
+     * @param assertionKey the private_key_jwt key, or null
+     * @param assertionAlgorithm the assertions' JWS algorithm, or null for the default
+     * @param assertionAudience {@code token-endpoint}, {@code issuer} or a literal, or null for the default
+     * @param assertionLifetime how long an assertion is valid
+     * @param certificate the TLS client certificate, or null
+     * @param trustFile PEM CA certificates to trust for the IdP's TLS, or null for the JDK's
+     */
+    public record ClientAuthSettings(URI issuer, dev.tokenkeeper.adapter.http.ClientAssertionKey assertionKey,
+            String assertionAlgorithm, String assertionAudience, Duration assertionLifetime,
+            dev.tokenkeeper.adapter.http.ClientCertificate certificate, java.nio.file.Path trustFile) {
+
+        /** None of it: a client with a token URL and a secret. */
+        public static final ClientAuthSettings NONE = new ClientAuthSettings(null, null, null, null, Duration.ofSeconds(60), null, null);
     }
 
     /**

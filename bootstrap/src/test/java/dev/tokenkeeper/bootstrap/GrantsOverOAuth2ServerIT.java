@@ -159,7 +159,7 @@ class GrantsOverOAuth2ServerIT {
     void jwtBearer() throws Exception {
         String assertion = server.issueToken(ISSUER, "workload-7", "tk").serialize();
         Map<String, String> m = client("jwt_bearer");
-        m.put("clients.c.assertion-file", file("assertion.jwt", assertion).toString());
+        m.put("clients.c.grant-assertion-file", file("assertion.jwt", assertion).toString());
         m.put("clients.c.scope", "orders.read");
         try (Tokenkeeper tk = Tokenkeeper.builder(TokenkeeperConfig.from(Settings.of(m))).start()) {
             AccessToken t = tk.provider().token(tk.key("c"));
@@ -218,11 +218,11 @@ class GrantsOverOAuth2ServerIT {
     @DisplayName("incomplete or mixed grant settings are named, never shown")
     void badGrantSettings() throws Exception {
         Map<String, String> m = client("token_exchange");
-        m.put("clients.c.assertion-file", file("a.jwt", "eyJhbGciOiJub25lIn0.e30.").toString());
+        m.put("clients.c.grant-assertion-file", file("a.jwt", "eyJhbGciOiJub25lIn0.e30.").toString());
         assertThatThrownBy(() -> TokenkeeperConfig.from(Settings.of(m)))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("clients.c.subject-token-env")
-                .hasMessageContaining("clients.c.assertion-file")
+                .hasMessageContaining("clients.c.grant-assertion-file")
                 .hasMessageContaining("applies only to grant=jwt_bearer");
         Map<String, String> p = client("password");
         p.put("clients.c.password-env", "NOT_SET_ANYWHERE_X");
@@ -236,7 +236,7 @@ class GrantsOverOAuth2ServerIT {
     @DisplayName("a URN grant name is accepted as well as the short one")
     void urnGrantName() throws Exception {
         Map<String, String> m = client("urn:ietf:params:oauth:grant-type:jwt-bearer");
-        m.put("clients.c.assertion-file", file("b.jwt", server.issueToken(ISSUER, "w", "tk").serialize()).toString());
+        m.put("clients.c.grant-assertion-file", file("b.jwt", server.issueToken(ISSUER, "w", "tk").serialize()).toString());
         TokenkeeperConfig c = TokenkeeperConfig.from(Settings.of(m));
         assertThat(c.clients().get("c").grant().grantType()).isEqualTo("urn:ietf:params:oauth:grant-type:jwt-bearer");
     }

@@ -31,7 +31,31 @@ record EndpointConfig(
         Set<String> acceptedTokenTypes,
         TokenResponseValidator validator,
         boolean allowInsecureHttp,
-        InstantSource clock) {
+        InstantSource clock,
+        URI issuer,
+        AuthOptions auth) {
+
+    /**
+     * What the key- and certificate-based client authentication methods need, and discovery.
+     *
+     * @param assertionKey the private_key_jwt signing key, or null
+     * @param assertionAlgorithm the JWS algorithm of assertions, or null for the key's default (HS256 for client_secret_jwt)
+     * @param assertionAudience {@code token-endpoint} (default), {@code issuer}, or a literal {@code aud}
+     * @param assertionLifetime how long an assertion is valid
+     * @param certificate the TLS client certificate, or null
+     * @param trustFile PEM CA certificates to trust for the IdP's TLS instead of the JDK's, or null
+     */
+    record AuthOptions(ClientAssertionKey assertionKey, String assertionAlgorithm, String assertionAudience,
+            Duration assertionLifetime, ClientCertificate certificate, java.nio.file.Path trustFile) {
+
+        static final AuthOptions NONE = new AuthOptions(null, null, null, ClientAssertions.DEFAULT_LIFETIME, null, null);
+
+        @Override
+        public String toString() {
+            return "AuthOptions[key=" + assertionKey + ", algorithm=" + assertionAlgorithm + ", audience=" + assertionAudience
+                    + ", certificate=" + certificate + "]";
+        }
+    }
 
     static final Duration MAX_TIMEOUT = Duration.ofMinutes(5);
     static final int MIN_RESPONSE_BYTES = 1024;
@@ -44,18 +68,48 @@ record EndpointConfig(
 
     EndpointConfig {
         List<String> problems = new ArrayList<>();
-        checkUrl("tokenUrl", tokenUrl, allowInsecureHttp, problems);
+        if (auth == null) {
+            auth = AuthOptions.NONE;
+        }
+        if (issuer != null) {
+            checkUrl("issuer", issuer, allowInsecureHttp, problems);
+            if (issuer != null && issuer.getRawQuery() != null) {
+                problems.add("issuer must not have a query (RFC 8414 §2)");
+            }
+        }
+        if (tokenUrl != null || issuer == null) {
+            checkUrl("tokenUrl", tokenUrl, allowInsecureHttp, problems);
+        }
         if (revocationUrl != null) {
             checkUrl("revocationUrl", revocationUrl, allowInsecureHttp, problems);
         }
         if (clientId == null || clientId.isBlank()) {
             problems.add("clientId must not be blank");
         }
-        if (clientSecret == null) {
-            problems.add("clientSecret must be set");
-        }
         if (authentication == null) {
-            problems.add("clientAuthentication must be set (client_secret_basic or client_secret_post)");
+            problems.add("clientAuthentication must be set (client_secret_basic, client_secret_post, client_secret_jwt, "
+                    + "private_key_jwt, tls_client_auth, self_signed_tls_client_auth or none)");
+        } else {
+            if (clientSecret == null && authentication.usesSecret()) {
+                problems.add("clientSecret must be set for " + authentication);
+            }
+            if (authentication == ClientAuthentication.PRIVATE_KEY_JWT && auth.assertionKey() == null) {
+                problems.add("clientAssertionKey must be set for private_key_jwt (a PEM, JWK or PKCS#12 file)");
+            }
+            if (authentication.usesAssertion()) {
+                try {
+                    String p = ClientAssertions.check(authentication, auth.assertionKey(), auth.assertionAlgorithm());
+                    if (p != null) {
+                        problems.add(p);
+                    }
+                } catch (RuntimeException e) {
+                    problems.add("assertionAlgorithm cannot be used (" + e.getClass().getSimpleName() + ")");
+                }
+                if (ClientAssertions.AUDIENCE_ISSUER.equals(auth.assertionAudience()) && issuer == null) {
+                    problems.add("assertionAudience issuer needs the issuer to be configured");
+                }
+                checkDuration("assertionLifetime", auth.assertionLifetime(), Duration.ofSeconds(1), Duration.ofHours(1), problems);
+            }
         }
         boolean timeoutsInRange = checkDuration("connectTimeout", connectTimeout, Duration.ofMillis(1), MAX_TIMEOUT, problems)
                 & checkDuration("requestTimeout", requestTimeout, Duration.ofMillis(1), MAX_TIMEOUT, problems);
@@ -103,7 +157,7 @@ record EndpointConfig(
                 + (path.contains("@") ? "/…" : path);
     }
 
-    private static void checkUrl(String name, URI url, boolean allowInsecureHttp, List<String> problems) {
+    static void checkUrl(String name, URI url, boolean allowInsecureHttp, List<String> problems) {
         if (url == null) {
             problems.add(name + " must be set");
             return;
@@ -159,7 +213,7 @@ record EndpointConfig(
 
     @Override
     public String toString() {
-        return "EndpointConfig[tokenUrl=" + display(tokenUrl) + ", clientId=" + clientId + ", authentication="
-                + authentication + ", clientSecret=[redacted]]";
+        return "EndpointConfig[" + (tokenUrl != null ? "tokenUrl=" + display(tokenUrl) : "issuer=" + display(issuer))
+                + ", clientId=" + clientId + ", authentication=" + authentication + ", clientSecret=[redacted]]";
     }
 }

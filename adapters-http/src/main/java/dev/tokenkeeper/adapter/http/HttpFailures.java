@@ -159,7 +159,8 @@ final class HttpFailures {
         return switch (kind) {
             case INVALID_CLIENT -> "; the identity provider rejected the client authentication: check the client id, the "
                     + "client secret (rotated or expired at the IdP? stray whitespace?) and the client authentication "
-                    + "method (client_secret_basic or client_secret_post)";
+                    + "method (client_secret_basic or client_secret_post; for client_secret_jwt, private_key_jwt and mTLS also "
+                    + "the key, certificate and algorithm registered at the IdP)";
             case UNAUTHORIZED_CLIENT -> "; the client may not use this grant, or the identity provider does not know it: "
                     + "check the client id and that its registration allows this grant (for client_credentials, a "
                     + "confidential client with service accounts enabled)";

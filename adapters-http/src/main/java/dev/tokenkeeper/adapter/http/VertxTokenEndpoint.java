@@ -17,6 +17,8 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.core.net.ClientSSLOptions;
+import io.vertx.core.net.PemTrustOptions;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -117,14 +119,27 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** The DPoP key and nonces, or null for bearer tokens. */
     private final DpopProofs dpop;
+    /** Makes client_secret_jwt / private_key_jwt assertions, or null for the other methods. */
+    private final ClientAssertions assertions;
+    /** The issuer's metadata when the endpoints are discovered, or null when they are configured. */
+    private final Discovery discovery;
+    /** The {@link ClientCertificate#version()} the web client's TLS options were last set from. */
+    private volatile long certificateVersion;
 
     private VertxTokenEndpoint(EndpointConfig config, Vertx vertx, WebClient webClient, DpopProofs dpop) {
         this.config = config;
         this.dpop = dpop;
         this.parser = new TokenResponseParser(config);
-        this.credentials = Credentials.of(config.clientId(), config.clientSecret().current(), 0);
-        this.tokenUrl = EndpointConfig.display(config.tokenUrl());
+        this.credentials = config.clientSecret() == null ? Credentials.NONE
+                : Credentials.of(config.clientId(), config.clientSecret().current(), 0);
+        this.tokenUrl = config.tokenUrl() == null ? EndpointConfig.display(config.issuer()) + " (discovered)"
+                : EndpointConfig.display(config.tokenUrl());
         this.revocationUrl = config.revocationUrl() == null ? null : EndpointConfig.display(config.revocationUrl());
+        EndpointConfig.AuthOptions auth = config.auth();
+        this.assertions = config.authentication().usesAssertion()
+                ? new ClientAssertions(config.clientId(), config.authentication(), auth.assertionKey(), config.clientSecret(),
+                        auth.assertionAlgorithm(), auth.assertionAudience(), auth.assertionLifetime(), config.clock())
+                : null;
         if (webClient != null) {
             this.webClient = webClient;
             this.ownsWebClient = false;
@@ -138,9 +153,62 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                     .setFollowRedirects(false)
                     .setDecompressionSupported(false)
                     .setUserAgent(USER_AGENT);
+            if (auth.trustFile() != null) {
+                options.setTrustOptions(new PemTrustOptions().addCertPath(auth.trustFile().toString()));
+            }
+            if (auth.certificate() != null) {
+                this.certificateVersion = auth.certificate().version();
+                options.setKeyCertOptions(auth.certificate().current());
+            }
             this.webClient = WebClient.create(vertx != null ? vertx : ownedVertx, options);
             this.ownsWebClient = true;
         }
+        this.discovery = config.issuer() != null && config.tokenUrl() == null ? new Discovery(config.issuer(), this.webClient, config) : null;
+    }
+
+    /**
+     * A builder for an endpoint whose token (and revocation and mTLS) endpoints come from the
+     * discovery document of {@code issuer} (RFC 8414, else OpenID Connect Discovery), fetched at the
+     * first request, cached for an hour and fetched again with bounded backoff when it fails. The
+     * document's {@code issuer} must equal {@code issuer} exactly.
+     *
+     * @param issuer the issuer identifier, e.g. {@code https://idp.example/realms/prod}
+     * @param clientId the client identifier
+     * @param clientSecret where the secret comes from, or null for methods without one
+     *     ({@code private_key_jwt}, mTLS, {@code none})
+     */
+    public static Builder discover(URI issuer, String clientId, SecretSource clientSecret) {
+        return new Builder(null, clientId, clientSecret).issuer(issuer);
+    }
+
+    /**
+     * A builder for a client that authenticates without a secret: {@code private_key_jwt} (set
+     * {@link Builder#clientAssertionKey}), mTLS (set {@link Builder#clientCertificate}) or
+     * {@code none}; choose the method with {@link Builder#clientAuthentication}.
+     */
+    public static Builder builder(URI tokenUrl, String clientId) {
+        return new Builder(tokenUrl, clientId, null);
+    }
+
+    /** Where requests go: the configured endpoints, or the discovered ones. */
+    private record Target(URI tokenUrl, URI revocationUrl, URI issuer) {}
+
+    private CompletionStage<Target> target() {
+        if (discovery == null) {
+            return CompletableFuture.completedFuture(new Target(config.tokenUrl(), config.revocationUrl(), config.issuer()));
+        }
+        return discovery.metadata().thenApply(m -> {
+            ClientAuthentication a = config.authentication();
+            if (!m.authMethods().isEmpty() && !m.authMethods().contains(a.rfcName())) {
+                throw new TokenException(FailureKind.BAD_CONFIGURATION, "the issuer " + EndpointConfig.display(m.issuer())
+                        + " does not support client authentication " + a + " (it lists " + m.authMethods() + ")");
+            }
+            boolean mtls = a.usesCertificate();
+            URI token = mtls && m.mtlsTokenEndpoint() != null ? m.mtlsTokenEndpoint() : m.tokenEndpoint();
+            URI revocation = config.revocationUrl() != null ? config.revocationUrl()
+                    : mtls && m.mtlsRevocationEndpoint() != null ? m.mtlsRevocationEndpoint() : m.revocationEndpoint();
+            return new Target(token, revocation, m.issuer());
+        });
     }
 
     /**
@@ -174,6 +242,9 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
      * when the secret changes.
      */
     private record Credentials(Secret secret, String basic, Redactor redactor, long version) {
+        /** For methods without a secret. */
+        static final Credentials NONE = new Credentials(null, null, Redactor.of(List.of()), 0);
+
         static Credentials of(String clientId, Secret secret, long version) {
             String id = formEncode(clientId);
             String encoded = formEncode(secret.reveal());
@@ -184,6 +255,9 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
 
     /** The credentials for the secret the source gives now (one cheap check per request). */
     private Credentials credentials() {
+        if (config.clientSecret() == null) {
+            return Credentials.NONE;
+        }
         Secret now = config.clientSecret().current();
         Credentials c = credentials;
         if (c.secret() != now && !c.secret().equals(now)) {
@@ -196,7 +270,10 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     /** Moves when the client secret changes (checked against its source now: one {@code stat} for a file). */
     @Override
     public long credentialsVersion() {
-        return credentials().version();
+        EndpointConfig.AuthOptions auth = config.auth();
+        return credentials().version()
+                + (auth.assertionKey() == null ? 0 : auth.assertionKey().version())
+                + (auth.certificate() == null ? 0 : auth.certificate().version());
     }
 
     @Override
@@ -217,14 +294,15 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         key.audience().ifPresent(a -> form.add(new String[] {"audience", a}));
         key.resource().ifPresent(r -> form.add(new String[] {"resource", r}));
         String what = "token request (" + request.grant().grantType() + ")";
-        return withDpopNonce(() -> withRotation(() -> {
+        return withDpopNonce(() -> target().thenCompose(target -> withRotation(() -> {
             Credentials c = credentials();
             Redactor redactor = c.redactor().with(grantValues);
+            String shown = discovery == null ? tokenUrl : EndpointConfig.display(target.tokenUrl());
             // a new proof for every request sent: a retry never replays a jti
-            String proof = dpop == null ? null : dpop.proof("POST", config.tokenUrl());
-            return exchange(config.tokenUrl(), tokenUrl, what, form, c, redactor, proof,
-                    response -> parser.parse(what, tokenUrl, response.statusCode(), response.body(), redactor));
-        }));
+            String proof = dpop == null ? null : dpop.proof("POST", target.tokenUrl());
+            return exchange(target.tokenUrl(), shown, what, form, c, redactor, target, proof,
+                    response -> parser.parse(what, shown, response.statusCode(), response.body(), redactor));
+        })));
     }
 
     /**
@@ -237,9 +315,8 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         }
         return send.get().exceptionallyCompose(failure -> {
             Throwable cause = TokenException.unwrap(failure);
-            if (cause instanceof TokenException te && te.oauthError().filter("use_dpop_nonce"::equals).isPresent()
-                    && dpop.nonce(config.tokenUrl()) != null) {
-                return send.get();
+            if (cause instanceof TokenException te && te.oauthError().filter("use_dpop_nonce"::equals).isPresent()) {
+                return send.get(); // the answer's DPoP-Nonce was remembered for this server when it arrived
             }
             return CompletableFuture.failedFuture(cause);
         });
@@ -260,17 +337,26 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
             Throwable cause = TokenException.unwrap(failure);
             if (cause instanceof TokenException te
                     && (te.kind() == FailureKind.INVALID_CLIENT || te.kind() == FailureKind.UNAUTHORIZED_CLIENT)
-                    && config.clientSecret().reload()) {
+                    && reloadCredentials()) {
                 return send.get(); // reload read a few bytes from a file: cheap enough for the event loop
             }
             return CompletableFuture.failedFuture(cause);
         });
     }
 
+    /** Reads the secret, key and certificate files again; whether any changed. */
+    private boolean reloadCredentials() {
+        EndpointConfig.AuthOptions auth = config.auth();
+        boolean changed = config.clientSecret() != null && config.clientSecret().reload();
+        changed |= auth.assertionKey() != null && auth.assertionKey().reload();
+        changed |= auth.certificate() != null && auth.certificate().reload();
+        return changed;
+    }
+
     @Override
     public CompletionStage<Void> revoke(Secret token, String tokenTypeHint) {
         Objects.requireNonNull(token, "token");
-        if (config.revocationUrl() == null) {
+        if (config.revocationUrl() == null && discovery == null) {
             return TokenEndpoint.super.revoke(token, tokenTypeHint);
         }
         List<String[]> form = new ArrayList<>();
@@ -278,10 +364,15 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         if (tokenTypeHint != null && !tokenTypeHint.isBlank()) {
             form.add(new String[] {"token_type_hint", tokenTypeHint});
         }
-        return withRotation(() -> {
-            Credentials c = credentials();
-            return exchange(config.revocationUrl(), revocationUrl, "revocation request", form, c,
-                    c.redactor().with(List.of(token.reveal())), null, response -> null);
+        return target().thenCompose(target -> {
+            if (target.revocationUrl() == null) {
+                return TokenEndpoint.super.revoke(token, tokenTypeHint);
+            }
+            return withRotation(() -> {
+                Credentials c = credentials();
+                return exchange(target.revocationUrl(), EndpointConfig.display(target.revocationUrl()), "revocation request",
+                        form, c, c.redactor().with(List.of(token.reveal())), target, null, response -> null);
+            });
         });
     }
 
@@ -290,7 +381,8 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
      * everything else becomes a {@link TokenException}.
      */
     private <T> CompletionStage<T> exchange(URI url, String displayUrl, String what, List<String[]> form,
-            Credentials credentials, Redactor redactor, String dpopProof, Function<HttpResponse<Buffer>, T> onSuccess) {
+            Credentials credentials, Redactor redactor, Target target, String dpopProof,
+            Function<HttpResponse<Buffer>, T> onSuccess) {
         if (closed.get()) {
             return CompletableFuture.failedFuture(new TokenException(FailureKind.BAD_CONFIGURATION,
                     what + " to " + displayUrl + " refused: this token endpoint is closed"));
@@ -315,10 +407,25 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                 body.add(new String[] {"client_id", config.clientId()});
                 body.add(new String[] {"client_secret", credentials.secret().reveal()});
             }
+            case CLIENT_SECRET_JWT, PRIVATE_KEY_JWT -> {
+                String assertion; // a new one for every request sent: a retry never replays a jti
+                try {
+                    assertion = assertions.create(target.tokenUrl(), target.issuer());
+                } catch (TokenException e) {
+                    return CompletableFuture.failedFuture(e);
+                }
+                redactor = redactor.with(List.of(assertion));
+                body.add(new String[] {"client_id", config.clientId()});
+                body.add(new String[] {"client_assertion_type", ClientAssertions.ASSERTION_TYPE});
+                body.add(new String[] {"client_assertion", assertion});
+            }
+            case TLS_CLIENT_AUTH, SELF_SIGNED_TLS_CLIENT_AUTH, NONE -> body.add(new String[] {"client_id", config.clientId()});
         }
+        Redactor redactorUsed = redactor;
         Future<HttpResponse<Buffer>> sent;
         try {
-            sent = http.sendBuffer(Buffer.buffer(formEncode(body)));
+            String encoded = formEncode(body);
+            sent = tlsUpToDate().compose(v -> http.sendBuffer(Buffer.buffer(encoded)));
         } catch (RuntimeException e) { // e.g. the caller's WebClient or Vertx is already closed
             return CompletableFuture.failedFuture(HttpFailures.transport(what, displayUrl, e, redactor));
         }
@@ -327,7 +434,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                 return;
             }
             if (ar.failed()) {
-                answer.completeExceptionally(HttpFailures.transport(what, displayUrl, ar.cause(), redactor));
+                answer.completeExceptionally(HttpFailures.transport(what, displayUrl, ar.cause(), redactorUsed));
                 return;
             }
             HttpResponse<Buffer> response = ar.result();
@@ -340,7 +447,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                     answer.complete(onSuccess.apply(response));
                 } else {
                     answer.completeExceptionally(HttpFailures.errorResponse(what, displayUrl, status,
-                            response.getHeader("Retry-After"), response.body(), redactor, config.clock()));
+                            response.getHeader("Retry-After"), response.body(), redactorUsed, config.clock()));
                 }
             } catch (TokenException e) {
                 answer.completeExceptionally(e);
@@ -365,6 +472,29 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
             }
         });
         return result;
+    }
+
+    /**
+     * Completes when the web client's TLS options hold the client certificate as its files are now:
+     * after a rotation, the new certificate is installed (for new connections) before the request.
+     */
+    private Future<Void> tlsUpToDate() {
+        ClientCertificate certificate = config.auth().certificate();
+        if (certificate == null || !ownsWebClient) {
+            return Future.succeededFuture();
+        }
+        long now = certificate.version();
+        if (now == certificateVersion) {
+            return Future.succeededFuture();
+        }
+        ClientSSLOptions ssl = new ClientSSLOptions().setKeyCertOptions(certificate.current());
+        if (config.auth().trustFile() != null) {
+            ssl.setTrustOptions(new PemTrustOptions().addCertPath(config.auth().trustFile().toString()));
+        }
+        return webClient.updateSSLOptions(ssl, true).map(changed -> {
+            certificateVersion = now;
+            return null;
+        });
     }
 
     /** Closes the Vert.x resources this endpoint created; idempotent. Later requests fail with BAD_CONFIGURATION. */
@@ -392,7 +522,8 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
 
     @Override
     public String toString() {
-        return "VertxTokenEndpoint[tokenUrl=" + tokenUrl + ", clientId=" + config.clientId() + ", authentication="
+        return "VertxTokenEndpoint[" + (discovery == null ? "tokenUrl=" + tokenUrl : "issuer=" + EndpointConfig.display(config.issuer()))
+                + ", clientId=" + config.clientId() + ", authentication="
                 + config.authentication() + (revocationUrl == null ? "" : ", revocationUrl=" + revocationUrl)
                 + (dpop == null ? "" : ", dpop=" + dpop.thumbprint()) + "]";
     }
@@ -434,6 +565,13 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         private Vertx vertx;
         private WebClient webClient;
         private DpopProofs dpop;
+        private URI issuer;
+        private ClientAssertionKey assertionKey;
+        private String assertionAlgorithm;
+        private String assertionAudience;
+        private Duration assertionLifetime = ClientAssertions.DEFAULT_LIFETIME;
+        private ClientCertificate clientCertificate;
+        private java.nio.file.Path trustFile;
 
         private Builder(URI tokenUrl, String clientId, SecretSource clientSecret) {
             this.tokenUrl = tokenUrl;
@@ -444,6 +582,58 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         /** How the client authenticates; default {@link ClientAuthentication#CLIENT_SECRET_BASIC}. */
         public Builder clientAuthentication(ClientAuthentication authentication) {
             this.authentication = Objects.requireNonNull(authentication, "authentication");
+            return this;
+        }
+
+        /**
+         * The issuer. With {@link VertxTokenEndpoint#discover discover} the endpoints come from its
+         * discovery document; with a configured token URL it is only the {@code aud} of assertions
+         * when {@link #assertionAudience} is {@code issuer}.
+         */
+        public Builder issuer(URI issuer) {
+            this.issuer = Objects.requireNonNull(issuer, "issuer");
+            return this;
+        }
+
+        /** The key that signs {@code private_key_jwt} assertions (PEM, JWK or PKCS#12; re-read when its file changes). */
+        public Builder clientAssertionKey(ClientAssertionKey key) {
+            this.assertionKey = Objects.requireNonNull(key, "key");
+            return this;
+        }
+
+        /**
+         * The JWS algorithm of client assertions, e.g. {@code PS256}; default RS256 for an RSA key,
+         * ES256/ES384/ES512 by the EC key's curve, HS256 for {@code client_secret_jwt}.
+         */
+        public Builder assertionAlgorithm(String algorithm) {
+            this.assertionAlgorithm = Objects.requireNonNull(algorithm, "algorithm");
+            return this;
+        }
+
+        /**
+         * The {@code aud} of client assertions: {@code token-endpoint} (default: the URL the
+         * request goes to), {@code issuer}, or a literal value some IdPs require.
+         */
+        public Builder assertionAudience(String audience) {
+            this.assertionAudience = Objects.requireNonNull(audience, "audience");
+            return this;
+        }
+
+        /** How long an assertion is valid ({@code exp - iat}); 1 s to 1 h, default 60 s. */
+        public Builder assertionLifetime(Duration lifetime) {
+            this.assertionLifetime = Objects.requireNonNull(lifetime, "lifetime");
+            return this;
+        }
+
+        /** The TLS client certificate for {@code tls_client_auth} / {@code self_signed_tls_client_auth}. */
+        public Builder clientCertificate(ClientCertificate certificate) {
+            this.clientCertificate = Objects.requireNonNull(certificate, "certificate");
+            return this;
+        }
+
+        /** PEM CA certificates to trust for the IdP's TLS instead of the JDK's (e.g. a private CA). */
+        public Builder trustedCertificates(java.nio.file.Path pemFile) {
+            this.trustFile = Objects.requireNonNull(pemFile, "pemFile");
             return this;
         }
 
@@ -559,12 +749,21 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
             if (vertx != null && webClient != null) {
                 throw new ConfigurationException("set either vertx or webClient, not both: a web client already has its Vert.x");
             }
+            if (webClient != null && (clientCertificate != null || trustFile != null)) {
+                throw new ConfigurationException("clientCertificate and trustedCertificates configure the endpoint's own web "
+                        + "client: with webClient, set the key and trust options on that client instead");
+            }
+            if (authentication.usesCertificate() && clientCertificate == null && webClient == null) {
+                throw new ConfigurationException("clientCertificate must be set for " + authentication
+                        + " (a PEM certificate and key, or PKCS#12)");
+            }
             Set<String> types = dpop != null && acceptedTokenTypes == DEFAULT_ACCEPTED_TOKEN_TYPES
                     ? Set.of("Bearer", "DPoP") // the server may decline to bind (RFC 9449 §5): then it is a bearer token
                     : acceptedTokenTypes;
             EndpointConfig config = new EndpointConfig(tokenUrl, clientId, clientSecret, authentication, revocationUrl,
                     connectTimeout, requestTimeout, maxResponseBytes, maxExpiresIn, defaultLifetime, types,
-                    validator, allowInsecureHttp, clock);
+                    validator, allowInsecureHttp, clock, issuer, new EndpointConfig.AuthOptions(assertionKey,
+                            assertionAlgorithm, assertionAudience, assertionLifetime, clientCertificate, trustFile));
             return new VertxTokenEndpoint(config, vertx, webClient, dpop);
         }
     }

@@ -363,7 +363,9 @@ public final class Sidecar implements AutoCloseable {
                     .map(token -> up("valid_token"))
                     .otherwise(Sidecar::acquisitionFailed);
         }
-        return idpAnswers(tk.config().clients().get(name).tokenUrl());
+        TokenkeeperConfig.ClientConfig client = tk.config().clients().get(name);
+        // a discovered client has no token URL until the first request: its issuer answers instead
+        return idpAnswers(client.tokenUrl() != null ? client.tokenUrl() : client.auth().issuer());
     }
 
     private static JsonObject acquisitionFailed(Throwable error) {

@@ -73,7 +73,7 @@ class GrantsCliIT {
         for (String[] c : new String[][] {
             {"exchange", "grant=token_exchange", "subject-token-file=" + subject, "subject-token-type=jwt",
                 "audience=api://downstream", "dpop=true"},
-            {"bearer", "grant=jwt_bearer", "assertion-file=" + assertion, "scope=api.read"},
+            {"bearer", "grant=jwt_bearer", "grant-assertion-file=" + assertion, "scope=api.read"},
             {"login", "grant=password", "username=erin", "password-file=" + pw},
         }) {
             sb.append("clients.").append(c[0]).append(".token-url=").append(url).append('\n');
