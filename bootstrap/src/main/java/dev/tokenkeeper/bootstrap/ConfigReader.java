@@ -316,7 +316,7 @@ final class ConfigReader {
                     SecretSource password = secret(null, p + "password-env", p + "password-file",
                             "required with grant=password: set password-env (the name of a variable) or password-file");
                     yield username == null || username.isBlank() || password == null ? null
-                            : new Grant.Password(username.strip(), password.current());
+                            : new SourcedPassword(username.strip(), password);
                 }
                 case "refresh_token" -> {
                     SecretSource refresh = secret(null, p + "refresh-token-env", p + "refresh-token-file",
@@ -335,6 +335,28 @@ final class ConfigReader {
         } catch (IllegalArgumentException e) {
             add(p + "grant", e.getMessage());
             return null;
+        }
+    }
+
+    /**
+     * The password grant with the password asked of its source on every request, so that a
+     * password file rewritten after a rotation is sent as it is now (a {@link Grant.Password} holds
+     * a fixed one). Shows no secret.
+     */
+    private record SourcedPassword(String username, SecretSource password) implements Grant {
+        @Override
+        public String grantType() {
+            return "password";
+        }
+
+        @Override
+        public void writeParameters(java.util.function.BiConsumer<String, String> form) {
+            new Grant.Password(username, password.current()).writeParameters(form);
+        }
+
+        @Override
+        public String toString() {
+            return "Password[username=" + username + ", password=" + password + "]";
         }
     }
 

@@ -175,13 +175,19 @@ class GrantsOverOAuth2ServerIT {
     void password() throws Exception {
         Map<String, String> m = client("password");
         m.put("clients.c.username", "dave");
-        m.put("clients.c.password-file", file("password", "s3cret-pw").toString());
+        Path pw = file("password", "s3cret-pw");
+        m.put("clients.c.password-file", pw.toString());
         try (Tokenkeeper tk = Tokenkeeper.builder(TokenkeeperConfig.from(Settings.of(m))).start()) {
             AccessToken t = tk.provider().token(tk.key("c"));
             assertThat(claim(t, "sub")).isEqualTo("dave");
             assertThat(nextForm()).containsEntry("grant_type", "password").containsEntry("username", "dave")
                     .containsEntry("password", "s3cret-pw");
             assertThat(tk.toString() + tk.config()).doesNotContain("s3cret-pw");
+            // the password is rotated: the file is rewritten, and the next login sends the new one
+            Files.writeString(pw, "n3w-s3cret-pw-longer\n");
+            tk.provider().invalidate(tk.key("c")); // forgets the refresh token too: a new login
+            tk.provider().token(tk.key("c"));
+            assertThat(nextForm()).containsEntry("grant_type", "password").containsEntry("password", "n3w-s3cret-pw-longer");
         }
     }
 
