@@ -15,7 +15,9 @@ import java.util.Objects;
  * <p>The {@code identity} is what tells this client's tokens apart from those of another client that
  * happens to share its name in a persistent or shared store: bootstrap uses the token URL and the
  * client id. It goes only into the digest that names the store entry, never into the store in clear.
- * Change it and old entries are simply not found.
+ * Change it and old entries are simply not found. The endpoint's {@link TokenEndpoint#tokenBinding()
+ * token binding} (a DPoP key's thumbprint) is added to it by {@link #storeIdentity()}, so that
+ * clients that differ only by their DPoP key never share a stored token.
  *
  * @param name the registration name
  * @param endpoint the token endpoint
@@ -37,6 +39,15 @@ public record ClientRegistration(String name, TokenEndpoint endpoint, Grant prim
     /** A registration without an identity: its store entries are named by the key alone. */
     public ClientRegistration(String name, TokenEndpoint endpoint, Grant primaryGrant) {
         this(name, endpoint, primaryGrant, "");
+    }
+
+    /**
+     * What names this client's entries in a store: the {@code identity}, and the endpoint's token
+     * binding if it has one (nothing is added for bearer tokens, so their store keys are as before).
+     */
+    public String storeIdentity() {
+        String binding = endpoint.tokenBinding();
+        return binding == null || binding.isEmpty() ? identity : identity + " dpop-jkt=" + binding;
     }
 
     /** This registration with {@code identity}. */

@@ -31,7 +31,7 @@ final class Invalidation {
         // the shared tier first: a caller that misses in between must not load the old token back from it
         ClientRegistration client = clients.get(key.client());
         if (client != null) {
-            tier.delete(key, StoreKeys.of(client.identity(), key));
+            tier.delete(key, StoreKeys.of(client.storeIdentity(), key));
         }
         KeyState s = cache.get(key);
         if (s != null) {

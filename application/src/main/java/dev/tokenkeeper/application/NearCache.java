@@ -229,7 +229,7 @@ final class NearCache {
             throw new ConfigurationException("no client registration named '" + key.client() + "' (registered: "
                     + clients.keySet().stream().sorted().toList() + ")");
         }
-        KeyState s = new KeyState(key, StoreKeys.of(client.identity(), key), client);
+        KeyState s = new KeyState(key, StoreKeys.of(client.storeIdentity(), key), client);
         s.lastUsedMillis = clock.millis(); // idle from now, even before its first caller marks it used
         return s;
     }

@@ -135,6 +135,21 @@ public final class Contenders {
         return new Tokenkeeper(b.build(), endpoint, store, extra, env.key());
     }
 
+    /** A tokenkeeper instance whose endpoint binds tokens to a generated DPoP key (a memory store). */
+    public static Tokenkeeper tokenkeeperWithDpop(Env env, TokenStore store, ExpiryPolicy policy, boolean proactive) {
+        VertxTokenEndpoint endpoint = VertxTokenEndpoint
+                .builder(env.tokenUri(), Peers.CLIENT_ID, Secret.of(Peers.CLIENT_SECRET))
+                .dpop(dev.tokenkeeper.adapter.http.DpopProofs.generate())
+                .build();
+        TokenManager manager = TokenManager.builder()
+                .expiryPolicy(policy)
+                .client("bench", endpoint)
+                .store(store)
+                .proactiveRefresh(proactive)
+                .build();
+        return new Tokenkeeper(manager, endpoint, store, null, env.key());
+    }
+
     /** A tokenkeeper manager as a token source. */
     public static final class Tokenkeeper implements TokenSource {
         public final TokenManager manager;

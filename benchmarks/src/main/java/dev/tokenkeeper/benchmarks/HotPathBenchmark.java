@@ -112,6 +112,30 @@ public class HotPathBenchmark {
         }
     }
 
+    /**
+     * tokenkeeper with a memory store whose endpoint has a DPoP key: the same hot path, to show that
+     * DPoP being available costs a cached token nothing (proofs are made only on requests sent).
+     */
+    @State(Scope.Benchmark)
+    public static class TkMemoryDpop {
+        Contenders.Tokenkeeper tk;
+        TokenKey key;
+
+        @Setup(Level.Trial)
+        public void start(Idp idp) {
+            Env env = idp.env();
+            tk = Contenders.tokenkeeperWithDpop(env, new MemoryTokenStore(), ExpiryPolicy.defaults(), true);
+            key = env.key();
+            tk.manager.token(key);
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() {
+            check(tk.manager.stats().acquisitions() == 1, "tokenkeeper (memory, DPoP) acquired more than one token");
+            tk.close();
+        }
+    }
+
     /** tokenkeeper with a Redis store behind the near cache (the near cache answers). */
     @State(Scope.Benchmark)
     public static class TkRedis {
@@ -205,6 +229,11 @@ public class HotPathBenchmark {
     @Benchmark
     public AccessToken tokenkeeperHandle(TkMemory s) {
         return s.handle.token();
+    }
+
+    @Benchmark
+    public AccessToken tokenkeeperMemoryDpop(TkMemoryDpop s) {
+        return s.tk.manager.token(s.key);
     }
 
     @Benchmark

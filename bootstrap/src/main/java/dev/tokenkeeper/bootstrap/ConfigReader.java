@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap;
 
+import dev.tokenkeeper.adapter.http.DpopProofs;
 import dev.tokenkeeper.adapter.http.ClientAssertionKey;
 import dev.tokenkeeper.adapter.http.ClientAuthentication;
 import dev.tokenkeeper.adapter.http.ClientCertificate;
@@ -14,6 +15,7 @@ import dev.tokenkeeper.domain.ExpiryPolicy;
 import dev.tokenkeeper.domain.RetryStrategy;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.spi.Grant;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -60,7 +62,12 @@ final class ConfigReader {
             "issuer", "assertion-key-file", "assertion-key-id", "assertion-key-alias", "assertion-key-password-env",
             "assertion-key-password-file", "assertion-algorithm", "assertion-audience", "assertion-lifetime",
             "tls-cert-file", "tls-key-file", "tls-keystore-file", "tls-keystore-password-env", "tls-keystore-password-file",
-            "trust-file");
+            "trust-file",
+            // grants and DPoP (see grant() and dpop())
+            "grant", "subject-token-env", "subject-token-file", "subject-token-type", "actor-token-env",
+            "actor-token-file", "actor-token-type", "requested-token-type", "grant-assertion-env", "grant-assertion-file",
+            "username", "password-env", "password-file", "refresh-token-env", "refresh-token-file", "dpop",
+            "dpop-key-file");
     private static final Set<String> GLOBAL_SETTINGS = Set.of("refresh.ahead", "refresh.ahead-fraction",
             "refresh.clock-skew", "refresh.jitter", "refresh.proactive", "resilience.attempts",
             "resilience.attempt-timeout", "resilience.deadline", "breaker.failures", "breaker.open-delay",
@@ -174,12 +181,14 @@ final class ConfigReader {
         } catch (IllegalArgumentException e) {
             add(p + "scope", e.getMessage());
         }
+        Grant grant = grant(p, v);
+        DpopProofs dpop = dpop(p, v);
         if ((tokenUrl == null && issuer == null) || clientId == null || (secret == null && authentication.usesSecret())
-                || auth == null) {
+                || auth == null || grant == null) {
             return null;
         }
-        return new TokenkeeperConfig.ClientConfig(
-                name, tokenUrl, clientId, secret, method, scopes, audience, resource, revocationUrl, insecure, auth);
+        return new TokenkeeperConfig.ClientConfig(name, tokenUrl, clientId, secret, method, scopes, audience, resource,
+                revocationUrl, insecure, auth, grant, dpop);
     }
 
     /**
@@ -268,6 +277,161 @@ final class ConfigReader {
             return c == '{' ? "jwk" : c == '-' ? "pem" : "pkcs12";
         } catch (IOException e) {
             return "pem";
+        }
+    }
+
+    /** The grant names {@code clients.<name>.grant} takes, with the RFC names they stand for. */
+    private static final Map<String, String> GRANTS = Map.of(
+            "client_credentials", "client_credentials",
+            "token_exchange", Grant.TokenExchange.GRANT_TYPE,
+            Grant.TokenExchange.GRANT_TYPE, Grant.TokenExchange.GRANT_TYPE,
+            "jwt_bearer", Grant.JwtBearer.GRANT_TYPE,
+            Grant.JwtBearer.GRANT_TYPE, Grant.JwtBearer.GRANT_TYPE,
+            "password", "password",
+            "refresh_token", "refresh_token");
+
+    /** The settings only one grant reads, so that a setting given for another grant is reported, not ignored. */
+    private static final Map<String, List<String>> GRANT_SETTINGS = Map.of(
+            Grant.TokenExchange.GRANT_TYPE, List.of("subject-token-env", "subject-token-file", "subject-token-type",
+                    "actor-token-env", "actor-token-file", "actor-token-type", "requested-token-type"),
+            Grant.JwtBearer.GRANT_TYPE, List.of("grant-assertion-env", "grant-assertion-file"),
+            "password", List.of("username", "password-env", "password-file"),
+            "refresh_token", List.of("refresh-token-env", "refresh-token-file"));
+
+    /**
+     * The client's primary grant ({@code grant}, default client_credentials) and its credentials:
+     * a token or assertion from a file is read again whenever the file changes (a Kubernetes
+     * projected token rotates), one from a variable once. Null (and problems) if incomplete.
+     */
+    private Grant grant(String p, Map<String, String> v) {
+        String given = v.getOrDefault("grant", "client_credentials").strip();
+        String type = GRANTS.get(given.toLowerCase(Locale.ROOT));
+        if (type == null) {
+            add(p + "grant", "must be one of client_credentials, token_exchange, jwt_bearer, password, refresh_token, was '"
+                    + given + "'");
+            return null;
+        }
+        GRANT_SETTINGS.forEach((grantType, keys) -> {
+            if (!grantType.equals(type)) {
+                keys.stream().filter(v::containsKey)
+                        .forEach(k -> add(p + k, "applies only to grant=" + shortGrantName(grantType) + ", not " + given));
+            }
+        });
+        try {
+            return switch (type) {
+                case "client_credentials" -> Grant.ClientCredentials.INSTANCE;
+                case "password" -> {
+                    String username = v.get("username");
+                    if (username == null || username.isBlank()) {
+                        add(p + "username", "required with grant=password");
+                    }
+                    SecretSource password = secret(null, p + "password-env", p + "password-file",
+                            "required with grant=password: set password-env (the name of a variable) or password-file");
+                    yield username == null || username.isBlank() || password == null ? null
+                            : new SourcedPassword(username.strip(), password);
+                }
+                case "refresh_token" -> {
+                    SecretSource refresh = secret(null, p + "refresh-token-env", p + "refresh-token-file",
+                            "required with grant=refresh_token: set refresh-token-env or refresh-token-file (the refresh "
+                                    + "token obtained elsewhere; the rotated ones are kept by tokenkeeper)");
+                    yield refresh == null ? null : new Grant.RefreshToken(refresh.current());
+                }
+                case Grant.JwtBearer.GRANT_TYPE -> {
+                    SecretSource assertion = secret(null, p + "grant-assertion-env", p + "grant-assertion-file",
+                            "required with grant=jwt_bearer: set grant-assertion-file (a JWT, read again when it changes) or "
+                                    + "grant-assertion-env");
+                    yield assertion == null ? null : new Grant.JwtBearer(assertion::current);
+                }
+                default -> tokenExchange(p, v);
+            };
+        } catch (IllegalArgumentException e) {
+            add(p + "grant", e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * The password grant with the password asked of its source on every request, so that a
+     * password file rewritten after a rotation is sent as it is now (a {@link Grant.Password} holds
+     * a fixed one). Shows no secret.
+     */
+    private record SourcedPassword(String username, SecretSource password) implements Grant {
+        @Override
+        public String grantType() {
+            return "password";
+        }
+
+        @Override
+        public void writeParameters(java.util.function.BiConsumer<String, String> form) {
+            new Grant.Password(username, password.current()).writeParameters(form);
+        }
+
+        @Override
+        public String toString() {
+            return "Password[username=" + username + ", password=" + password + "]";
+        }
+    }
+
+    private static String shortGrantName(String grantType) {
+        return grantType.equals(Grant.TokenExchange.GRANT_TYPE) ? "token_exchange"
+                : grantType.equals(Grant.JwtBearer.GRANT_TYPE) ? "jwt_bearer" : grantType;
+    }
+
+    private Grant tokenExchange(String p, Map<String, String> v) {
+        SecretSource subject = secret(null, p + "subject-token-env", p + "subject-token-file",
+                "required with grant=token_exchange: set subject-token-file (read again when it changes, e.g. a "
+                        + "Kubernetes projected service-account token) or subject-token-env");
+        SecretSource actor = secret(null, p + "actor-token-env", p + "actor-token-file", null);
+        String subjectType = v.getOrDefault("subject-token-type", Grant.TokenExchange.ACCESS_TOKEN).strip();
+        String actorType = actor == null ? null : v.getOrDefault("actor-token-type", Grant.TokenExchange.ACCESS_TOKEN).strip();
+        if (actor == null && v.containsKey("actor-token-type")) {
+            add(p + "actor-token-type", "needs actor-token-env or actor-token-file");
+        }
+        String requested = v.get("requested-token-type") == null ? null : v.get("requested-token-type").strip();
+        if (subject == null) {
+            return null;
+        }
+        return new Grant.TokenExchange(subject::current, tokenTypeUri(p + "subject-token-type", subjectType),
+                actor == null ? null : actor::current, actorType == null ? null : tokenTypeUri(p + "actor-token-type", actorType),
+                requested == null ? null : tokenTypeUri(p + "requested-token-type", requested));
+    }
+
+    /** A token type URI, or its RFC 8693 short name ({@code jwt}, {@code access_token}, {@code id_token}, …). */
+    private static String tokenTypeUri(String key, String value) {
+        if (value.matches("[a-z_0-9]+")) {
+            return "urn:ietf:params:oauth:token-type:" + value;
+        }
+        return value;
+    }
+
+    /**
+     * The client's DPoP key, or null: {@code dpop-key-file} (a private JWK or PEM; every instance
+     * that shares a store should load the same one), else a key generated now if {@code dpop=true}
+     * (then this instance's tokens are its own: the key's thumbprint names them in the store).
+     */
+    private DpopProofs dpop(String p, Map<String, String> v) {
+        boolean on = bool(p + "dpop", v.containsKey("dpop-key-file"));
+        String file = v.get("dpop-key-file");
+        if (file != null && !on) {
+            add(p + "dpop", "is false but dpop-key-file is set: remove one of them");
+            return null;
+        }
+        if (!on) {
+            return null;
+        }
+        if (file == null) {
+            return DpopProofs.generate();
+        }
+        try {
+            DpopProofs proofs = DpopProofs.load(Path.of(file));
+            warnIfOthersCanRead(p + "dpop-key-file", Path.of(file), shownPath(file));
+            return proofs;
+        } catch (ConfigurationException e) {
+            e.problems().forEach(m -> add(p + "dpop-key-file", m));
+            return null;
+        } catch (RuntimeException e) {
+            add(p + "dpop-key-file", "the value of " + p + "dpop-key-file is not a valid path");
+            return null;
         }
     }
 

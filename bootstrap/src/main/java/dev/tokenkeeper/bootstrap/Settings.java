@@ -28,6 +28,8 @@ import java.util.TreeMap;
  * OAUTH_TOKEN_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET (or OAUTH_CLIENT_SECRET_FILE, a file read
  * again when it changes), OAUTH_SCOPE, OAUTH_AUDIENCE,
  * OAUTH_RESOURCE, OAUTH_AUTH_METHOD, OAUTH_REVOCATION_URL,
+ * OAUTH_GRANT, OAUTH_SUBJECT_TOKEN_FILE, OAUTH_SUBJECT_TOKEN_TYPE, OAUTH_GRANT_ASSERTION_FILE, OAUTH_USERNAME,
+ * OAUTH_PASSWORD_FILE, OAUTH_REFRESH_TOKEN_FILE, OAUTH_DPOP, OAUTH_DPOP_KEY_FILE,
  * OAUTH_ISSUER, OAUTH_ASSERTION_KEY_FILE, OAUTH_ASSERTION_KEY_ID, OAUTH_TLS_CERT_FILE, OAUTH_TLS_KEY_FILE,
  * OAUTH_TLS_KEYSTORE_FILE, OAUTH_TRUST_FILE,
  * TOKENKEEPER_REFRESH_AHEAD, TOKENKEEPER_REFRESH_AHEAD_FRACTION, TOKENKEEPER_CLOCK_SKEW,
@@ -58,6 +60,16 @@ public final class Settings {
             Map.entry("OAUTH_RESOURCE", "clients.default.resource"),
             Map.entry("OAUTH_AUTH_METHOD", "clients.default.auth-method"),
             Map.entry("OAUTH_REVOCATION_URL", "clients.default.revocation-url"),
+            // grants and DPoP
+            Map.entry("OAUTH_GRANT", "clients.default.grant"),
+            Map.entry("OAUTH_SUBJECT_TOKEN_FILE", "clients.default.subject-token-file"),
+            Map.entry("OAUTH_SUBJECT_TOKEN_TYPE", "clients.default.subject-token-type"),
+            Map.entry("OAUTH_GRANT_ASSERTION_FILE", "clients.default.grant-assertion-file"),
+            Map.entry("OAUTH_USERNAME", "clients.default.username"),
+            Map.entry("OAUTH_PASSWORD_FILE", "clients.default.password-file"),
+            Map.entry("OAUTH_REFRESH_TOKEN_FILE", "clients.default.refresh-token-file"),
+            Map.entry("OAUTH_DPOP", "clients.default.dpop"),
+            Map.entry("OAUTH_DPOP_KEY_FILE", "clients.default.dpop-key-file"),
             // client authentication beyond the secret, and discovery
             Map.entry("OAUTH_ISSUER", "clients.default.issuer"),
             Map.entry("OAUTH_ASSERTION_KEY_FILE", "clients.default.assertion-key-file"),

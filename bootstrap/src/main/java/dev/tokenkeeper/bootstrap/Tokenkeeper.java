@@ -168,10 +168,14 @@ public final class Tokenkeeper implements AutoCloseable {
                 if (c.revocationUrl() != null) {
                     eb.revocationUrl(c.revocationUrl());
                 }
+                if (c.dpop() != null) {
+                    eb.dpop(c.dpop());
+                }
                 VertxTokenEndpoint endpoint = eb.build();
                 endpoints.add(endpoint);
                 // the identity keeps a renamed or repointed client from reading another's stored tokens
-                b.client(ClientRegistration.clientCredentials(c.name(), endpoint).withIdentity(c.identity()));
+                // (a DPoP key's thumbprint is added by the registration itself: see ClientRegistration.storeIdentity)
+                b.client(new ClientRegistration(c.name(), endpoint, c.grant()).withIdentity(c.identity()));
             }
             return new Tokenkeeper(config, b.build(), store, vertx, ownsVertx, endpoints, resources);
         } catch (RuntimeException e) {

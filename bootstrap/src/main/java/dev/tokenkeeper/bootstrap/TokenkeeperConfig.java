@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap;
 
+import dev.tokenkeeper.adapter.http.DpopProofs;
 import dev.tokenkeeper.adapter.http.SecretSource;
 import dev.tokenkeeper.application.Resilience;
 import dev.tokenkeeper.application.SealingKeys;
@@ -10,6 +11,7 @@ import dev.tokenkeeper.domain.ExpiryPolicy;
 import dev.tokenkeeper.domain.RetryStrategy;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.spi.Grant;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Collections;
@@ -97,6 +99,9 @@ public record TokenkeeperConfig(
      * @param revocationUrl the RFC 7009 revocation endpoint, or null
      * @param allowInsecureHttp whether http to a non-loopback host is allowed
      * @param auth the issuer (discovery) and the keys and certificates of auth methods beyond the secret
+     * @param grant the primary grant ({@code grant}: client credentials by default; token exchange,
+     *     JWT bearer, password or an imported refresh token)
+     * @param dpop the DPoP key that binds this client's tokens, or null for bearer tokens
      */
     public record ClientConfig(
             String name,
@@ -109,7 +114,9 @@ public record TokenkeeperConfig(
             String resource,
             URI revocationUrl,
             boolean allowInsecureHttp,
-            ClientAuthSettings auth) {
+            ClientAuthSettings auth,
+            Grant grant,
+            DpopProofs dpop) {
 
         /** The client secret now, or null for methods without one. */
         public Secret clientSecret() {

@@ -86,6 +86,15 @@ import java.util.regex.Pattern;
  *       {@code HttpClient} is not used, and {@link HttpResponse#followedRedirects()} is empty.</li>
  * </ul>
  *
+ * <h2>DPoP-bound tokens</h2>
+ * With {@link Builder#dpop(DpopProofs)} (the same key the token endpoint uses), a token whose
+ * {@code token_type} is {@code DPoP} is sent as {@code Authorization: DPoP <token>} with a fresh
+ * {@code DPoP} proof for each request and each same-origin redirect hop ({@code htm}, {@code htu},
+ * {@code ath} of the token, and the nonce the server last sent in {@code DPoP-Nonce}). A 401 whose
+ * challenge says {@code use_dpop_nonce} is answered by one more request with a proof carrying the
+ * new nonce, without dropping the token. A bearer token is still sent as Bearer. A DPoP token
+ * without a configured key fails with {@link FailureKind#BAD_CONFIGURATION}, and nothing is sent.
+ *
  * <h2>Threads</h2>
  * The returned futures complete on the Vert.x context of the caller when {@code send} is called on
  * one, otherwise on an event loop of the wrapped client. The provider's
@@ -98,6 +107,9 @@ import java.util.regex.Pattern;
 public final class AuthenticatedWebClient {
 
     private static final String BEARER = "Bearer ";
+    /** A DPoP challenge asking for a nonce (RFC 9449 §9). */
+    private static final Pattern USE_DPOP_NONCE =
+            Pattern.compile("(?i)\\bdpop\\b.*\\berror\\s*=\\s*\"?use_dpop_nonce\\b");
     /** RFC 9110 §5.1 field-name: a token. */
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
@@ -107,8 +119,10 @@ public final class AuthenticatedWebClient {
     private final String fallbackHeader;
     private final Secret fallbackValue;
     private final TokenEventListener listener;
+    private final DpopProofs dpop;
 
     private AuthenticatedWebClient(Builder b) {
+        this.dpop = b.dpop;
         this.webClient = b.webClient;
         this.tokens = b.tokens;
         this.key = b.key;
@@ -178,7 +192,16 @@ public final class AuthenticatedWebClient {
                 return withFallback(request, body, first.cause());
             }
             AccessToken token = first.result();
-            return sendWith(request, body, bearer(token)).compose(answer -> {
+            Credential credential;
+            try {
+                credential = credential(token);
+            } catch (TokenException e) {
+                return Future.failedFuture(e);
+            }
+            return sendWith(request, body, credential).compose(answer -> answer.credentialed()
+                    && credential.dpopToken() != null && nonceChallenge(answer.response())
+                    ? sendWith(request, body, credential) // once, with the nonce the challenge brought
+                    : Future.succeededFuture(answer)).compose(answer -> {
                 // only the addressed origin's verdict on the token counts: another origin's 401 says nothing about it
                 if (!answer.credentialed() || !rejected(answer.response())) {
                     return Future.succeededFuture(answer.response());
@@ -187,7 +210,7 @@ public final class AuthenticatedWebClient {
                         .compose(dropped -> token(Vertx.currentContext()))
                         .transform(second -> second.failed()
                                 ? withFallback(request, body, second.cause())
-                                : sendWith(request, body, bearer(second.result())).map(Answer::response));
+                                : sendAgain(request, body, second.result()));
             });
         });
     }
@@ -216,8 +239,37 @@ public final class AuthenticatedWebClient {
         }
     }
 
-    private static Credential bearer(AccessToken token) {
-        return new Credential(HttpHeaders.AUTHORIZATION.toString(), BEARER + token.value().reveal());
+    private Future<HttpResponse<Buffer>> sendAgain(HttpRequest<Buffer> request, Buffer body, AccessToken token) {
+        try {
+            return sendWith(request, body, credential(token)).map(Answer::response);
+        } catch (TokenException e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    /** The credential of {@code token}: DPoP with proofs if it is DPoP-bound, else Bearer. */
+    private Credential credential(AccessToken token) {
+        if (DpopProofs.isDpop(token.tokenType())) {
+            if (dpop == null) {
+                throw new TokenException(FailureKind.BAD_CONFIGURATION, "the token for " + key + " is DPoP-bound but this "
+                        + "client has no DPoP key: build it with .dpop(...) and the key of its token endpoint");
+            }
+            return new Credential(HttpHeaders.AUTHORIZATION.toString(), "DPoP " + token.value().reveal(), token.value());
+        }
+        return new Credential(HttpHeaders.AUTHORIZATION.toString(), BEARER + token.value().reveal(), null);
+    }
+
+    /** Whether the resource server asks for a DPoP nonce (and sent one). */
+    static boolean nonceChallenge(HttpResponse<?> response) {
+        if (response.statusCode() != 401 || response.getHeader("DPoP-Nonce") == null) {
+            return false;
+        }
+        for (String challenge : response.headers().getAll("WWW-Authenticate")) {
+            if (USE_DPOP_NONCE.matcher(challenge).find()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Future<HttpResponse<Buffer>> withFallback(HttpRequest<Buffer> request, Buffer body, Throwable failure) {
@@ -230,7 +282,7 @@ public final class AuthenticatedWebClient {
         } catch (RuntimeException ignored) {
             // observation must never break the request
         }
-        return sendWith(request, body, new Credential(fallbackHeader, fallbackValue.reveal())).map(Answer::response);
+        return sendWith(request, body, new Credential(fallbackHeader, fallbackValue.reveal(), null)).map(Answer::response);
     }
 
     /**
@@ -249,16 +301,28 @@ public final class AuthenticatedWebClient {
             boolean credentialed, int redirectsLeft) {
         request.followRedirects(false); // each hop is decided here, never by the wrapped client
         request.headers().remove(HttpHeaders.AUTHORIZATION);
+        request.headers().remove("DPoP");
         if (fallbackHeader != null) {
             request.headers().remove(fallbackHeader);
         }
+        if (credentialed && credential.dpopToken() != null && at == null) {
+            return Future.failedFuture(new TokenException(FailureKind.BAD_CONFIGURATION, "a DPoP proof needs the "
+                    + "request's absolute URI: build the request with requestAbs"));
+        }
         if (credentialed) {
             request.putHeader(credential.header(), credential.value());
+            if (credential.dpopToken() != null) {
+                // a fresh proof for this hop's method and URI
+                request.putHeader("DPoP", dpop.proof(request.method().name(), at, credential.dpopToken()));
+            }
         } else {
             request.headers().remove(HttpHeaders.COOKIE); // the caller's cookies are the addressed origin's too
         }
         Future<HttpResponse<Buffer>> sent = body == null ? request.send() : request.sendBuffer(body.copy());
         return sent.compose(response -> {
+            if (credentialed && credential.dpopToken() != null && at != null) {
+                dpop.rememberNonce(at, response.getHeader("DPoP-Nonce")); // RFC 9449 §9: for the next proof
+            }
             Redirects.Next next = redirectsLeft > 0 ? Redirects.next(response, at, request.method()) : null;
             if (next == null) {
                 return Future.succeededFuture(new Answer(response, credentialed));
@@ -289,8 +353,11 @@ public final class AuthenticatedWebClient {
         return AuthenticatedRequests.rejects(response.statusCode(), response.headers().getAll("WWW-Authenticate"));
     }
 
-    /** A header that authenticates: the Bearer token, or the fallback credential. Never shown. */
-    private record Credential(String header, String value) {
+    /**
+     * A header that authenticates: the Bearer or DPoP token, or the fallback credential; with the
+     * DPoP-bound token ({@code dpopToken}, else null) each hop's proof is made for. Never shown.
+     */
+    private record Credential(String header, String value, Secret dpopToken) {
         @Override
         public String toString() {
             return "Credential[" + header + ": [redacted]]";
@@ -314,6 +381,7 @@ public final class AuthenticatedWebClient {
         private String fallbackHeader;
         private Secret fallbackValue;
         private TokenEventListener listener = TokenEventListener.NONE;
+        private DpopProofs dpop;
 
         private Builder(WebClient webClient, TokenProvider tokens, TokenKey key) {
             this.webClient = Objects.requireNonNull(webClient, "webClient");
@@ -345,6 +413,15 @@ public final class AuthenticatedWebClient {
         /** Receives {@link TokenEvent.FallbackCredentialUsed} events; default none. Must not block. */
         public Builder listener(TokenEventListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * The DPoP key of the token endpoint the tokens come from: DPoP-bound tokens are then sent
+         * with proofs (see the class comment). Default none.
+         */
+        public Builder dpop(DpopProofs dpop) {
+            this.dpop = Objects.requireNonNull(dpop, "dpop");
             return this;
         }
 

@@ -59,6 +59,13 @@ import java.util.function.Supplier;
  * timeouts: TIMEOUT, refused or reset connections: NETWORK, unusable answers: MALFORMED_RESPONSE). No message or {@code toString} contains the client
  * secret, a token or a grant's credentials.
  *
+ * <p>With {@link Builder#dpop(DpopProofs) DPoP} (RFC 9449), every token request carries a fresh proof
+ * (new {@code jti} and {@code iat}, {@code htm} POST, {@code htu} the token URL), a retry after a
+ * failure included; a {@code use_dpop_nonce} answer is followed by exactly one more request whose
+ * proof carries the server's {@code DPoP-Nonce}; the token keeps the {@code token_type} the server
+ * sent ({@code DPoP}, or {@code Bearer} if it did not bind it); and {@link #tokenBinding()} is the
+ * key's thumbprint, so that a store never hands one key's token to a client with another key.
+ *
  * <p>Thread-safe. Its settings are fixed once built; the client secret comes from a
  * {@link SecretSource} on every request, so a secret kept in a file can be rotated without a
  * restart. Redirects are never followed (they would carry the client's credentials elsewhere). It owns, and {@link #close() closes}, the {@code Vertx} and
@@ -110,6 +117,8 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     private final String tokenUrl;
     private final String revocationUrl;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The DPoP key and nonces, or null for bearer tokens. */
+    private final DpopProofs dpop;
     /** Makes client_secret_jwt / private_key_jwt assertions, or null for the other methods. */
     private final ClientAssertions assertions;
     /** The issuer's metadata when the endpoints are discovered, or null when they are configured. */
@@ -117,8 +126,9 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     /** The {@link ClientCertificate#version()} the web client's TLS options were last set from. */
     private volatile long certificateVersion;
 
-    private VertxTokenEndpoint(EndpointConfig config, Vertx vertx, WebClient webClient) {
+    private VertxTokenEndpoint(EndpointConfig config, Vertx vertx, WebClient webClient, DpopProofs dpop) {
         this.config = config;
+        this.dpop = dpop;
         this.parser = new TokenResponseParser(config);
         this.credentials = config.clientSecret() == null ? Credentials.NONE
                 : Credentials.of(config.clientId(), config.clientSecret().current(), 0);
@@ -285,13 +295,38 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         key.audience().ifPresent(a -> form.add(new String[] {"audience", a}));
         key.resource().ifPresent(r -> form.add(new String[] {"resource", r}));
         String what = "token request (" + request.grant().grantType() + ")";
-        return target().thenCompose(target -> withRotation(() -> {
+        return withDpopNonce(() -> target().thenCompose(target -> withRotation(() -> {
             Credentials c = credentials();
             Redactor redactor = c.redactor().with(grantValues);
             String shown = discovery == null ? tokenUrl : EndpointConfig.display(target.tokenUrl());
-            return exchange(target.tokenUrl(), shown, what, form, c, redactor, target,
+            // a new proof for every request sent: a retry never replays a jti
+            String proof = dpop == null ? null : dpop.proof("POST", target.tokenUrl());
+            return exchange(target.tokenUrl(), shown, what, form, c, redactor, target, proof,
                     response -> parser.parse(what, shown, response.statusCode(), response.body(), redactor));
-        }));
+        })));
+    }
+
+    /**
+     * Sends, and if the server answers {@code use_dpop_nonce} (RFC 9449 §8) with a nonce, sends
+     * exactly once more: the new proof carries the nonce, remembered when the answer arrived.
+     */
+    private <T> CompletionStage<T> withDpopNonce(Supplier<CompletionStage<T>> send) {
+        if (dpop == null) {
+            return send.get();
+        }
+        return send.get().exceptionallyCompose(failure -> {
+            Throwable cause = TokenException.unwrap(failure);
+            if (cause instanceof TokenException te && te.oauthError().filter("use_dpop_nonce"::equals).isPresent()) {
+                return send.get(); // the answer's DPoP-Nonce was remembered for this server when it arrived
+            }
+            return CompletableFuture.failedFuture(cause);
+        });
+    }
+
+    /** The DPoP key's JWK thumbprint, or empty for bearer tokens. */
+    @Override
+    public String tokenBinding() {
+        return dpop == null ? "" : dpop.thumbprint();
     }
 
     /**
@@ -337,7 +372,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
             return withRotation(() -> {
                 Credentials c = credentials();
                 return exchange(target.revocationUrl(), EndpointConfig.display(target.revocationUrl()), "revocation request",
-                        form, c, c.redactor().with(List.of(token.reveal())), target, response -> null);
+                        form, c, c.redactor().with(List.of(token.reveal())), target, null, response -> null);
             });
         });
     }
@@ -347,7 +382,8 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
      * everything else becomes a {@link TokenException}.
      */
     private <T> CompletionStage<T> exchange(URI url, String displayUrl, String what, List<String[]> form,
-            Credentials credentials, Redactor redactor, Target target, Function<HttpResponse<Buffer>, T> onSuccess) {
+            Credentials credentials, Redactor redactor, Target target, String dpopProof,
+            Function<HttpResponse<Buffer>, T> onSuccess) {
         if (closed.get()) {
             return CompletableFuture.failedFuture(new TokenException(FailureKind.BAD_CONFIGURATION,
                     what + " to " + displayUrl + " refused: this token endpoint is closed"));
@@ -363,6 +399,9 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                 .idleTimeout(config.requestTimeout().toMillis())
                 .putHeader("Accept", "application/json")
                 .putHeader("Content-Type", "application/x-www-form-urlencoded");
+        if (dpopProof != null) {
+            http.putHeader("DPoP", dpopProof);
+        }
         switch (config.authentication()) {
             case CLIENT_SECRET_BASIC -> http.putHeader("Authorization", credentials.basic());
             case CLIENT_SECRET_POST -> {
@@ -400,6 +439,9 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                 return;
             }
             HttpResponse<Buffer> response = ar.result();
+            if (dpop != null) {
+                dpop.rememberNonce(url, response.getHeader("DPoP-Nonce")); // RFC 9449 §8: for the next proof
+            }
             try {
                 int status = response.statusCode();
                 if (status >= 200 && status < 300) {
@@ -483,7 +525,8 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     public String toString() {
         return "VertxTokenEndpoint[" + (discovery == null ? "tokenUrl=" + tokenUrl : "issuer=" + EndpointConfig.display(config.issuer()))
                 + ", clientId=" + config.clientId() + ", authentication="
-                + config.authentication() + (revocationUrl == null ? "" : ", revocationUrl=" + revocationUrl) + "]";
+                + config.authentication() + (revocationUrl == null ? "" : ", revocationUrl=" + revocationUrl)
+                + (dpop == null ? "" : ", dpop=" + dpop.thumbprint()) + "]";
     }
 
     private static String formEncode(String s) {
@@ -522,6 +565,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         private InstantSource clock = InstantSource.system();
         private Vertx vertx;
         private WebClient webClient;
+        private DpopProofs dpop;
         private URI issuer;
         private ClientAssertionKey assertionKey;
         private String assertionAlgorithm;
@@ -668,6 +712,16 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         }
 
         /**
+         * Sender-constrained tokens (RFC 9449): a proof signed with {@code dpop}'s key on every token
+         * request, {@code use_dpop_nonce} answered once, and {@code DPoP} accepted as a token type
+         * beside {@code Bearer} (unless {@link #acceptedTokenTypes} was set). Default none.
+         */
+        public Builder dpop(DpopProofs dpop) {
+            this.dpop = Objects.requireNonNull(dpop, "dpop");
+            return this;
+        }
+
+        /**
          * The Vert.x instance to create the web client on; it stays the caller's and is not closed.
          * Default: the endpoint creates and owns a small one (one event loop).
          */
@@ -704,11 +758,14 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                 throw new ConfigurationException("clientCertificate must be set for " + authentication
                         + " (a PEM certificate and key, or PKCS#12)");
             }
+            Set<String> types = dpop != null && acceptedTokenTypes == DEFAULT_ACCEPTED_TOKEN_TYPES
+                    ? Set.of("Bearer", "DPoP") // the server may decline to bind (RFC 9449 §5): then it is a bearer token
+                    : acceptedTokenTypes;
             EndpointConfig config = new EndpointConfig(tokenUrl, clientId, clientSecret, authentication, revocationUrl,
-                    connectTimeout, requestTimeout, maxResponseBytes, maxExpiresIn, defaultLifetime, acceptedTokenTypes,
+                    connectTimeout, requestTimeout, maxResponseBytes, maxExpiresIn, defaultLifetime, types,
                     validator, allowInsecureHttp, clock, issuer, new EndpointConfig.AuthOptions(assertionKey,
                             assertionAlgorithm, assertionAudience, assertionLifetime, clientCertificate, trustFile));
-            return new VertxTokenEndpoint(config, vertx, webClient);
+            return new VertxTokenEndpoint(config, vertx, webClient, dpop);
         }
     }
 }

@@ -53,9 +53,9 @@ import java.util.regex.Pattern;
  */
 public final class AuthenticatedRequests {
 
-    /** The Bearer challenge's {@code error} attribute (RFC 6750 §3), if any. */
+    /** A Bearer (RFC 6750 §3) or DPoP (RFC 9449 §7.1) challenge's {@code error} attribute, if any. */
     private static final Pattern BEARER_ERROR =
-            Pattern.compile("(?i)\\bbearer\\b.*?\\berror\\s*=\\s*\"?([A-Za-z_]+)");
+            Pattern.compile("(?i)\\b(?:bearer|dpop)\\b.*?\\berror\\s*=\\s*\"?([A-Za-z_]+)");
 
     /** How often a replay asks again when the provider still hands out the rejected token. */
     private static final int REFETCHES = 3;

@@ -41,6 +41,17 @@ public interface TokenEndpoint {
         return 0;
     }
 
+    /**
+     * What the tokens of this endpoint are bound to, beyond the client: the JWK SHA-256 thumbprint
+     * (RFC 7638) of its DPoP key (RFC 9449), or empty for bearer tokens. A manager makes it part of a
+     * token's identity in a shared or persistent store, so that two clients that differ only by
+     * their key never share a token (a token bound to another key is useless). Constant for the
+     * endpoint's life; no secret (a thumbprint is of the public key). The default is empty.
+     */
+    default String tokenBinding() {
+        return "";
+    }
+
     /** Releases what the endpoint owns (an HTTP client, an event loop). Idempotent. */
     default void close() {}
 }

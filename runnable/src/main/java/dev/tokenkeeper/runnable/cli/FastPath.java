@@ -30,7 +30,8 @@ import java.util.Optional;
  * configured expiry policy without jitter (the earliest point the manager could refresh it), so a
  * token due for refresh always goes through the manager. {@code status} then shows that token as
  * the full path would in a new process (source {@code store}, circuit closed), with the refresh
- * point without jitter.
+ * point without jitter. A DPoP client's entries are named with its key's thumbprint as well, which
+ * only its endpoint knows, so such a client never finds an entry here and always takes the full path.
  */
 final class FastPath {
 

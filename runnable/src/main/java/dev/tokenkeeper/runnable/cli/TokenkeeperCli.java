@@ -301,9 +301,10 @@ public final class TokenkeeperCli {
                 // serve defaults to another store than the other commands: show what each really uses
                 TokenkeeperConfig served = c.withStore(TokenkeeperConfig.storeConfig(cli.serveSettings()));
                 for (TokenkeeperConfig.ClientConfig client : c.clientList()) {
-                    System.out.printf("client %s: %s client-id=%s auth=%s scopes=%s%n", client.name(),
+                    System.out.printf("client %s: %s client-id=%s auth=%s scopes=%s grant=%s%s%n", client.name(),
                             client.tokenUrl() != null ? "token-url=" + client.tokenUrl() : "issuer=" + client.auth().issuer(),
-                            client.clientId(), client.authMethod(), client.scopes());
+                            client.clientId(), client.authMethod(), client.scopes(), client.grant().grantType(),
+                            client.dpop() == null ? "" : " dpop-jkt=" + client.dpop().thumbprint());
                 }
                 if (served.store().equals(c.store())) {
                     printStore("every command", c);
