@@ -40,7 +40,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <pre>
  * java -jar benchmarks/target/tokenkeeper-benchmarks.jar [--smoke] [--out docs/BENCHMARKS.md]
- *      [--only hot,stampede,outage,scale,stores,cli,memory,sidecar] [--command "how it was started"]
+ *      [--only hot,stampede,outage,scale,stores,cli,memory,sidecar,costs] [--command "how it was started"]
  * </pre>
  *
  * Every run is bounded: JMH by its iteration counts, the simulations by their deadlines.
@@ -109,7 +109,8 @@ public final class BenchmarkSuite {
     public static void main(String[] args) throws Exception {
         Plan plan = full();
         Path out = Path.of("docs/BENCHMARKS.md");
-        Set<String> only = new LinkedHashSet<>(List.of("hot", "stampede", "outage", "scale", "stores", "cli", "memory", "sidecar"));
+        Set<String> only = new LinkedHashSet<>(List.of("hot", "stampede", "outage", "scale", "stores", "cli", "memory", "sidecar",
+                "costs"));
         String command = "java -jar benchmarks/target/tokenkeeper-benchmarks.jar";
         String revision = "unknown";
         for (int i = 0; i < args.length; i++) {
@@ -238,9 +239,14 @@ public final class BenchmarkSuite {
                             Samples.human(sidecar.token().latency().percentile(99)), sidecar.floor().rps(),
                             Samples.human(sidecar.floor().latency().percentile(99))));
         }
+        Map<String, Jmh> costs = new LinkedHashMap<>();
+        if (only.contains("costs")) {
+            log.println("== per-request costs (JMH)");
+            costs = runCosts();
+        }
         String loadAfter = loadAverage();
         return new Report(plan, command + "` (revision " + revision + ")", started, loadBefore, loadAfter, versions(), notes, hot, stampede, outage, scale, miss,
-                stores, paths).extras(cli, memory, sidecar, Duration.between(started, Instant.now())).render();
+                stores, paths).extras(cli, memory, sidecar, Duration.between(started, Instant.now())).costs(costs).render();
     }
 
     private Result simulate(Library lib, Scenario sc, FakeIdp idp, URI redis, Servers.Postgres pg, String sealing, String tag) {
@@ -313,6 +319,58 @@ public final class BenchmarkSuite {
             }
         }
         return out;
+    }
+
+    /**
+     * What a request costs beyond the cached token, each a JMH benchmark run with one fork, 2 × 1 s
+     * warm-up and 3 × 1 s measurement (shorter than the hot path's: these are microseconds, and the
+     * rows compare within themselves): a client assertion per algorithm, a DPoP proof, and each HTTP
+     * client integration against the same request sent plainly; plus the hot path with a DPoP
+     * endpoint, beside the plain one, at the hot path's own settings.
+     */
+    private Map<String, Jmh> runCosts() throws RunnerException {
+        Map<String, Jmh> out = new LinkedHashMap<>();
+        ChainedOptionsBuilder o = new OptionsBuilder()
+                .include("(" + java.util.regex.Pattern.quote(ClientOverheadBenchmark.class.getName()) + "|"
+                        + java.util.regex.Pattern.quote(DpopBenchmark.class.getName()) + "|"
+                        + java.util.regex.Pattern.quote(dev.tokenkeeper.adapter.http.ClientAssertionBenchmark.class.getName())
+                        + ")\\..*")
+                .forks(1)
+                .warmupIterations(2)
+                .warmupTime(TimeValue.seconds(1))
+                .measurementIterations(3)
+                .measurementTime(TimeValue.seconds(1))
+                .threads(1)
+                .timeUnit(TimeUnit.MICROSECONDS)
+                .jvmArgsAppend("-Xms512m", "-Xmx512m")
+                .shouldFailOnError(false);
+        collect(new Runner(o.build()).run(), out);
+        ChainedOptionsBuilder hot = new OptionsBuilder()
+                .include(HotPathBenchmark.class.getName() + "\\.(tokenkeeperMemory|tokenkeeperMemoryDpop)$")
+                .forks(plan.jmhForks())
+                .warmupIterations(plan.jmhWarmups())
+                .warmupTime(TimeValue.milliseconds(plan.jmhIterationTime().toMillis()))
+                .measurementIterations(plan.jmhIterations())
+                .measurementTime(TimeValue.milliseconds(plan.jmhIterationTime().toMillis()))
+                .threads(1)
+                .timeUnit(TimeUnit.NANOSECONDS)
+                .jvmArgsAppend("-Xms512m", "-Xmx512m")
+                .shouldFailOnError(false);
+        collect(new Runner(hot.build()).run(), out);
+        return out;
+    }
+
+    /** The results keyed by method name, with the parameter (if any) after a slash: {@code assertion/ES256}. */
+    private static void collect(Collection<RunResult> results, Map<String, Jmh> out) {
+        for (RunResult r : results) {
+            String name = r.getParams().getBenchmark();
+            name = name.substring(name.lastIndexOf('.') + 1);
+            for (String p : r.getParams().getParamsKeys()) {
+                name += "/" + r.getParams().getParam(p);
+            }
+            org.openjdk.jmh.results.Result p = r.getPrimaryResult();
+            out.put(name, new Jmh(p.getScore(), p.getScoreError(), Double.NaN, p.getScoreUnit()));
+        }
     }
 
     // ------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ final class Report {
     private MemoryProbe.Result memory;
     private SidecarLoad.Result sidecar;
     private java.time.Duration elapsed;
+    private Map<String, Jmh> costs = Map.of();
 
     Report(Plan plan, String command, Instant started, String loadBefore, String loadAfter, Map<String, String> versions,
             Map<String, String> notes, Map<Integer, Map<String, Jmh>> hot, List<Result> stampede, List<Result> outage,
@@ -59,6 +60,12 @@ final class Report {
         this.memory = memory;
         this.sidecar = sidecar;
         this.elapsed = elapsed;
+        return this;
+    }
+
+    /** The per-request cost rows (JMH), keyed by method name (and parameter). */
+    Report costs(Map<String, Jmh> costs) {
+        this.costs = costs;
         return this;
     }
 
@@ -102,6 +109,7 @@ final class Report {
         commandLine();
         memory();
         sidecar();
+        costs();
         method();
         return md.toString();
     }
@@ -364,6 +372,44 @@ final class Report {
                 f("%.2f", r.rps() / floor.rps()), f("%.2f×", r.latency().percentile(99) / (double) floor.latency().percentile(99))});
         }
         table(new String[] {"Path", "requests/s", "p50", "p99", "errors", "rps ÷ floor", "p99 ÷ floor"}, rows);
+    }
+
+    private void costs() {
+        h("## 10. What a request costs beyond the cached token (JMH)");
+        if (costs.isEmpty()) {
+            p("_Not run._");
+            return;
+        }
+        p("One fork, 2 × 1 s warm-up, 3 × 1 s measurement, one thread (the hot-path rows below use the hot path's "
+                + "settings). A client assertion and a DPoP proof are made only when a token request (or, for DPoP, a "
+                + "resource request) is sent, never on a cache hit. The HTTP client rows send the same GET to a loopback "
+                + "server (JDK `HttpServer`, kept-alive connection) plainly and through the integration, which adds the "
+                + "cached token of a real manager.");
+        List<String[]> rows = new java.util.ArrayList<>();
+        String[][] crypto = {
+            {"assertion/RS256", "`private_key_jwt` assertion, RS256 (2048-bit key)"},
+            {"assertion/ES256", "`private_key_jwt` assertion, ES256"},
+            {"assertion/HS256", "`client_secret_jwt` assertion, HS256"},
+            {"tokenRequestProofEs256", "DPoP proof for a token request, ES256"},
+            {"resourceRequestProofEs256", "DPoP proof for a resource request (with `ath`), ES256"},
+            {"tokenRequestProofRs256", "DPoP proof for a token request, RS256"}};
+        for (String[] c : crypto) {
+            Jmh j = costs.get(c[0]);
+            rows.add(new String[] {c[1], j == null ? "not run" : f("%.1f ± %.1f %s", j.score(), j.error(), j.unit()), ""});
+        }
+        String[][] pairs = {
+            {"jdkPlain", "jdkAuthenticated", "JDK `HttpClient` → `AuthenticatedHttpClient`"},
+            {"okhttpPlain", "okhttpAuthenticated", "OkHttp → `TokenInterceptor`"},
+            {"tokenkeeperMemory", "tokenkeeperMemoryDpop", "cached `token(key)`: plain endpoint → DPoP endpoint"}};
+        for (String[] pr : pairs) {
+            Jmh a = costs.get(pr[0]);
+            Jmh b = costs.get(pr[1]);
+            rows.add(new String[] {pr[2], a == null || b == null ? "not run"
+                    : f("%.2f ± %.2f → %.2f ± %.2f %s", a.score(), a.error(), b.score(), b.error(), b.unit()),
+                a == null || b == null ? "" : f("%.2f×", b.score() / a.score())});
+        }
+        table(new String[] {"What", "Score (mean ± 99.9 % error)", "ratio"}, rows);
+        p("Spring's `RestClient`/`WebClient` integration is not in these rows yet; its contract test proves its behaviour.");
     }
 
     private static String mib(long bytes) {
