@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,7 +52,10 @@ final class ConfigReader {
     private static final Pattern CLIENT_KEY = Pattern.compile("clients\\.([A-Za-z0-9_-]+)\\.(.+)");
     private static final Set<String> CLIENT_SETTINGS = Set.of("token-url", "client-id", "client-secret",
             "client-secret-env", "client-secret-file", "auth-method", "scope", "audience", "resource",
-            "revocation-url", "allow-insecure-http");
+            "revocation-url", "allow-insecure-http",
+            // issue 12: a token pair obtained elsewhere, put in at start unless one is already held
+            "access-token", "access-token-env", "access-token-file", "access-token-expires-at",
+            "refresh-token", "refresh-token-env", "refresh-token-file");
     private static final Set<String> GLOBAL_SETTINGS = Set.of("refresh.ahead", "refresh.ahead-fraction",
             "refresh.clock-skew", "refresh.jitter", "refresh.proactive", "resilience.attempts",
             "resilience.attempt-timeout", "resilience.deadline", "breaker.failures", "breaker.open-delay",
@@ -100,10 +104,15 @@ final class ConfigReader {
                     + "OAUTH_CLIENT_SECRET, or clients.<name>.token-url, .client-id and .client-secret-env in a config file");
         }
         Map<String, TokenkeeperConfig.ClientConfig> clients = new LinkedHashMap<>(); // configuration order
+        Map<String, TokenImport> imports = new LinkedHashMap<>();
         byClient.forEach((name, values) -> {
             TokenkeeperConfig.ClientConfig c = client(name, values);
             if (c != null) {
                 clients.put(name, c);
+            }
+            TokenImport i = tokenImport(name);
+            if (i != null) {
+                imports.put(name, i);
             }
         });
         ExpiryPolicy expiry = expiryPolicy();
@@ -119,7 +128,39 @@ final class ConfigReader {
         }
         SidecarConfig sidecar = sidecar();
         throwIfAny();
-        return new TokenkeeperConfig(Collections.unmodifiableMap(clients), expiry, proactive, resilience, store, keys, sidecar);
+        return new TokenkeeperConfig(Collections.unmodifiableMap(clients), expiry, proactive, resilience, store, keys, sidecar,
+                imports);
+    }
+
+    /** A client's imported token pair ({@code access-token*}, {@code refresh-token*}), or null if none is configured. */
+    private TokenImport tokenImport(String name) {
+        String p = "clients." + name + ".";
+        SecretSource access = secret(p + "access-token", p + "access-token-env", p + "access-token-file", null);
+        SecretSource refresh = secret(p + "refresh-token", p + "refresh-token-env", p + "refresh-token-file", null);
+        String at = settings.get(p + "access-token-expires-at");
+        Instant expiresAt = null;
+        if (at != null) {
+            try {
+                expiresAt = Instant.parse(at.strip());
+            } catch (java.time.format.DateTimeParseException e) {
+                add(p + "access-token-expires-at", "must be an ISO-8601 instant such as 2024-01-15T10:30:00Z");
+            }
+        }
+        if (access == null) {
+            if (refresh != null || at != null) {
+                add(p + "access-token", "required with refresh-token or access-token-expires-at: set access-token-env "
+                        + "(the name of a variable, e.g. TOKENKEEPER_ACCESS_TOKEN) or access-token-file");
+            }
+            return null;
+        }
+        TokenImport i = new TokenImport(access, refresh, expiresAt);
+        try {
+            i.token(Instant.EPOCH); // the expiry must be knowable now, not at the first call
+        } catch (ConfigurationException e) {
+            add(p + "access-token", e.getMessage().replace("import: ", ""));
+            return null;
+        }
+        return i;
     }
 
     private TokenkeeperConfig.ClientConfig client(String name, Map<String, String> v) {

@@ -63,7 +63,11 @@ public final class Settings {
             Map.entry("TOKENKEEPER_STORE_URL", "store.url"),
             Map.entry("TOKENKEEPER_STORE_PASSWORD", "store.password"),
             Map.entry("TOKENKEEPER_STORE_PASSWORD_FILE", "store.password-file"),
-            Map.entry("TOKENKEEPER_SEALING_KEYS", "sealing.keys"));
+            Map.entry("TOKENKEEPER_SEALING_KEYS", "sealing.keys"),
+            // issue 12: a token pair obtained elsewhere, for the OAUTH_* client
+            Map.entry("TOKENKEEPER_ACCESS_TOKEN", "clients.default.access-token"),
+            Map.entry("TOKENKEEPER_REFRESH_TOKEN", "clients.default.refresh-token"),
+            Map.entry("TOKENKEEPER_ACCESS_TOKEN_EXPIRES_AT", "clients.default.access-token-expires-at"));
 
     /** Variables with these prefixes are ours: an unknown one is most likely a typo. */
     private static final List<String> OWN_PREFIXES = List.of("OAUTH_", "TOKENKEEPER_");

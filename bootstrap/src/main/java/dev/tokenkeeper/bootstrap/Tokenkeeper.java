@@ -174,7 +174,14 @@ public final class Tokenkeeper implements AutoCloseable {
                 // the identity keeps a renamed or repointed client from reading another's stored tokens
                 b.client(ClientRegistration.clientCredentials(c.name(), endpoint).withIdentity(c.tokenUrl() + " " + c.clientId()));
             }
-            return new Tokenkeeper(config, b.build(), store, vertx, ownsVertx, endpoints, resources);
+            TokenManager manager = b.build();
+            try {
+                importTokens(config, manager, o.clock);
+            } catch (RuntimeException e) {
+                manager.close();
+                throw e;
+            }
+            return new Tokenkeeper(config, manager, store, vertx, ownsVertx, endpoints, resources);
         } catch (RuntimeException e) {
             endpoints.forEach(VertxTokenEndpoint::close);
             if (store != null) {
@@ -185,6 +192,20 @@ public final class Tokenkeeper implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Puts each client's configured token pair in, unless a token is already held for it (in the
+     * store): the same environment is imported at every start, and must not replace a token
+     * refreshed since, whose refresh token may have rotated.
+     */
+    private static void importTokens(TokenkeeperConfig config, TokenManager manager, InstantSource clock) {
+        config.imports().forEach((name, i) -> {
+            TokenkeeperConfig.ClientConfig c = config.clients().get(name);
+            if (c != null) {
+                manager.putIfAbsent(c.key(), i.token(clock.instant()));
+            }
+        });
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -40,7 +40,8 @@ public record TokenkeeperConfig(
         Resilience resilience,
         StoreConfig store,
         SealingKeys sealingKeys,
-        SidecarConfig sidecar) {
+        SidecarConfig sidecar,
+        Map<String, TokenImport> imports) {
 
     /** The longest duration any setting accepts: ten years; anything longer is a typo or an overflow waiting to happen. */
     public static final Duration MAX_DURATION = Duration.ofDays(3650);
@@ -55,6 +56,13 @@ public record TokenkeeperConfig(
         Objects.requireNonNull(resilience, "resilience");
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(sidecar, "sidecar");
+        imports = Map.copyOf(Objects.requireNonNull(imports, "imports"));
+    }
+
+    /** A configuration without imported tokens. */
+    public TokenkeeperConfig(Map<String, ClientConfig> clients, ExpiryPolicy expiryPolicy, boolean proactiveRefresh,
+            Resilience resilience, StoreConfig store, SealingKeys sealingKeys, SidecarConfig sidecar) {
+        this(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, Map.of());
     }
 
     /**
@@ -123,7 +131,7 @@ public record TokenkeeperConfig(
 
     /** This configuration with {@code store} instead of its own (a command that defaults to another store). */
     public TokenkeeperConfig withStore(StoreConfig store) {
-        return new TokenkeeperConfig(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar);
+        return new TokenkeeperConfig(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, imports);
     }
 
     /**

@@ -53,6 +53,7 @@ import picocli.CommandLine.ParentCommand;
             TokenkeeperCli.StatusCommand.class,
             RevokeCommand.class,
             ClearCommand.class,
+            ImportCommand.class,
             ServeCommand.class,
             TokenkeeperCli.DemoCommand.class,
             TokenkeeperCli.ConfigCommand.class,
@@ -197,7 +198,7 @@ public final class TokenkeeperCli {
 
         @Option(names = "--json", description = {"One JSON object per client, one per line, in the shape of the",
             "sidecar's /auth/status: client, has_token, expires_at, expires_in_seconds, is_valid,",
-            "refresh_at, freshness, source, last_error, circuit."})
+            "refresh_at, freshness, source, last_error, circuit, is_expired, needs_refresh."})
         boolean json;
 
         @Override
@@ -230,9 +231,10 @@ public final class TokenkeeperCli {
             if (json) {
                 return doc.encode();
             }
-            return String.format("%-16s has_token=%-5s valid=%-5s expires_at=%s expires_in=%ss freshness=%s source=%s circuit=%s%s",
+            return String.format("%-16s has_token=%-5s valid=%-5s expires_at=%s expires_in=%ss refresh_at=%s freshness=%s source=%s circuit=%s%s",
                     doc.getString("client"), doc.getBoolean("has_token"), doc.getBoolean("is_valid"),
-                    doc.getString("expires_at"), doc.getLong("expires_in_seconds"), doc.getString("freshness"),
+                    doc.getString("expires_at"), doc.getLong("expires_in_seconds"), doc.getString("refresh_at"),
+                    doc.getString("freshness"),
                     doc.getString("source"), doc.getString("circuit"),
                     doc.getString("last_error") == null ? "" : " error=" + doc.getString("last_error"));
         }
