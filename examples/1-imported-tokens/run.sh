@@ -4,19 +4,19 @@
 # and refreshed with the refresh-token grant, and kept across processes in the sealed token file.
 #
 # Needs `tokenkeeper` on PATH and:
-#   TOKEN_URL, CLIENT_ID, CLIENT_SECRET   the client the refresh token was issued to
+#   TOKEN_URL, CLIENT_ID                   the (public) client the refresh token was issued to: it
+#                                          holds no secret (auth-method=none)
 #   LOGIN_ACCESS_TOKEN, LOGIN_REFRESH_TOKEN what the login UI handed over
 #   WORK                                   a directory for the configuration and the token file
 #   ALLOW_HTTP=true                        only for a loopback test IdP on plain http
 set -eu
-: "${TOKEN_URL:?}" "${CLIENT_ID:?}" "${CLIENT_SECRET:?}" "${LOGIN_ACCESS_TOKEN:?}" "${LOGIN_REFRESH_TOKEN:?}" "${WORK:?}"
+: "${TOKEN_URL:?}" "${CLIENT_ID:?}" "${LOGIN_ACCESS_TOKEN:?}" "${LOGIN_REFRESH_TOKEN:?}" "${WORK:?}"
 
 export TOKENKEEPER_HOME="$WORK/home"   # the sealed token file (0700 directory, 0600 files)
-export AXIOM_CLIENT_SECRET="$CLIENT_SECRET"
 cat > "$WORK/tokenkeeper.properties" <<PROPERTIES
 clients.axiom.token-url=$TOKEN_URL
 clients.axiom.client-id=$CLIENT_ID
-clients.axiom.client-secret-env=AXIOM_CLIENT_SECRET
+clients.axiom.auth-method=none
 clients.axiom.allow-insecure-http=${ALLOW_HTTP:-false}
 # the seed's two thresholds: expired 5 min before the server's expiry, refresh-due 15 min before
 refresh.clock-skew=5m

@@ -172,12 +172,17 @@ final class ConfigReader {
         if (clientId == null || clientId.isBlank()) {
             add(p + "client-id", "required");
         }
-        SecretSource secret = secret(p + "client-secret", p + "client-secret-env", p + "client-secret-file",
-                "required: set client-secret-env (the name of an environment variable) "
-                        + "or client-secret-file (a path), or OAUTH_CLIENT_SECRET");
         String method = v.getOrDefault("auth-method", "client_secret_basic").toLowerCase(Locale.ROOT);
-        if (!method.equals("client_secret_basic") && !method.equals("client_secret_post")) {
-            add(p + "auth-method", "must be client_secret_basic or client_secret_post, was '" + v.get("auth-method") + "'");
+        boolean publicClient = method.equals("none"); // issue 12: a client without a secret
+        SecretSource secret = secret(p + "client-secret", p + "client-secret-env", p + "client-secret-file",
+                publicClient ? null : "required: set client-secret-env (the name of an environment variable) "
+                        + "or client-secret-file (a path), or OAUTH_CLIENT_SECRET (or auth-method=none for a public "
+                        + "client without a secret)");
+        if (publicClient && secret != null) {
+            add(p + "auth-method", "none is a client without a secret, but a client secret is configured too");
+        }
+        if (!method.equals("client_secret_basic") && !method.equals("client_secret_post") && !publicClient) {
+            add(p + "auth-method", "must be client_secret_basic, client_secret_post or none, was '" + v.get("auth-method") + "'");
         }
         List<String> scopes = v.get("scope") == null || v.get("scope").isBlank()
                 ? List.of()
@@ -189,7 +194,7 @@ final class ConfigReader {
         } catch (IllegalArgumentException e) {
             add(p + "scope", e.getMessage());
         }
-        if (tokenUrl == null || clientId == null || secret == null) {
+        if (tokenUrl == null || clientId == null || (secret == null && !publicClient)) {
             return null;
         }
         return new TokenkeeperConfig.ClientConfig(

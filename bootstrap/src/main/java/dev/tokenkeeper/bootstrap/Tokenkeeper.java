@@ -159,6 +159,7 @@ public final class Tokenkeeper implements AutoCloseable {
                 VertxTokenEndpoint.Builder eb = VertxTokenEndpoint.builder(c.tokenUrl(), c.clientId(), c.secretSource())
                         .clientAuthentication(c.authMethod().equals("client_secret_post")
                                 ? ClientAuthentication.CLIENT_SECRET_POST
+                                : c.authMethod().equals("none") ? ClientAuthentication.NONE
                                 : ClientAuthentication.CLIENT_SECRET_BASIC)
                         .allowInsecureHttp(c.allowInsecureHttp())
                         // an attempt the manager gave up on must not hold a connection any longer

@@ -93,7 +93,7 @@ public record TokenkeeperConfig(
 
         /** The client secret now. */
         public Secret clientSecret() {
-            return secretSource.current();
+            return secretSource == null ? null : secretSource.current(); // null: a public client (auth-method=none)
         }
 
         /** The key for this client's configured scopes, audience and resource. */

@@ -102,6 +102,29 @@ class TokenImportTest {
     }
 
     @Test
+    @DisplayName("auth-method=none: a public client needs no secret and sends only client_id; a secret beside it is an error")
+    void publicClient() throws Exception {
+        String refresh = loginRefreshToken();
+        Settings s = Settings.of(Map.of(
+                "clients.app.token-url", idp.tokenUri().toString(),
+                "clients.app.client-id", "public-app",
+                "clients.app.auth-method", "none",
+                "clients.app.refresh-token", refresh,
+                "clients.app.access-token", "opaque-access",
+                "refresh.proactive", "false"), Map.of(), "test");
+        try (Tokenkeeper tk = Tokenkeeper.builder(TokenkeeperConfig.from(s)).clock(clock).start()) {
+            tk.provider().token(tk.key("app"));
+            assertThat(idp.lastRequest().form()).containsEntry("client_id", "public-app").doesNotContainKey("client_secret");
+            assertThat(idp.lastRequest().header("Authorization")).isNull();
+        }
+        Settings both = Settings.of(Map.of("clients.app.token-url", idp.tokenUri().toString(),
+                "clients.app.client-id", "public-app", "clients.app.auth-method", "none",
+                "clients.app.client-secret", "s3cret-value"), Map.of(), "test");
+        assertThatThrownBy(() -> TokenkeeperConfig.from(both)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("clients.app.auth-method").hasMessageNotContaining("s3cret-value");
+    }
+
+    @Test
     @DisplayName("an opaque access token alone, without expiry, is a configuration error naming the setting, not the value")
     void opaqueWithoutExpiry() {
         Map<String, String> env = oauthEnv();

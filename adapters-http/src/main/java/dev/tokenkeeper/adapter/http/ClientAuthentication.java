@@ -12,7 +12,13 @@ public enum ClientAuthentication {
     CLIENT_SECRET_BASIC("client_secret_basic"),
 
     /** {@code client_id} and {@code client_secret} as form parameters of the request body. */
-    CLIENT_SECRET_POST("client_secret_post");
+    CLIENT_SECRET_POST("client_secret_post"),
+
+    /**
+     * A public client (RFC 6749 §2.1): only {@code client_id} in the body, no secret. For a client
+     * that refreshes tokens obtained elsewhere (a login UI, a CLI) and holds no secret.
+     */
+    NONE("none");
 
     private final String rfcName;
 

@@ -55,7 +55,7 @@ record EndpointConfig(
             problems.add("clientSecret must be set");
         }
         if (authentication == null) {
-            problems.add("clientAuthentication must be set (client_secret_basic or client_secret_post)");
+            problems.add("clientAuthentication must be set (client_secret_basic, client_secret_post or none)");
         }
         boolean timeoutsInRange = checkDuration("connectTimeout", connectTimeout, Duration.ofMillis(1), MAX_TIMEOUT, problems)
                 & checkDuration("requestTimeout", requestTimeout, Duration.ofMillis(1), MAX_TIMEOUT, problems);

@@ -276,6 +276,7 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                 body.add(new String[] {"client_id", config.clientId()});
                 body.add(new String[] {"client_secret", credentials.secret().reveal()});
             }
+            case NONE -> body.add(new String[] {"client_id", config.clientId()});
         }
         Future<HttpResponse<Buffer>> sent;
         try {
@@ -505,7 +506,11 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
             if (vertx != null && webClient != null) {
                 throw new ConfigurationException("set either vertx or webClient, not both: a web client already has its Vert.x");
             }
-            EndpointConfig config = new EndpointConfig(tokenUrl, clientId, clientSecret, authentication, revocationUrl,
+            // a public client has no secret; the credentials machinery gets a random stand-in it never sends
+            SecretSource secret = clientSecret == null && authentication == ClientAuthentication.NONE
+                    ? SecretSource.of(Secret.of("no-client-secret-" + java.util.UUID.randomUUID()))
+                    : clientSecret;
+            EndpointConfig config = new EndpointConfig(tokenUrl, clientId, secret, authentication, revocationUrl,
                     connectTimeout, requestTimeout, maxResponseBytes, maxExpiresIn, defaultLifetime, acceptedTokenTypes,
                     validator, allowInsecureHttp, clock);
             return new VertxTokenEndpoint(config, vertx, webClient);

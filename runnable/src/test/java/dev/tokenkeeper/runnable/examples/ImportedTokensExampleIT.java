@@ -30,6 +30,7 @@ class ImportedTokensExampleIT {
 
     final FakeIdp idp = FakeIdp.start().alwaysRespond(FakeIdp.Response.tokensWithRefresh(Duration.ofHours(1)));
     final String clientId = "axiom-" + UUID.randomUUID();
+    /** The login UI's own client secret: tokenkeeper never has it (a public client refreshes). */
     final String secret = "axiom-secret-" + UUID.randomUUID();
 
     @AfterEach
@@ -57,14 +58,16 @@ class ImportedTokensExampleIT {
         idp.resetCounts();
 
         ExampleRun.Result r = ExampleRun.run("1-imported-tokens", work, Map.of(
-                "TOKEN_URL", idp.tokenUri().toString(), "CLIENT_ID", clientId, "CLIENT_SECRET", secret,
+                "TOKEN_URL", idp.tokenUri().toString(), "CLIENT_ID", clientId,
                 "LOGIN_ACCESS_TOKEN", access, "LOGIN_REFRESH_TOKEN", refresh));
 
         assertThat(r.exit()).as(r.toString()).isZero();
         List<FakeIdp.RecordedRequest> requests = idp.requests();
         assertThat(idp.requestCount()).as("one request after the import, over three processes").isEqualTo(1);
         assertThat(requests).hasSize(1);
-        assertThat(requests.get(0).form()).containsEntry("grant_type", "refresh_token").containsEntry("refresh_token", refresh);
+        assertThat(requests.get(0).form()).containsEntry("grant_type", "refresh_token").containsEntry("refresh_token", refresh)
+                .containsEntry("client_id", clientId).doesNotContainKey("client_secret");
+        assertThat(requests.get(0).header("Authorization")).as("a public client sends no credentials").isNull();
         JsonObject status = new JsonObject(r.stdout().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow());
         assertThat(status.getBoolean("has_token")).isTrue();
         assertThat(status.getBoolean("is_expired")).isFalse();
