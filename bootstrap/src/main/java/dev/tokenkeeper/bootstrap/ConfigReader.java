@@ -60,7 +60,10 @@ final class ConfigReader {
             "refresh.clock-skew", "refresh.jitter", "refresh.proactive", "resilience.attempts",
             "resilience.attempt-timeout", "resilience.deadline", "breaker.failures", "breaker.open-delay",
             "store.type", "store.url", "store.prefix", "store.path", "store.password", "store.password-env",
-            "store.password-file", "sealing.keys", "sealing.keys-env", "sealing.keys-file");
+            "store.password-file", "sealing.keys", "sealing.keys-env", "sealing.keys-file",
+            // issue 12: the retry strategy and the Retry-After cap from configuration
+            "resilience.retry", "resilience.retry-base-delay", "resilience.retry-max-delay", "resilience.retry-factor",
+            "resilience.retry-jitter", "resilience.retry-after-max");
     static final Set<String> SIDECAR_SETTINGS = Set.of("sidecar.host", "sidecar.port", "sidecar.allow-remote-bind",
             "sidecar.token-endpoint.enabled", "sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file",
             "sidecar.shutdown-grace", "sidecar.keep-warm", "sidecar.allowed-hosts", "sidecar.idle-timeout",
@@ -229,8 +232,11 @@ final class ConfigReader {
         Duration deadline = duration("resilience.deadline");
         Integer failures = integer("breaker.failures", 1, Integer.MAX_VALUE);
         Duration openDelay = duration("breaker.open-delay");
+        RetryStrategy configured = retryStrategy(attempts);
         try {
-            if (attempts != null) {
+            if (configured != null) {
+                r = r.withRetry(configured);
+            } else if (attempts != null) {
                 r = r.withRetry(attempts == 1
                         ? RetryStrategy.none()
                         : RetryStrategy.exponentialWithJitter(Duration.ofMillis(250), Duration.ofSeconds(5), attempts));
@@ -249,6 +255,73 @@ final class ConfigReader {
             add("resilience", e.getMessage());
         }
         return r;
+    }
+
+    /** The retry pauses when none of {@code resilience.retry*} is set: Resilience.DEFAULT_RETRY's. */
+    static final Duration DEFAULT_RETRY_BASE_DELAY = Duration.ofMillis(250);
+    static final Duration DEFAULT_RETRY_MAX_DELAY = Duration.ofSeconds(5);
+    static final double DEFAULT_RETRY_FACTOR = 2.0;
+    static final int DEFAULT_RETRY_ATTEMPTS = 4;
+
+    /**
+     * The retry strategy from {@code resilience.retry} (none, simple, fixed, linear, exponential)
+     * and its pauses, or null when none of those settings is given (the default strategy, or the
+     * one {@code resilience.attempts} alone chooses, applies). Pauses: simple none; fixed the base
+     * delay every time; linear base, 2×base, 3×base, ...; exponential base × factor^(n-1); each at
+     * most the max delay, then spread by the jitter (full, equal or none; exponential only).
+     */
+    private RetryStrategy retryStrategy(Integer attempts) {
+        List<String> keys = List.of("resilience.retry", "resilience.retry-base-delay", "resilience.retry-max-delay",
+                "resilience.retry-factor", "resilience.retry-jitter", "resilience.retry-after-max");
+        if (keys.stream().allMatch(k -> settings.get(k) == null)) {
+            return null;
+        }
+        String kind = settings.get("resilience.retry") == null ? "exponential"
+                : settings.get("resilience.retry").strip().toLowerCase(Locale.ROOT);
+        int n = attempts != null ? attempts : DEFAULT_RETRY_ATTEMPTS;
+        Duration base = duration("resilience.retry-base-delay", DEFAULT_RETRY_BASE_DELAY, Duration.ZERO,
+                Duration.ofMinutes(10), "from 0 to 10m");
+        Duration max = duration("resilience.retry-max-delay", DEFAULT_RETRY_MAX_DELAY, Duration.ZERO,
+                Duration.ofMinutes(10), "from 0 to 10m");
+        Double factor = number("resilience.retry-factor");
+        String jitterText = settings.get("resilience.retry-jitter");
+        RetryStrategy.Jitter jitter = RetryStrategy.Jitter.FULL;
+        if (jitterText != null) {
+            try {
+                jitter = RetryStrategy.Jitter.valueOf(jitterText.strip().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                add("resilience.retry-jitter", "must be full, equal or none, was '" + jitterText + "'");
+            }
+        }
+        Duration retryAfterMax = duration("resilience.retry-after-max", RetryStrategy.DEFAULT_MAX_RETRY_AFTER,
+                Duration.ZERO, Duration.ofMinutes(10), "from 0 to 10m");
+        if (!kind.equals("exponential") && (factor != null || jitterText != null)) {
+            add(factor != null ? "resilience.retry-factor" : "resilience.retry-jitter",
+                    "only used by resilience.retry=exponential, which is not the strategy chosen ('" + kind + "')");
+        }
+        try {
+            RetryStrategy strategy = switch (kind) {
+                case "none" -> RetryStrategy.none();
+                case "simple" -> RetryStrategy.fixed(Duration.ZERO, n);
+                case "fixed" -> RetryStrategy.fixed(min(base, max), n);
+                case "linear" -> RetryStrategy.linear(base, base, max, n);
+                case "exponential" -> RetryStrategy.exponential(base, max,
+                        factor != null ? factor : DEFAULT_RETRY_FACTOR, jitter, n);
+                default -> {
+                    add("resilience.retry", "must be none, simple, fixed, linear or exponential, was '"
+                            + settings.get("resilience.retry") + "'");
+                    yield null;
+                }
+            };
+            return strategy == null ? null : strategy.withMaxRetryAfter(retryAfterMax);
+        } catch (IllegalArgumentException e) {
+            add("resilience.retry", e.getMessage());
+            return null;
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** The store section alone: what {@code store.*} configures. */
