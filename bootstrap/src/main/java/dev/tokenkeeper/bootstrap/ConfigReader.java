@@ -362,8 +362,10 @@ final class ConfigReader {
                     add("store.url", "required for store.type=" + kind.type() + " (a redis:// URI or a jdbc: URL; or REDIS_URL / JDBC_URL)");
                     return null;
                 }
-                if (redis && !(url.startsWith("redis://") || url.startsWith("rediss://"))) {
-                    add("store.url", "must be a redis:// or rediss:// URI for store.type=redis");
+                boolean sentinel = url.startsWith("redis-sentinel://"); // issue 12: Redis Sentinel
+                if (redis && !(url.startsWith("redis://") || url.startsWith("rediss://") || sentinel)) {
+                    add("store.url", "must be a redis://, rediss:// or redis-sentinel://host:port[,host:port…]/master URI "
+                            + "for store.type=redis");
                     return null;
                 }
                 if (!redis && !url.startsWith("jdbc:")) {
@@ -372,7 +374,7 @@ final class ConfigReader {
                 }
                 try {
                     StoreUrl split = StoreUrl.split(url).withPassword(password);
-                    if (redis && new URI(split.location()).getHost() == null) { // the location holds no password: its errors may be shown
+                    if (redis && !sentinel && new URI(split.location()).getHost() == null) { // the location holds no password: its errors may be shown
                         add("store.url", "the Redis URI " + split + " has no host (percent-encode special characters)");
                     }
                     return new StoreConfig(kind, split.location(), prefix, split.user(), split.password());
