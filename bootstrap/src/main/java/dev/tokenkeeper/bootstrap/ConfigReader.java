@@ -55,7 +55,9 @@ final class ConfigReader {
             "revocation-url", "allow-insecure-http",
             // issue 12: a token pair obtained elsewhere, put in at start unless one is already held
             "access-token", "access-token-env", "access-token-file", "access-token-expires-at",
-            "refresh-token", "refresh-token-env", "refresh-token-file");
+            "refresh-token", "refresh-token-env", "refresh-token-file",
+            // issue 12: re-authentication through a JSON login API: POST {"username","password"} -> token JSON
+            "login-url", "login-username", "login-password", "login-password-env", "login-password-file");
     private static final Set<String> GLOBAL_SETTINGS = Set.of("refresh.ahead", "refresh.ahead-fraction",
             "refresh.clock-skew", "refresh.jitter", "refresh.proactive", "resilience.attempts",
             "resilience.attempt-timeout", "resilience.deadline", "breaker.failures", "breaker.open-delay",
@@ -108,10 +110,15 @@ final class ConfigReader {
         }
         Map<String, TokenkeeperConfig.ClientConfig> clients = new LinkedHashMap<>(); // configuration order
         Map<String, TokenImport> imports = new LinkedHashMap<>();
+        Map<String, TokenkeeperConfig.JsonLogin> logins = new LinkedHashMap<>();
         byClient.forEach((name, values) -> {
             TokenkeeperConfig.ClientConfig c = client(name, values);
             if (c != null) {
                 clients.put(name, c);
+            }
+            TokenkeeperConfig.JsonLogin l = jsonLogin(name, values);
+            if (l != null) {
+                logins.put(name, l);
             }
             TokenImport i = tokenImport(name);
             if (i != null) {
@@ -132,7 +139,32 @@ final class ConfigReader {
         SidecarConfig sidecar = sidecar();
         throwIfAny();
         return new TokenkeeperConfig(Collections.unmodifiableMap(clients), expiry, proactive, resilience, store, keys, sidecar,
-                imports);
+                imports, logins);
+    }
+
+    /** A client's JSON login ({@code login-url}, {@code login-username}, {@code login-password*}), or null. */
+    private TokenkeeperConfig.JsonLogin jsonLogin(String name, Map<String, String> v) {
+        String p = "clients." + name + ".";
+        if (!v.containsKey("login-url")) {
+            for (String k : List.of("login-username", "login-password", "login-password-env", "login-password-file")) {
+                if (v.containsKey(k)) {
+                    add(p + k, "only used with login-url");
+                }
+            }
+            return null;
+        }
+        URI url = httpUrl(p + "login-url", true, bool(p + "allow-insecure-http", false));
+        String user = v.get("login-username");
+        if (user == null || user.isBlank()) {
+            add(p + "login-username", "required with login-url");
+        }
+        SecretSource password = secret(p + "login-password", p + "login-password-env", p + "login-password-file",
+                "required with login-url: set login-password-env (the name of an environment variable) or "
+                        + "login-password-file (a path)");
+        if (url == null || user == null || user.isBlank() || password == null) {
+            return null;
+        }
+        return new TokenkeeperConfig.JsonLogin(url, user, password, v.containsKey("token-url"));
     }
 
     /** A client's imported token pair ({@code access-token*}, {@code refresh-token*}), or null if none is configured. */
@@ -169,13 +201,19 @@ final class ConfigReader {
     private TokenkeeperConfig.ClientConfig client(String name, Map<String, String> v) {
         String p = "clients." + name + ".";
         boolean insecure = bool(p + "allow-insecure-http", false);
-        URI tokenUrl = httpUrl(p + "token-url", true, insecure);
+        boolean login = v.containsKey("login-url"); // issue 12: a JSON login API instead of (or beside) OAuth
+        URI tokenUrl = httpUrl(p + "token-url", !login, insecure);
         URI revocationUrl = httpUrl(p + "revocation-url", false, insecure);
         String clientId = v.get("client-id");
+        if (login && clientId == null) {
+            clientId = v.get("login-username"); // a login API knows users, not clients: the user names the identity
+        }
         if (clientId == null || clientId.isBlank()) {
             add(p + "client-id", "required");
         }
-        String method = v.getOrDefault("auth-method", "client_secret_basic").toLowerCase(Locale.ROOT);
+        boolean noSecretGiven = first(p + "client-secret", p + "client-secret-env", p + "client-secret-file") == null;
+        String method = v.getOrDefault("auth-method", login && noSecretGiven ? "none" : "client_secret_basic")
+                .toLowerCase(Locale.ROOT);
         boolean publicClient = method.equals("none"); // issue 12: a client without a secret
         SecretSource secret = secret(p + "client-secret", p + "client-secret-env", p + "client-secret-file",
                 publicClient ? null : "required: set client-secret-env (the name of an environment variable) "
@@ -196,6 +234,9 @@ final class ConfigReader {
             TokenKey.builder(name).scopes(scopes).audience(audience).resource(resource).build();
         } catch (IllegalArgumentException e) {
             add(p + "scope", e.getMessage());
+        }
+        if (login && tokenUrl == null) {
+            tokenUrl = httpUrl(p + "login-url", true, insecure); // refresh tokens are then not kept: see JsonLogin
         }
         if (tokenUrl == null || clientId == null || (secret == null && !publicClient)) {
             return null;

@@ -5,6 +5,10 @@ import dev.tokenkeeper.adapter.http.VertxTokenEndpoint;
 import dev.tokenkeeper.application.ClientRegistration;
 import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.application.TokenManager;
+import dev.tokenkeeper.domain.spi.TokenResponse;
+import dev.tokenkeeper.domain.spi.TokenRequest;
+import dev.tokenkeeper.domain.spi.TokenEndpoint;
+import dev.tokenkeeper.domain.spi.Grant;
 import dev.tokenkeeper.bootstrap.persistence.LocalFiles;
 import dev.tokenkeeper.bootstrap.persistence.StoreConfig;
 import dev.tokenkeeper.bootstrap.persistence.Stores;
@@ -170,10 +174,18 @@ public final class Tokenkeeper implements AutoCloseable {
                 if (c.revocationUrl() != null) {
                     eb.revocationUrl(c.revocationUrl());
                 }
+                TokenkeeperConfig.JsonLogin login = config.logins().get(c.name());
+                if (login != null) {
+                    eb.jsonLogin(login.url());
+                }
                 VertxTokenEndpoint endpoint = eb.build();
                 endpoints.add(endpoint);
                 // the identity keeps a renamed or repointed client from reading another's stored tokens
-                b.client(ClientRegistration.clientCredentials(c.name(), endpoint).withIdentity(c.tokenUrl() + " " + c.clientId()));
+                ClientRegistration registration = login == null
+                        ? ClientRegistration.clientCredentials(c.name(), endpoint)
+                        : new ClientRegistration(c.name(), login.refreshAtTokenUrl() ? endpoint : new LoginOnly(endpoint),
+                                new Grant.Password(login.username(), login.password().current()));
+                b.client(registration.withIdentity(c.tokenUrl() + " " + c.clientId()));
             }
             TokenManager manager = b.build();
             try {
@@ -207,6 +219,23 @@ public final class Tokenkeeper implements AutoCloseable {
                 manager.putIfAbsent(c.key(), i.token(clock.instant()));
             }
         });
+    }
+
+    /**
+     * A JSON-login client without a token URL: refresh tokens the login API sends are dropped (there
+     * is nowhere to send them), so the client logs in again when its token comes due.
+     */
+    private record LoginOnly(VertxTokenEndpoint endpoint) implements TokenEndpoint {
+        @Override
+        public java.util.concurrent.CompletionStage<TokenResponse> request(TokenRequest request) {
+            return endpoint.request(request).thenApply(r -> r.refreshToken() == null ? r
+                    : new TokenResponse(r.accessToken(), r.tokenType(), r.expiresIn(), r.scopes(), null, null));
+        }
+
+        @Override
+        public long credentialsVersion() {
+            return endpoint.credentialsVersion();
+        }
     }
 
     private static Duration min(Duration a, Duration b) {

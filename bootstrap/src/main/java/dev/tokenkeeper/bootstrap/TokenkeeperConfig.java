@@ -41,7 +41,8 @@ public record TokenkeeperConfig(
         StoreConfig store,
         SealingKeys sealingKeys,
         SidecarConfig sidecar,
-        Map<String, TokenImport> imports) {
+        Map<String, TokenImport> imports,
+        Map<String, JsonLogin> logins) {
 
     /** The longest duration any setting accepts: ten years; anything longer is a typo or an overflow waiting to happen. */
     public static final Duration MAX_DURATION = Duration.ofDays(3650);
@@ -57,12 +58,37 @@ public record TokenkeeperConfig(
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(sidecar, "sidecar");
         imports = Map.copyOf(Objects.requireNonNull(imports, "imports"));
+        logins = Map.copyOf(Objects.requireNonNull(logins, "logins"));
+    }
+
+    /**
+     * A client that (re-)authenticates through a JSON login API (issue 12): {@code POST
+     * {"username","password"}} to {@code url}, token JSON back. Its primary grant is that login;
+     * refresh tokens go to the client's token URL when one is configured ({@code refreshAtTokenUrl}),
+     * else they are not used and the client logs in again when its token comes due.
+     *
+     * @param url the login URL
+     * @param username the user
+     * @param password where the password comes from
+     * @param refreshAtTokenUrl whether a token URL was configured for refresh-token grants
+     */
+    public record JsonLogin(URI url, String username, SecretSource password, boolean refreshAtTokenUrl) {
+        public JsonLogin {
+            Objects.requireNonNull(url, "url");
+            Objects.requireNonNull(username, "username");
+            Objects.requireNonNull(password, "password");
+        }
+
+        @Override
+        public String toString() {
+            return "JsonLogin[url=" + url + ", username=" + username + "]";
+        }
     }
 
     /** A configuration without imported tokens. */
     public TokenkeeperConfig(Map<String, ClientConfig> clients, ExpiryPolicy expiryPolicy, boolean proactiveRefresh,
             Resilience resilience, StoreConfig store, SealingKeys sealingKeys, SidecarConfig sidecar) {
-        this(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, Map.of());
+        this(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, Map.of(), Map.of());
     }
 
     /**
@@ -131,7 +157,8 @@ public record TokenkeeperConfig(
 
     /** This configuration with {@code store} instead of its own (a command that defaults to another store). */
     public TokenkeeperConfig withStore(StoreConfig store) {
-        return new TokenkeeperConfig(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, imports);
+        return new TokenkeeperConfig(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, imports,
+                logins);
     }
 
     /**

@@ -103,7 +103,7 @@ record EndpointConfig(
                 + (path.contains("@") ? "/…" : path);
     }
 
-    private static void checkUrl(String name, URI url, boolean allowInsecureHttp, List<String> problems) {
+    static void checkUrl(String name, URI url, boolean allowInsecureHttp, List<String> problems) {
         if (url == null) {
             problems.add(name + " must be set");
             return;

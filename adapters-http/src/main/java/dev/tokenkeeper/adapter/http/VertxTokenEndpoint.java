@@ -5,6 +5,7 @@ import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.spi.Grant;
 import dev.tokenkeeper.domain.spi.TokenEndpoint;
 import dev.tokenkeeper.domain.spi.TokenRequest;
 import dev.tokenkeeper.domain.spi.TokenResponse;
@@ -13,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -108,9 +110,14 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     private final String tokenUrl;
     private final String revocationUrl;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Where the password grant goes as a JSON login, or null for the OAuth password grant. */
+    private final URI jsonLoginUrl;
+    private final String jsonLoginDisplay;
 
-    private VertxTokenEndpoint(EndpointConfig config, Vertx vertx, WebClient webClient) {
+    private VertxTokenEndpoint(EndpointConfig config, Vertx vertx, WebClient webClient, URI jsonLoginUrl) {
         this.config = config;
+        this.jsonLoginUrl = jsonLoginUrl;
+        this.jsonLoginDisplay = jsonLoginUrl == null ? null : EndpointConfig.display(jsonLoginUrl);
         this.parser = new TokenResponseParser(config);
         this.credentials = Credentials.of(config.clientId(), config.clientSecret().current(), 0);
         this.tokenUrl = EndpointConfig.display(config.tokenUrl());
@@ -206,6 +213,9 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         }
         key.audience().ifPresent(a -> form.add(new String[] {"audience", a}));
         key.resource().ifPresent(r -> form.add(new String[] {"resource", r}));
+        if (jsonLoginUrl != null && request.grant() instanceof Grant.Password login) {
+            return jsonLogin(login);
+        }
         String what = "token request (" + request.grant().grantType() + ")";
         return withRotation(() -> {
             Credentials c = credentials();
@@ -213,6 +223,19 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
             return exchange(config.tokenUrl(), tokenUrl, what, form, c, redactor,
                     response -> parser.parse(what, tokenUrl, response.statusCode(), response.body(), redactor));
         });
+    }
+
+    /**
+     * The password grant as a JSON login ({@link Builder#jsonLogin}): {@code POST {"username",
+     * "password"}} to the login URL, the answer read as a token response ({@code token_type}
+     * defaults to Bearer, {@code expires_in} to a JWT's {@code exp} or the default lifetime).
+     */
+    private CompletionStage<TokenResponse> jsonLogin(Grant.Password login) {
+        String what = "login request (json)";
+        Redactor redactor = credentials().redactor().with(List.of(login.username(), login.password().reveal()));
+        JsonObject body = new JsonObject().put("username", login.username()).put("password", login.password().reveal());
+        return exchange(jsonLoginUrl, jsonLoginDisplay, what, List.of(), null, redactor,
+                response -> parser.parse(what, jsonLoginDisplay, response.statusCode(), response.body(), redactor), body);
     }
 
     /**
@@ -255,6 +278,15 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
      */
     private <T> CompletionStage<T> exchange(URI url, String displayUrl, String what, List<String[]> form,
             Credentials credentials, Redactor redactor, Function<HttpResponse<Buffer>, T> onSuccess) {
+        return exchange(url, displayUrl, what, form, credentials, redactor, onSuccess, null);
+    }
+
+    /**
+     * Like the form exchange, or, when {@code json} is not null, one POST of that JSON object
+     * without client authentication (a JSON login endpoint authenticates the user, not a client).
+     */
+    private <T> CompletionStage<T> exchange(URI url, String displayUrl, String what, List<String[]> form,
+            Credentials credentials, Redactor redactor, Function<HttpResponse<Buffer>, T> onSuccess, JsonObject json) {
         if (closed.get()) {
             return CompletableFuture.failedFuture(new TokenException(FailureKind.BAD_CONFIGURATION,
                     what + " to " + displayUrl + " refused: this token endpoint is closed"));
@@ -269,18 +301,20 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                 .connectTimeout(config.connectTimeout().toMillis())
                 .idleTimeout(config.requestTimeout().toMillis())
                 .putHeader("Accept", "application/json")
-                .putHeader("Content-Type", "application/x-www-form-urlencoded");
-        switch (config.authentication()) {
-            case CLIENT_SECRET_BASIC -> http.putHeader("Authorization", credentials.basic());
-            case CLIENT_SECRET_POST -> {
-                body.add(new String[] {"client_id", config.clientId()});
-                body.add(new String[] {"client_secret", credentials.secret().reveal()});
+                .putHeader("Content-Type", json != null ? "application/json" : "application/x-www-form-urlencoded");
+        if (json == null) { // a JSON login authenticates the user: no client credentials
+            switch (config.authentication()) {
+                case CLIENT_SECRET_BASIC -> http.putHeader("Authorization", credentials.basic());
+                case CLIENT_SECRET_POST -> {
+                    body.add(new String[] {"client_id", config.clientId()});
+                    body.add(new String[] {"client_secret", credentials.secret().reveal()});
+                }
+                case NONE -> body.add(new String[] {"client_id", config.clientId()});
             }
-            case NONE -> body.add(new String[] {"client_id", config.clientId()});
         }
         Future<HttpResponse<Buffer>> sent;
         try {
-            sent = http.sendBuffer(Buffer.buffer(formEncode(body)));
+            sent = http.sendBuffer(json != null ? Buffer.buffer(json.encode()) : Buffer.buffer(formEncode(body)));
         } catch (RuntimeException e) { // e.g. the caller's WebClient or Vertx is already closed
             return CompletableFuture.failedFuture(HttpFailures.transport(what, displayUrl, e, redactor));
         }
@@ -391,6 +425,20 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         private InstantSource clock = InstantSource.system();
         private Vertx vertx;
         private WebClient webClient;
+
+        private URI jsonLoginUrl;
+
+        /**
+         * Sends the password grant ({@link Grant.Password}) as a JSON login instead: {@code POST
+         * {"username": ..., "password": ...}} with {@code Content-Type: application/json} and no
+         * client authentication to {@code loginUrl}, whose answer is token JSON (the shape many
+         * internal APIs use instead of OAuth). Other grants (a refresh token) still go to the token
+         * URL. Same URL rules as the token URL.
+         */
+        public Builder jsonLogin(URI loginUrl) {
+            this.jsonLoginUrl = Objects.requireNonNull(loginUrl, "loginUrl");
+            return this;
+        }
 
         private Builder(URI tokenUrl, String clientId, SecretSource clientSecret) {
             this.tokenUrl = tokenUrl;
@@ -513,7 +561,14 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
             EndpointConfig config = new EndpointConfig(tokenUrl, clientId, secret, authentication, revocationUrl,
                     connectTimeout, requestTimeout, maxResponseBytes, maxExpiresIn, defaultLifetime, acceptedTokenTypes,
                     validator, allowInsecureHttp, clock);
-            return new VertxTokenEndpoint(config, vertx, webClient);
+            if (jsonLoginUrl != null) {
+                List<String> problems = new ArrayList<>();
+                EndpointConfig.checkUrl("jsonLoginUrl", jsonLoginUrl, allowInsecureHttp, problems);
+                if (!problems.isEmpty()) {
+                    throw new ConfigurationException(problems);
+                }
+            }
+            return new VertxTokenEndpoint(config, vertx, webClient, jsonLoginUrl);
         }
     }
 }
