@@ -8,6 +8,7 @@ import dev.tokenkeeper.bootstrap.persistence.StoreConfig;
 import dev.tokenkeeper.bootstrap.persistence.StoreUrl;
 import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.ExpiryPolicy;
+import dev.tokenkeeper.application.TokenManager;
 import dev.tokenkeeper.domain.RetryStrategy;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenKey;
@@ -57,7 +58,9 @@ final class ConfigReader {
             "access-token", "access-token-env", "access-token-file", "access-token-expires-at",
             "refresh-token", "refresh-token-env", "refresh-token-file",
             // issue 12: re-authentication through a JSON login API: POST {"username","password"} -> token JSON
-            "login-url", "login-username", "login-password", "login-password-env", "login-password-file");
+            "login-url", "login-username", "login-password", "login-password-env", "login-password-file",
+            // issue 12: an API key handed out only when no token can be had (CLI token, sidecar /token)
+            "fallback-api-key", "fallback-api-key-env", "fallback-api-key-file", "fallback-api-key-header");
     private static final Set<String> GLOBAL_SETTINGS = Set.of("refresh.ahead", "refresh.ahead-fraction",
             "refresh.clock-skew", "refresh.jitter", "refresh.proactive", "resilience.attempts",
             "resilience.attempt-timeout", "resilience.deadline", "breaker.failures", "breaker.open-delay",
@@ -65,7 +68,9 @@ final class ConfigReader {
             "store.password-file", "sealing.keys", "sealing.keys-env", "sealing.keys-file",
             // issue 12: the retry strategy and the Retry-After cap from configuration
             "resilience.retry", "resilience.retry-base-delay", "resilience.retry-max-delay", "resilience.retry-factor",
-            "resilience.retry-jitter", "resilience.retry-after-max");
+            "resilience.retry-jitter", "resilience.retry-after-max",
+            // issue 12: how often the background refresh looks, and its first pause after a failure
+            "refresh.check-interval", "refresh.retry-interval");
     static final Set<String> SIDECAR_SETTINGS = Set.of("sidecar.host", "sidecar.port", "sidecar.allow-remote-bind",
             "sidecar.token-endpoint.enabled", "sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file",
             "sidecar.shutdown-grace", "sidecar.keep-warm", "sidecar.allowed-hosts", "sidecar.idle-timeout",
@@ -111,6 +116,7 @@ final class ConfigReader {
         Map<String, TokenkeeperConfig.ClientConfig> clients = new LinkedHashMap<>(); // configuration order
         Map<String, TokenImport> imports = new LinkedHashMap<>();
         Map<String, TokenkeeperConfig.JsonLogin> logins = new LinkedHashMap<>();
+        Map<String, TokenkeeperConfig.ApiKeyFallback> fallbacks = new LinkedHashMap<>();
         byClient.forEach((name, values) -> {
             TokenkeeperConfig.ClientConfig c = client(name, values);
             if (c != null) {
@@ -119,6 +125,10 @@ final class ConfigReader {
             TokenkeeperConfig.JsonLogin l = jsonLogin(name, values);
             if (l != null) {
                 logins.put(name, l);
+            }
+            TokenkeeperConfig.ApiKeyFallback f = apiKeyFallback(name, values);
+            if (f != null) {
+                fallbacks.put(name, f);
             }
             TokenImport i = tokenImport(name);
             if (i != null) {
@@ -137,9 +147,32 @@ final class ConfigReader {
                     + "TOKENKEEPER_SEALING_KEYS or sealing.keys-file");
         }
         SidecarConfig sidecar = sidecar();
+        TokenkeeperConfig.RefreshTiming timing = new TokenkeeperConfig.RefreshTiming(
+                duration("refresh.check-interval", TokenManager.DEFAULT_SWEEP_INTERVAL, Duration.ofMillis(10),
+                        Duration.ofHours(1), "from 10ms to 1h"),
+                duration("refresh.retry-interval", TokenManager.DEFAULT_FAILURE_BACKOFF, Duration.ofMillis(10),
+                        TokenManager.MAX_FAILURE_BACKOFF, "from 10ms to " + TokenManager.MAX_FAILURE_BACKOFF.toSeconds() + "s"));
         throwIfAny();
         return new TokenkeeperConfig(Collections.unmodifiableMap(clients), expiry, proactive, resilience, store, keys, sidecar,
-                imports, logins);
+                imports, logins, fallbacks, timing);
+    }
+
+    /** A client's API-key fallback ({@code fallback-api-key*}, {@code fallback-api-key-header}), or null. */
+    private TokenkeeperConfig.ApiKeyFallback apiKeyFallback(String name, Map<String, String> v) {
+        String p = "clients." + name + ".";
+        SecretSource key = secret(p + "fallback-api-key", p + "fallback-api-key-env", p + "fallback-api-key-file", null);
+        String header = v.getOrDefault("fallback-api-key-header", TokenkeeperConfig.ApiKeyFallback.DEFAULT_HEADER);
+        if (!header.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+            add(p + "fallback-api-key-header", "must be an HTTP header name, was '" + header + "'");
+            return null;
+        }
+        if (key == null) {
+            if (v.containsKey("fallback-api-key-header")) {
+                add(p + "fallback-api-key-header", "only used with fallback-api-key-env or fallback-api-key-file");
+            }
+            return null;
+        }
+        return new TokenkeeperConfig.ApiKeyFallback(header, key);
     }
 
     /** A client's JSON login ({@code login-url}, {@code login-username}, {@code login-password*}), or null. */

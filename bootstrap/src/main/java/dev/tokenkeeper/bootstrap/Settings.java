@@ -73,7 +73,8 @@ public final class Settings {
     private static final List<String> OWN_PREFIXES = List.of("OAUTH_", "TOKENKEEPER_");
 
     /** Variables read elsewhere (the local store's directory). */
-    private static final Set<String> OTHER_KNOWN = Set.of(LocalFiles.HOME_VARIABLE);
+    private static final Set<String> OTHER_KNOWN = Set.of(LocalFiles.HOME_VARIABLE,
+            "TOKENKEEPER_DEBUG"); // issue 12: read by the command line (--debug)
 
     private final Map<String, String> values;
     private final Map<String, String> origins;

@@ -5,6 +5,9 @@ import dev.tokenkeeper.adapter.http.VertxTokenEndpoint;
 import dev.tokenkeeper.application.ClientRegistration;
 import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.application.TokenManager;
+import java.util.Optional;
+import dev.tokenkeeper.domain.TokenException;
+import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.spi.TokenResponse;
 import dev.tokenkeeper.domain.spi.TokenRequest;
 import dev.tokenkeeper.domain.spi.TokenEndpoint;
@@ -149,6 +152,8 @@ public final class Tokenkeeper implements AutoCloseable {
                     .expiryPolicy(config.expiryPolicy())
                     .resilience(config.resilience())
                     .proactiveRefresh(config.proactiveRefresh())
+                    .sweepInterval(config.refreshTiming().checkInterval())
+                    .failureBackoff(config.refreshTiming().retryInterval())
                     .listener(o.listener)
                     .recordHits(o.recordHits)
                     .store(store.store());
@@ -194,7 +199,9 @@ public final class Tokenkeeper implements AutoCloseable {
                 manager.close();
                 throw e;
             }
-            return new Tokenkeeper(config, manager, store, vertx, ownsVertx, endpoints, resources);
+            Tokenkeeper tk = new Tokenkeeper(config, manager, store, vertx, ownsVertx, endpoints, resources);
+            tk.events = o.listener;
+            return tk;
         } catch (RuntimeException e) {
             endpoints.forEach(VertxTokenEndpoint::close);
             if (store != null) {
@@ -243,6 +250,27 @@ public final class Tokenkeeper implements AutoCloseable {
     }
 
     /** The token provider business code depends on. */
+    /** The listener events go to (logs, metrics), for callers that raise their own, such as a fallback. */
+    private TokenEventListener events = e -> {};
+
+    /**
+     * The client's API-key fallback for a caller that could not get a token ({@code cause}), with a
+     * {@link TokenEvent.FallbackCredentialUsed} event each time; empty (and no event) if none is
+     * configured (issue 12).
+     */
+    public Optional<TokenkeeperConfig.ApiKeyFallback> fallback(TokenKey key, TokenException cause) {
+        TokenkeeperConfig.ApiKeyFallback f = config.fallbacks().get(key.client());
+        if (f == null) {
+            return Optional.empty();
+        }
+        try {
+            events.onEvent(new TokenEvent.FallbackCredentialUsed(key, cause.kind()));
+        } catch (RuntimeException ignored) {
+            // observation must never break the caller
+        }
+        return Optional.of(f);
+    }
+
     public TokenProvider provider() {
         return manager;
     }

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bootstrap;
 
+import dev.tokenkeeper.application.TokenManager;
 import dev.tokenkeeper.adapter.http.SecretSource;
 import dev.tokenkeeper.application.Resilience;
 import dev.tokenkeeper.application.SealingKeys;
@@ -42,7 +43,9 @@ public record TokenkeeperConfig(
         SealingKeys sealingKeys,
         SidecarConfig sidecar,
         Map<String, TokenImport> imports,
-        Map<String, JsonLogin> logins) {
+        Map<String, JsonLogin> logins,
+        Map<String, ApiKeyFallback> fallbacks,
+        RefreshTiming refreshTiming) {
 
     /** The longest duration any setting accepts: ten years; anything longer is a typo or an overflow waiting to happen. */
     public static final Duration MAX_DURATION = Duration.ofDays(3650);
@@ -59,6 +62,47 @@ public record TokenkeeperConfig(
         Objects.requireNonNull(sidecar, "sidecar");
         imports = Map.copyOf(Objects.requireNonNull(imports, "imports"));
         logins = Map.copyOf(Objects.requireNonNull(logins, "logins"));
+        fallbacks = Map.copyOf(Objects.requireNonNull(fallbacks, "fallbacks"));
+        Objects.requireNonNull(refreshTiming, "refreshTiming");
+    }
+
+    /**
+     * An API key handed out, as header {@code header}, only when no token can be had (issue 12): by
+     * {@code tokenkeeper token} and the sidecar's {@code /token/{client}}, each time with a
+     * {@code FallbackCredentialUsed} event (a WARN line, and the {@code tokenkeeper.fallback.used} metric).
+     *
+     * @param header the header the key is meant for, default {@value #DEFAULT_HEADER}
+     * @param key where the key comes from
+     */
+    public record ApiKeyFallback(String header, SecretSource key) {
+        /** The header an API key usually travels in. */
+        public static final String DEFAULT_HEADER = "X-API-Key";
+
+        public ApiKeyFallback {
+            Objects.requireNonNull(header, "header");
+            Objects.requireNonNull(key, "key");
+        }
+
+        @Override
+        public String toString() {
+            return "ApiKeyFallback[header=" + header + "]";
+        }
+    }
+
+    /**
+     * How often the background refresh looks for refresh-due tokens ({@code refresh.check-interval},
+     * default 1 s) and its first pause after a failed background refresh, doubled per failure up to
+     * 30 s ({@code refresh.retry-interval}, default 1 s).
+     */
+    public record RefreshTiming(Duration checkInterval, Duration retryInterval) {
+        /** The library's defaults. */
+        public static final RefreshTiming DEFAULTS =
+                new RefreshTiming(TokenManager.DEFAULT_SWEEP_INTERVAL, TokenManager.DEFAULT_FAILURE_BACKOFF);
+
+        public RefreshTiming {
+            Objects.requireNonNull(checkInterval, "checkInterval");
+            Objects.requireNonNull(retryInterval, "retryInterval");
+        }
     }
 
     /**
@@ -88,7 +132,8 @@ public record TokenkeeperConfig(
     /** A configuration without imported tokens. */
     public TokenkeeperConfig(Map<String, ClientConfig> clients, ExpiryPolicy expiryPolicy, boolean proactiveRefresh,
             Resilience resilience, StoreConfig store, SealingKeys sealingKeys, SidecarConfig sidecar) {
-        this(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, Map.of(), Map.of());
+        this(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, Map.of(), Map.of(), Map.of(),
+                RefreshTiming.DEFAULTS);
     }
 
     /**
@@ -158,7 +203,7 @@ public record TokenkeeperConfig(
     /** This configuration with {@code store} instead of its own (a command that defaults to another store). */
     public TokenkeeperConfig withStore(StoreConfig store) {
         return new TokenkeeperConfig(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, imports,
-                logins);
+                logins, fallbacks, refreshTiming);
     }
 
     /**

@@ -78,12 +78,18 @@ public final class TokenkeeperCli {
     public static final int USAGE = 2;
     /** The configuration is invalid. */
     public static final int BAD_CONFIGURATION = 3;
+    /** {@code TOKENKEEPER_DEBUG=true} is {@code --debug}. */
+    static final String DEBUG_VARIABLE = "TOKENKEEPER_DEBUG";
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings.")
     Path config;
 
     @Option(names = {"-v", "--verbose"}, description = "Log each acquisition (to standard error).")
     boolean verbose;
+
+    @Option(names = "--debug", description = {"Log every attempt, retry pause, cache and store step (to standard",
+        "error), never a secret; also TOKENKEEPER_DEBUG=true."})
+    boolean debug;
 
     Map<String, String> environment = System.getenv();
 
@@ -117,7 +123,8 @@ public final class TokenkeeperCli {
     }
 
     Tokenkeeper start() {
-        setLogLevel(verbose ? Level.INFO : Level.WARN);
+        boolean debugging = debug || "true".equalsIgnoreCase(environment.get(DEBUG_VARIABLE));
+        setLogLevel(debugging ? Level.DEBUG : verbose ? Level.INFO : Level.WARN);
         return Tokenkeeper.start(TokenkeeperConfig.from(settings()));
     }
 
@@ -177,10 +184,29 @@ public final class TokenkeeperCli {
         @Option(names = "--header", description = "Print an Authorization header value: '<type> <token>'.")
         boolean header;
 
+        @Option(names = "--scope", paramLabel = "SCOPES", description = {"Ask for these scopes (space- or comma-separated)",
+            "instead of the client's configured ones; each set of scopes has a token (and a cache entry) of its own."})
+        String scope;
+
         @Override
         public Integer call() {
             try (Tokenkeeper tk = parent.start()) {
-                AccessToken t = tk.provider().token(keyOf(tk, client));
+                TokenKey key;
+                try {
+                    key = ScopedKeys.withScope(keyOf(tk, client), scope);
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(new CommandLine(this), "--scope: " + e.getMessage());
+                }
+                AccessToken t;
+                try {
+                    t = tk.provider().token(key);
+                } catch (TokenException e) {
+                    // issue 12: the client's API key, only when no token can be had (a WARN and an event each time)
+                    var fallback = tk.fallback(key, e).orElseThrow(() -> e);
+                    String apiKey = fallback.key().current().reveal();
+                    System.out.println(header ? fallback.header() + ": " + apiKey : apiKey);
+                    return OK;
+                }
                 System.out.println(header ? t.tokenType() + " " + t.value().reveal() : t.value().reveal());
                 return OK;
             }

@@ -10,6 +10,7 @@ import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.runnable.cli.ScopedKeys;
 import dev.tokenkeeper.domain.spi.StoreKey;
 import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.api.TokenStatus;
@@ -433,9 +434,17 @@ public final class Sidecar implements AutoCloseable {
             json(res.setStatusCode(401), new JsonObject().put("error", "unauthorized"));
             return;
         }
-        TokenKey key = keys.get(client);
-        if (key == null) {
+        TokenKey configured = keys.get(client);
+        if (configured == null) {
             json(res.setStatusCode(404), new JsonObject().put("error", "unknown_client"));
+            return;
+        }
+        TokenKey key;
+        try {
+            // issue 12: ?scope=a+b asks for other scopes; each set has its own cached token
+            key = ScopedKeys.withScope(configured, req.getParam("scope"));
+        } catch (IllegalArgumentException e) {
+            json(res.setStatusCode(400), new JsonObject().put("error", "invalid_scope"));
             return;
         }
         tk.provider().tokenAsync(key).whenComplete((token, error) -> {
@@ -445,6 +454,16 @@ public final class Sidecar implements AutoCloseable {
                 return;
             }
             Throwable cause = TokenException.unwrap(error);
+            if (cause instanceof TokenException te) {
+                // issue 12: the client's API key, only when no token can be had (an event and a metric each time)
+                var fallback = tk.fallback(key, te);
+                if (fallback.isPresent()) {
+                    res.putHeader("Pragma", "no-cache");
+                    json(res.setStatusCode(200), new JsonObject().put("api_key", fallback.get().key().current().reveal())
+                            .put("header", fallback.get().header()).put("fallback", true).put("cause", te.kind().name()));
+                    return;
+                }
+            }
             String kind = cause instanceof TokenException te ? te.kind().name() : "INTERNAL";
             json(res.setStatusCode(503), new JsonObject().put("error", "no_token").put("kind", kind));
         });
