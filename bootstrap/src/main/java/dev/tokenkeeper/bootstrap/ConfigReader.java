@@ -60,7 +60,9 @@ final class ConfigReader {
             // issue 12: re-authentication through a JSON login API: POST {"username","password"} -> token JSON
             "login-url", "login-username", "login-password", "login-password-env", "login-password-file",
             // issue 12: an API key handed out only when no token can be had (CLI token, sidecar /token)
-            "fallback-api-key", "fallback-api-key-env", "fallback-api-key-file", "fallback-api-key-header");
+            "fallback-api-key", "fallback-api-key-env", "fallback-api-key-file", "fallback-api-key-header",
+            // issue 12: the JWT validator (off unless jwt-algorithms is set)
+            "jwt-algorithms", "jwt-max-lifetime");
     private static final Set<String> GLOBAL_SETTINGS = Set.of("refresh.ahead", "refresh.ahead-fraction",
             "refresh.clock-skew", "refresh.jitter", "refresh.proactive", "resilience.attempts",
             "resilience.attempt-timeout", "resilience.deadline", "breaker.failures", "breaker.open-delay",
@@ -70,7 +72,9 @@ final class ConfigReader {
             "resilience.retry", "resilience.retry-base-delay", "resilience.retry-max-delay", "resilience.retry-factor",
             "resilience.retry-jitter", "resilience.retry-after-max",
             // issue 12: how often the background refresh looks, and its first pause after a failure
-            "refresh.check-interval", "refresh.retry-interval");
+            "refresh.check-interval", "refresh.retry-interval",
+            // issue 12: every timeout of a token request
+            "http.connect-timeout", "http.request-timeout", "http.read-timeout", "http.write-timeout", "http.pool-timeout");
     static final Set<String> SIDECAR_SETTINGS = Set.of("sidecar.host", "sidecar.port", "sidecar.allow-remote-bind",
             "sidecar.token-endpoint.enabled", "sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file",
             "sidecar.shutdown-grace", "sidecar.keep-warm", "sidecar.allowed-hosts", "sidecar.idle-timeout",
@@ -117,6 +121,7 @@ final class ConfigReader {
         Map<String, TokenImport> imports = new LinkedHashMap<>();
         Map<String, TokenkeeperConfig.JsonLogin> logins = new LinkedHashMap<>();
         Map<String, TokenkeeperConfig.ApiKeyFallback> fallbacks = new LinkedHashMap<>();
+        Map<String, TokenkeeperConfig.JwtRules> jwtRules = new LinkedHashMap<>();
         byClient.forEach((name, values) -> {
             TokenkeeperConfig.ClientConfig c = client(name, values);
             if (c != null) {
@@ -125,6 +130,10 @@ final class ConfigReader {
             TokenkeeperConfig.JsonLogin l = jsonLogin(name, values);
             if (l != null) {
                 logins.put(name, l);
+            }
+            TokenkeeperConfig.JwtRules j = jwtRules(name, values);
+            if (j != null) {
+                jwtRules.put(name, j);
             }
             TokenkeeperConfig.ApiKeyFallback f = apiKeyFallback(name, values);
             if (f != null) {
@@ -152,9 +161,36 @@ final class ConfigReader {
                         Duration.ofHours(1), "from 10ms to 1h"),
                 duration("refresh.retry-interval", TokenManager.DEFAULT_FAILURE_BACKOFF, Duration.ofMillis(10),
                         TokenManager.MAX_FAILURE_BACKOFF, "from 10ms to " + TokenManager.MAX_FAILURE_BACKOFF.toSeconds() + "s"));
+        Duration max = Duration.ofMinutes(5);
+        TokenkeeperConfig.HttpTimeouts http = new TokenkeeperConfig.HttpTimeouts(
+                duration("http.connect-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"),
+                duration("http.request-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"),
+                duration("http.read-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"),
+                duration("http.write-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"),
+                duration("http.pool-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"));
         throwIfAny();
         return new TokenkeeperConfig(Collections.unmodifiableMap(clients), expiry, proactive, resilience, store, keys, sidecar,
-                imports, logins, fallbacks, timing);
+                imports, logins, fallbacks, timing, jwtRules, http);
+    }
+
+    /** A client's JWT rules ({@code jwt-algorithms}, {@code jwt-max-lifetime}), or null when the validator is off. */
+    private TokenkeeperConfig.JwtRules jwtRules(String name, Map<String, String> v) {
+        String p = "clients." + name + ".";
+        String algorithms = v.get("jwt-algorithms");
+        Duration maxLifetime = duration(p + "jwt-max-lifetime", TokenkeeperConfig.JwtRules.DEFAULT_MAX_LIFETIME,
+                Duration.ofSeconds(1), Duration.ofDays(3650), "from 1s up");
+        if (algorithms == null) {
+            if (v.containsKey("jwt-max-lifetime")) {
+                add(p + "jwt-max-lifetime", "only used with jwt-algorithms (which turns the JWT validator on)");
+            }
+            return null;
+        }
+        Set<String> algs = new java.util.TreeSet<>(Arrays.asList(algorithms.trim().split("[\\s,]+")));
+        if (algs.stream().anyMatch(a -> a.isEmpty() || a.equalsIgnoreCase("none"))) {
+            add(p + "jwt-algorithms", "must list JWS algorithms such as RS256, ES256; never none");
+            return null;
+        }
+        return new TokenkeeperConfig.JwtRules(algs, maxLifetime);
     }
 
     /** A client's API-key fallback ({@code fallback-api-key*}, {@code fallback-api-key-header}), or null. */

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.bootstrap;
 
 import dev.tokenkeeper.adapter.http.ClientAuthentication;
+import dev.tokenkeeper.adapter.http.TokenResponseValidator;
 import dev.tokenkeeper.adapter.http.VertxTokenEndpoint;
 import dev.tokenkeeper.application.ClientRegistration;
 import dev.tokenkeeper.application.SealingKeys;
@@ -164,6 +165,7 @@ public final class Tokenkeeper implements AutoCloseable {
                 b.sealingKeys(keys);
             }
             Duration attemptTimeout = config.resilience().attemptTimeout();
+            TokenkeeperConfig.HttpTimeouts http = config.httpTimeouts();
             for (TokenkeeperConfig.ClientConfig c : config.clientList()) {
                 VertxTokenEndpoint.Builder eb = VertxTokenEndpoint.builder(c.tokenUrl(), c.clientId(), c.secretSource())
                         .clientAuthentication(c.authMethod().equals("client_secret_post")
@@ -172,12 +174,20 @@ public final class Tokenkeeper implements AutoCloseable {
                                 : ClientAuthentication.CLIENT_SECRET_BASIC)
                         .allowInsecureHttp(c.allowInsecureHttp())
                         // an attempt the manager gave up on must not hold a connection any longer
-                        .requestTimeout(min(VertxTokenEndpoint.DEFAULT_REQUEST_TIMEOUT, attemptTimeout))
-                        .connectTimeout(min(VertxTokenEndpoint.DEFAULT_CONNECT_TIMEOUT, attemptTimeout))
+                        .requestTimeout(min(orDefault(http.request(), VertxTokenEndpoint.DEFAULT_REQUEST_TIMEOUT), attemptTimeout))
+                        .connectTimeout(min(orDefault(http.connect(), VertxTokenEndpoint.DEFAULT_CONNECT_TIMEOUT),
+                                min(orDefault(http.request(), VertxTokenEndpoint.DEFAULT_REQUEST_TIMEOUT), attemptTimeout)))
+                        .ioTimeouts(capped(http.read(), attemptTimeout, http.request()),
+                                capped(http.write(), attemptTimeout, http.request()),
+                                capped(http.pool(), attemptTimeout, http.request()))
                         .vertx(vertx)
                         .clock(o.clock);
                 if (c.revocationUrl() != null) {
                     eb.revocationUrl(c.revocationUrl());
+                }
+                TokenkeeperConfig.JwtRules jwt = config.jwtRules().get(c.name());
+                if (jwt != null) {
+                    eb.validator(TokenResponseValidator.jwt(jwt.algorithms(), jwt.maxLifetime()));
                 }
                 TokenkeeperConfig.JsonLogin login = config.logins().get(c.name());
                 if (login != null) {
@@ -243,6 +253,19 @@ public final class Tokenkeeper implements AutoCloseable {
         public long credentialsVersion() {
             return endpoint.credentialsVersion();
         }
+    }
+
+    private static Duration orDefault(Duration given, Duration fallback) {
+        return given != null ? given : fallback;
+    }
+
+    /** {@code given} (null: none) within the attempt timeout and the configured request timeout. */
+    private static Duration capped(Duration given, Duration attemptTimeout, Duration request) {
+        if (given == null) {
+            return null;
+        }
+        Duration d = min(given, attemptTimeout);
+        return request == null ? min(d, VertxTokenEndpoint.DEFAULT_REQUEST_TIMEOUT) : min(d, request);
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -45,7 +45,9 @@ public record TokenkeeperConfig(
         Map<String, TokenImport> imports,
         Map<String, JsonLogin> logins,
         Map<String, ApiKeyFallback> fallbacks,
-        RefreshTiming refreshTiming) {
+        RefreshTiming refreshTiming,
+        Map<String, JwtRules> jwtRules,
+        HttpTimeouts httpTimeouts) {
 
     /** The longest duration any setting accepts: ten years; anything longer is a typo or an overflow waiting to happen. */
     public static final Duration MAX_DURATION = Duration.ofDays(3650);
@@ -64,6 +66,34 @@ public record TokenkeeperConfig(
         logins = Map.copyOf(Objects.requireNonNull(logins, "logins"));
         fallbacks = Map.copyOf(Objects.requireNonNull(fallbacks, "fallbacks"));
         Objects.requireNonNull(refreshTiming, "refreshTiming");
+        jwtRules = Map.copyOf(Objects.requireNonNull(jwtRules, "jwtRules"));
+        Objects.requireNonNull(httpTimeouts, "httpTimeouts");
+    }
+
+    /**
+     * The JWT validator of a client (issue 12): the access token must be a three-part JWT signed
+     * with one of {@code algorithms} and live at most {@code maxLifetime} (default 24 h).
+     */
+    public record JwtRules(java.util.Set<String> algorithms, Duration maxLifetime) {
+        /** The CLI seed's rule: a token valid for more than a day is refused. */
+        public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofHours(24);
+
+        public JwtRules {
+            algorithms = java.util.Set.copyOf(algorithms);
+            Objects.requireNonNull(maxLifetime, "maxLifetime");
+        }
+    }
+
+    /**
+     * Every timeout of a token request (issue 12), null where not set: {@code connect} (TCP and TLS,
+     * default 5 s), {@code request} (the whole exchange, default 10 s), {@code read} and {@code write}
+     * (the longest pause reading an answer or writing a request, default the request timeout) and
+     * {@code pool} (the longest wait for a pooled or new connection, default the connect timeout).
+     * Each is capped at {@code resilience.attempt-timeout}, which bounds one attempt.
+     */
+    public record HttpTimeouts(Duration connect, Duration request, Duration read, Duration write, Duration pool) {
+        /** Nothing set: the endpoint's defaults. */
+        public static final HttpTimeouts DEFAULTS = new HttpTimeouts(null, null, null, null, null);
     }
 
     /**
@@ -133,7 +163,7 @@ public record TokenkeeperConfig(
     public TokenkeeperConfig(Map<String, ClientConfig> clients, ExpiryPolicy expiryPolicy, boolean proactiveRefresh,
             Resilience resilience, StoreConfig store, SealingKeys sealingKeys, SidecarConfig sidecar) {
         this(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, Map.of(), Map.of(), Map.of(),
-                RefreshTiming.DEFAULTS);
+                RefreshTiming.DEFAULTS, Map.of(), HttpTimeouts.DEFAULTS);
     }
 
     /**
@@ -203,7 +233,7 @@ public record TokenkeeperConfig(
     /** This configuration with {@code store} instead of its own (a command that defaults to another store). */
     public TokenkeeperConfig withStore(StoreConfig store) {
         return new TokenkeeperConfig(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, imports,
-                logins, fallbacks, refreshTiming);
+                logins, fallbacks, refreshTiming, jwtRules, httpTimeouts);
     }
 
     /**

@@ -114,8 +114,14 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     private final URI jsonLoginUrl;
     private final String jsonLoginDisplay;
 
-    private VertxTokenEndpoint(EndpointConfig config, Vertx vertx, WebClient webClient, URI jsonLoginUrl) {
+    /** The read, write and pool-wait timeouts (issue 12); see the builder's {@code ioTimeouts}. */
+    private record IoTimeouts(Duration read, Duration write, Duration pool) {}
+
+    private final IoTimeouts io;
+
+    private VertxTokenEndpoint(EndpointConfig config, Vertx vertx, WebClient webClient, URI jsonLoginUrl, IoTimeouts io) {
         this.config = config;
+        this.io = io;
         this.jsonLoginUrl = jsonLoginUrl;
         this.jsonLoginDisplay = jsonLoginUrl == null ? null : EndpointConfig.display(jsonLoginUrl);
         this.parser = new TokenResponseParser(config);
@@ -132,6 +138,9 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                     : null;
             WebClientOptions options = new WebClientOptions()
                     .setConnectTimeout((int) config.connectTimeout().toMillis())
+                    .setReadIdleTimeout((int) io.read().toMillis())
+                    .setWriteIdleTimeout((int) io.write().toMillis())
+                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                     .setFollowRedirects(false)
                     .setDecompressionSupported(false)
                     .setUserAgent(USER_AGENT);
@@ -298,8 +307,8 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         HttpRequest<Buffer> http = webClient.postAbs(url.toString())
                 .as(codec)
                 .followRedirects(false)
-                .connectTimeout(config.connectTimeout().toMillis())
-                .idleTimeout(config.requestTimeout().toMillis())
+                .connectTimeout(io.pool().toMillis()) // a pooled connection, or a new one, within this
+                .idleTimeout(io.read().toMillis())
                 .putHeader("Accept", "application/json")
                 .putHeader("Content-Type", json != null ? "application/json" : "application/x-www-form-urlencoded");
         if (json == null) { // a JSON login authenticates the user: no client credentials
@@ -427,6 +436,33 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         private WebClient webClient;
 
         private URI jsonLoginUrl;
+        private Duration readTimeout;
+        private Duration writeTimeout;
+        private Duration poolTimeout;
+
+        /**
+         * The longest pause while reading an answer ({@code read}) and while writing a request
+         * ({@code write}), both default the request timeout, and the longest wait for a pooled or new
+         * connection ({@code pool}, default the connect timeout); each from 1 ms to the request
+         * timeout, which still bounds the whole exchange. Null keeps a default. Read and write apply
+         * to a web client this endpoint makes (not one given to {@link #webClient}).
+         */
+        public Builder ioTimeouts(Duration read, Duration write, Duration pool) {
+            this.readTimeout = read;
+            this.writeTimeout = write;
+            this.poolTimeout = pool;
+            return this;
+        }
+
+        private static Duration ioTimeout(String name, Duration given, Duration fallback, Duration max, List<String> problems) {
+            if (given == null) {
+                return fallback;
+            }
+            if (given.compareTo(Duration.ofMillis(1)) < 0 || given.compareTo(max) > 0) {
+                problems.add(name + " must be from 1 ms to the request timeout (" + max + "), was " + given);
+            }
+            return given;
+        }
 
         /**
          * Sends the password grant ({@link Grant.Password}) as a JSON login instead: {@code POST
@@ -568,7 +604,14 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                     throw new ConfigurationException(problems);
                 }
             }
-            return new VertxTokenEndpoint(config, vertx, webClient, jsonLoginUrl);
+            List<String> problems = new ArrayList<>();
+            Duration read = ioTimeout("readTimeout", readTimeout, config.requestTimeout(), config.requestTimeout(), problems);
+            Duration write = ioTimeout("writeTimeout", writeTimeout, config.requestTimeout(), config.requestTimeout(), problems);
+            Duration pool = ioTimeout("poolTimeout", poolTimeout, config.connectTimeout(), config.requestTimeout(), problems);
+            if (!problems.isEmpty()) {
+                throw new ConfigurationException(problems);
+            }
+            return new VertxTokenEndpoint(config, vertx, webClient, jsonLoginUrl, new IoTimeouts(read, write, pool));
         }
     }
 }
