@@ -7,6 +7,7 @@ import dev.tokenkeeper.bootstrap.Settings;
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import dev.tokenkeeper.runnable.demo.Demo;
+import dev.tokenkeeper.runnable.sidecar.ScopedKeys;
 import dev.tokenkeeper.runnable.sidecar.StatusDocument;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.ConfigurationException;

@@ -10,7 +10,6 @@ import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
-import dev.tokenkeeper.runnable.cli.ScopedKeys;
 import dev.tokenkeeper.domain.spi.StoreKey;
 import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.api.TokenStatus;

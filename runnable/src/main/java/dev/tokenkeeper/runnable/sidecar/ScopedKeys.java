@@ -1,11 +1,11 @@
-package dev.tokenkeeper.runnable.cli;
+package dev.tokenkeeper.runnable.sidecar;
 
 import dev.tokenkeeper.domain.TokenKey;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * A client's key with other scopes (issue 12: {@code token --scope}, the sidecar's
+ * A client's key with other scopes (issue 12: the CLI's {@code token --scope}, the sidecar's
  * {@code /token/{client}?scope=}): the same client, audience and resource, the scopes asked for.
  * Each set of scopes is a key of its own, so it has its own cached and stored token.
  */
