@@ -274,7 +274,7 @@ public final class Tokenkeeper implements AutoCloseable {
 
     /** The token provider business code depends on. */
     /** The listener events go to (logs, metrics), for callers that raise their own, such as a fallback. */
-    private TokenEventListener events = e -> {};
+    private volatile TokenEventListener events = e -> {}; // set once by assemble, before the instance is handed out
 
     /**
      * The client's API-key fallback for a caller that could not get a token ({@code cause}), with a
