@@ -186,6 +186,15 @@ final class SingleFlight {
         }
     }
 
+    /**
+     * Installs a token put in from outside ({@link Imports}); a flight running now may still replace
+     * it with the token it brings, which is newer.
+     */
+    void installImported(KeyState s, Entry entry) {
+        install(s, entry);
+        s.offerSpare(entry.token, clock.instant()); // an expired import is kept for its refresh token
+    }
+
     private void complete(KeyState s, CompletableFuture<AccessToken> mine, Entry entry) {
         install(s, entry);
         s.inFlight.compareAndSet(mine, null);

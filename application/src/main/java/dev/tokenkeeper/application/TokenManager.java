@@ -128,6 +128,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     private final NearCache cache;
     private final SingleFlight flights;
     private final Invalidation invalidation;
+    private final Imports imports;
     private final RefreshSweeper sweeper;
     private final GrantExecutor grants;
     private final StatsCounter stats;
@@ -160,6 +161,7 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
                 index);
         this.cache = new NearCache(clients, flights, stats, b.recordHits, events, clock, b.maximumKeys, index);
         this.invalidation = new Invalidation(cache, clients, tier, events);
+        this.imports = new Imports(cache, flights, tier, entries);
         this.sweeper = new RefreshSweeper(cache, flights, index, events, clock, b.idleTimeout,
                 b.proactiveRefresh);
         long every = b.sweepInterval.toMillis();
@@ -259,6 +261,40 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
             throw new CompletionException(Failures.forCaller(Failures.toTokenException(error)));
         }
         return token;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Tokens obtained elsewhere
+
+    /**
+     * Puts a token obtained elsewhere (a login UI, another tool, the environment) for {@code key}:
+     * into the near cache and, sealed, into the store, replacing what was there, as if it had been
+     * acquired. Callers are served it while it is valid; when it comes due, its refresh token (if it
+     * has one) is used for a refresh-token grant. A token whose access token has already expired is
+     * accepted for its refresh token: the next call refreshes at once. The store write is done when
+     * this returns (a store failure is an event, as everywhere).
+     *
+     * @throws ConfigurationException if no client registration matches the key
+     */
+    public void put(TokenKey key, AccessToken token) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(token, "token");
+        imports.put(key, token);
+    }
+
+    /**
+     * Like {@link #put} unless a token is already held for {@code key}, here or in the store (a
+     * servable one, or an expired one whose refresh token is still kept). Meant for tokens imported
+     * at every start (from the environment): a token refreshed since, whose refresh token may have
+     * rotated, is not replaced by the stale import.
+     *
+     * @return whether the token was put
+     * @throws ConfigurationException if no client registration matches the key
+     */
+    public boolean putIfAbsent(TokenKey key, AccessToken token) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(token, "token");
+        return imports.putIfAbsent(key, token);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import dev.tokenkeeper.bootstrap.persistence.StoreConfig;
 import dev.tokenkeeper.bootstrap.persistence.StoreUrl;
 import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.ExpiryPolicy;
+import dev.tokenkeeper.application.TokenManager;
 import dev.tokenkeeper.domain.RetryStrategy;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenKey;
@@ -25,6 +26,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,20 +68,39 @@ final class ConfigReader {
             // grants and DPoP (see grant() and dpop())
             "grant", "subject-token-env", "subject-token-file", "subject-token-type", "actor-token-env",
             "actor-token-file", "actor-token-type", "requested-token-type", "grant-assertion-env", "grant-assertion-file",
-            "username", "password-env", "password-file", "refresh-token-env", "refresh-token-file", "dpop",
-            "dpop-key-file");
+            "username", "password-env", "password-file", "dpop", // refresh-token-env/-file: listed below
+            "dpop-key-file",
+            // issue 12: a token pair obtained elsewhere, put in at start unless one is already held
+            "access-token", "access-token-env", "access-token-file", "access-token-expires-at",
+            "refresh-token", "refresh-token-env", "refresh-token-file",
+            // issue 12: re-authentication through a JSON login API: POST {"username","password"} -> token JSON
+            "login-url", "login-username", "login-password", "login-password-env", "login-password-file",
+            // issue 12: an API key handed out only when no token can be had (CLI token, sidecar /token)
+            "fallback-api-key", "fallback-api-key-env", "fallback-api-key-file", "fallback-api-key-header",
+            // issue 12: the JWT validator (off unless jwt-algorithms is set)
+            "jwt-algorithms", "jwt-max-lifetime");
     private static final Set<String> GLOBAL_SETTINGS = Set.of("refresh.ahead", "refresh.ahead-fraction",
             "refresh.clock-skew", "refresh.jitter", "refresh.proactive", "resilience.attempts",
             "resilience.attempt-timeout", "resilience.deadline", "breaker.failures", "breaker.open-delay",
             "store.type", "store.url", "store.prefix", "store.path", "store.password", "store.password-env",
             "store.password-file", "sealing.keys", "sealing.keys-env", "sealing.keys-file",
-            "cache.maximum-keys", "cache.idle-timeout");
+            "cache.maximum-keys", "cache.idle-timeout",
+
+            // issue 12: the retry strategy and the Retry-After cap from configuration
+            "resilience.retry", "resilience.retry-base-delay", "resilience.retry-max-delay", "resilience.retry-factor",
+            "resilience.retry-jitter", "resilience.retry-after-max",
+            // issue 12: how often the background refresh looks, and its first pause after a failure
+            "refresh.check-interval", "refresh.retry-interval",
+            // issue 12: every timeout of a token request
+            "http.connect-timeout", "http.request-timeout", "http.read-timeout", "http.write-timeout", "http.pool-timeout");
     static final Set<String> SIDECAR_SETTINGS = Set.of("sidecar.host", "sidecar.port", "sidecar.allow-remote-bind",
             "sidecar.token-endpoint.enabled", "sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file",
             "sidecar.shutdown-grace", "sidecar.keep-warm", "sidecar.allowed-hosts", "sidecar.idle-timeout",
             "sidecar.header-timeout");
 
     private static final String OUT_OF_RANGE = "out of range";
+    /** {@code TokenManager.MAX_FAILURE_BACKOFF} (checked equal by CacheSettingsTest). */
+    static final Duration MAX_RETRY_INTERVAL = Duration.ofSeconds(30);
     private static final Pattern DURATION = Pattern.compile("(-?\\d+)(ms|s|m|h|d)?");
 
     private final Settings settings;
@@ -117,10 +138,30 @@ final class ConfigReader {
                     + "OAUTH_CLIENT_SECRET, or clients.<name>.token-url, .client-id and .client-secret-env in a config file");
         }
         Map<String, TokenkeeperConfig.ClientConfig> clients = new LinkedHashMap<>(); // configuration order
+        Map<String, TokenImport> imports = new LinkedHashMap<>();
+        Map<String, TokenkeeperConfig.JsonLogin> logins = new LinkedHashMap<>();
+        Map<String, TokenkeeperConfig.ApiKeyFallback> fallbacks = new LinkedHashMap<>();
+        Map<String, TokenkeeperConfig.JwtRules> jwtRules = new LinkedHashMap<>();
         byClient.forEach((name, values) -> {
             TokenkeeperConfig.ClientConfig c = client(name, values);
             if (c != null) {
                 clients.put(name, c);
+            }
+            TokenkeeperConfig.JsonLogin l = jsonLogin(name, values);
+            if (l != null) {
+                logins.put(name, l);
+            }
+            TokenkeeperConfig.JwtRules j = jwtRules(name, values);
+            if (j != null) {
+                jwtRules.put(name, j);
+            }
+            TokenkeeperConfig.ApiKeyFallback f = apiKeyFallback(name, values);
+            if (f != null) {
+                fallbacks.put(name, f);
+            }
+            TokenImport i = tokenImport(name);
+            if (i != null) {
+                imports.put(name, i);
             }
         });
         ExpiryPolicy expiry = expiryPolicy();
@@ -136,8 +177,23 @@ final class ConfigReader {
         }
         SidecarConfig sidecar = sidecar();
         TokenkeeperConfig.CacheConfig cache = cache();
+        TokenkeeperConfig.RefreshTiming timing = new TokenkeeperConfig.RefreshTiming(
+                duration("refresh.check-interval", TokenkeeperConfig.RefreshTiming.DEFAULTS.checkInterval(), Duration.ofMillis(10),
+                        Duration.ofHours(1), "from 10ms to 1h"),
+                // the manager's longest back-off (TokenManager.MAX_FAILURE_BACKOFF), spelled out: reading a
+                // configuration loads no manager class (the command line's cache hit reads one)
+                duration("refresh.retry-interval", TokenkeeperConfig.RefreshTiming.DEFAULTS.retryInterval(), Duration.ofMillis(10),
+                        MAX_RETRY_INTERVAL, "from 10ms to " + MAX_RETRY_INTERVAL.toSeconds() + "s"));
+        Duration max = Duration.ofMinutes(5);
+        TokenkeeperConfig.HttpTimeouts http = new TokenkeeperConfig.HttpTimeouts(
+                duration("http.connect-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"),
+                duration("http.request-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"),
+                duration("http.read-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"),
+                duration("http.write-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"),
+                duration("http.pool-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"));
         throwIfAny();
-        return new TokenkeeperConfig(Collections.unmodifiableMap(clients), expiry, proactive, resilience, store, keys, sidecar, cache);
+        return new TokenkeeperConfig(Collections.unmodifiableMap(clients), expiry, proactive, resilience, store, keys, sidecar,
+                cache, imports, logins, fallbacks, timing, jwtRules, http);
     }
 
     /** {@code cache.*}: how many keys the near cache keeps, and for how long an unused one stays. */
@@ -149,17 +205,120 @@ final class ConfigReader {
         return new TokenkeeperConfig.CacheConfig(maximum == null ? d.maximumKeys() : maximum, idle);
     }
 
+    /** A client's JWT rules ({@code jwt-algorithms}, {@code jwt-max-lifetime}), or null when the validator is off. */
+    private TokenkeeperConfig.JwtRules jwtRules(String name, Map<String, String> v) {
+        String p = "clients." + name + ".";
+        String algorithms = v.get("jwt-algorithms");
+        Duration maxLifetime = duration(p + "jwt-max-lifetime", TokenkeeperConfig.JwtRules.DEFAULT_MAX_LIFETIME,
+                Duration.ofSeconds(1), Duration.ofDays(3650), "from 1s up");
+        if (algorithms == null) {
+            if (v.containsKey("jwt-max-lifetime")) {
+                add(p + "jwt-max-lifetime", "only used with jwt-algorithms (which turns the JWT validator on)");
+            }
+            return null;
+        }
+        Set<String> algs = new java.util.TreeSet<>(Arrays.asList(algorithms.trim().split("[\\s,]+")));
+        if (algs.stream().anyMatch(a -> a.isEmpty() || a.equalsIgnoreCase("none"))) {
+            add(p + "jwt-algorithms", "must list JWS algorithms such as RS256, ES256; never none");
+            return null;
+        }
+        return new TokenkeeperConfig.JwtRules(algs, maxLifetime);
+    }
+
+    /** A client's API-key fallback ({@code fallback-api-key*}, {@code fallback-api-key-header}), or null. */
+    private TokenkeeperConfig.ApiKeyFallback apiKeyFallback(String name, Map<String, String> v) {
+        String p = "clients." + name + ".";
+        SecretSource key = secret(p + "fallback-api-key", p + "fallback-api-key-env", p + "fallback-api-key-file", null);
+        String header = v.getOrDefault("fallback-api-key-header", TokenkeeperConfig.ApiKeyFallback.DEFAULT_HEADER);
+        if (!header.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+            add(p + "fallback-api-key-header", "must be an HTTP header name, was '" + header + "'");
+            return null;
+        }
+        if (key == null) {
+            if (v.containsKey("fallback-api-key-header")) {
+                add(p + "fallback-api-key-header", "only used with fallback-api-key-env or fallback-api-key-file");
+            }
+            return null;
+        }
+        return new TokenkeeperConfig.ApiKeyFallback(header, key);
+    }
+
+    /** A client's JSON login ({@code login-url}, {@code login-username}, {@code login-password*}), or null. */
+    private TokenkeeperConfig.JsonLogin jsonLogin(String name, Map<String, String> v) {
+        String p = "clients." + name + ".";
+        if (!v.containsKey("login-url")) {
+            for (String k : List.of("login-username", "login-password", "login-password-env", "login-password-file")) {
+                if (v.containsKey(k)) {
+                    add(p + k, "only used with login-url");
+                }
+            }
+            return null;
+        }
+        URI url = httpUrl(p + "login-url", true, bool(p + "allow-insecure-http", false));
+        String user = v.get("login-username");
+        if (user == null || user.isBlank()) {
+            add(p + "login-username", "required with login-url");
+        }
+        SecretSource password = secret(p + "login-password", p + "login-password-env", p + "login-password-file",
+                "required with login-url: set login-password-env (the name of an environment variable) or "
+                        + "login-password-file (a path)");
+        if (url == null || user == null || user.isBlank() || password == null) {
+            return null;
+        }
+        return new TokenkeeperConfig.JsonLogin(url, user, password, v.containsKey("token-url"));
+    }
+
+    /** A client's imported token pair ({@code access-token*}, {@code refresh-token*}), or null if none is configured. */
+    private TokenImport tokenImport(String name) {
+        String p = "clients." + name + ".";
+        SecretSource access = secret(p + "access-token", p + "access-token-env", p + "access-token-file", null);
+        // with grant=refresh_token, refresh-token-env/-file are that grant's own (see grant()), not an import
+        SecretSource refresh = "refresh_token".equals(String.valueOf(settings.get(p + "grant")).strip()) ? null
+                : secret(p + "refresh-token", p + "refresh-token-env", p + "refresh-token-file", null);
+        String at = settings.get(p + "access-token-expires-at");
+        Instant expiresAt = null;
+        if (at != null) {
+            try {
+                expiresAt = Instant.parse(at.strip());
+            } catch (java.time.format.DateTimeParseException e) {
+                add(p + "access-token-expires-at", "must be an ISO-8601 instant such as 2024-01-15T10:30:00Z");
+            }
+        }
+        if (access == null) {
+            if (refresh != null || at != null) {
+                add(p + "access-token", "required with refresh-token or access-token-expires-at: set access-token-env "
+                        + "(the name of a variable, e.g. TOKENKEEPER_ACCESS_TOKEN) or access-token-file");
+            }
+            return null;
+        }
+        TokenImport i = new TokenImport(access, refresh, expiresAt);
+        try {
+            i.token(Instant.EPOCH); // the expiry must be knowable now, not at the first call
+        } catch (ConfigurationException e) {
+            add(p + "access-token", e.getMessage().replace("import: ", ""));
+            return null;
+        }
+        return i;
+    }
+
     private TokenkeeperConfig.ClientConfig client(String name, Map<String, String> v) {
         String p = "clients." + name + ".";
         boolean insecure = bool(p + "allow-insecure-http", false);
         URI issuer = httpUrl(p + "issuer", false, insecure);
-        URI tokenUrl = httpUrl(p + "token-url", issuer == null, insecure);
+        boolean login = v.containsKey("login-url"); // issue 12: a JSON login API instead of (or beside) OAuth
+        URI tokenUrl = httpUrl(p + "token-url", issuer == null && !login, insecure);
         URI revocationUrl = httpUrl(p + "revocation-url", false, insecure);
         String clientId = v.get("client-id");
+        if (login && clientId == null) {
+            clientId = v.get("login-username"); // a login API knows users, not clients: the user names the identity
+        }
         if (clientId == null || clientId.isBlank()) {
             add(p + "client-id", "required");
         }
-        String method = v.getOrDefault("auth-method", "client_secret_basic").toLowerCase(Locale.ROOT);
+        boolean noSecretGiven = first(p + "client-secret", p + "client-secret-env", p + "client-secret-file") == null;
+        // a JSON login client without a secret is a public client (issue 12)
+        String method = v.getOrDefault("auth-method", login && noSecretGiven ? "none" : "client_secret_basic")
+                .toLowerCase(Locale.ROOT);
         ClientAuthentication authentication = ClientAuthentication.CLIENT_SECRET_BASIC;
         try {
             authentication = ClientAuthentication.fromRfcName(method);
@@ -180,6 +339,9 @@ final class ConfigReader {
             TokenKey.builder(name).scopes(scopes).audience(audience).resource(resource).build();
         } catch (IllegalArgumentException e) {
             add(p + "scope", e.getMessage());
+        }
+        if (login && tokenUrl == null && issuer == null) {
+            tokenUrl = httpUrl(p + "login-url", true, insecure); // refresh tokens are then not kept: see JsonLogin
         }
         Grant grant = grant(p, v);
         DpopProofs dpop = dpop(p, v);
@@ -311,9 +473,11 @@ final class ConfigReader {
                     + given + "'");
             return null;
         }
+        // an imported token pair (access-token* with refresh-token*) uses the refresh-token keys too
+        boolean importing = v.containsKey("access-token") || v.containsKey("access-token-env") || v.containsKey("access-token-file");
         GRANT_SETTINGS.forEach((grantType, keys) -> {
             if (!grantType.equals(type)) {
-                keys.stream().filter(v::containsKey)
+                keys.stream().filter(v::containsKey).filter(k -> !(importing && k.startsWith("refresh-token")))
                         .forEach(k -> add(p + k, "applies only to grant=" + shortGrantName(grantType) + ", not " + given));
             }
         });
@@ -463,8 +627,11 @@ final class ConfigReader {
         Duration deadline = duration("resilience.deadline");
         Integer failures = integer("breaker.failures", 1, Integer.MAX_VALUE);
         Duration openDelay = duration("breaker.open-delay");
+        RetryStrategy configured = retryStrategy(attempts);
         try {
-            if (attempts != null) {
+            if (configured != null) {
+                r = r.withRetry(configured);
+            } else if (attempts != null) {
                 r = r.withRetry(attempts == 1
                         ? RetryStrategy.none()
                         : RetryStrategy.exponentialWithJitter(Duration.ofMillis(250), Duration.ofSeconds(5), attempts));
@@ -483,6 +650,73 @@ final class ConfigReader {
             add("resilience", e.getMessage());
         }
         return r;
+    }
+
+    /** The retry pauses when none of {@code resilience.retry*} is set: Resilience.DEFAULT_RETRY's. */
+    static final Duration DEFAULT_RETRY_BASE_DELAY = Duration.ofMillis(250);
+    static final Duration DEFAULT_RETRY_MAX_DELAY = Duration.ofSeconds(5);
+    static final double DEFAULT_RETRY_FACTOR = 2.0;
+    static final int DEFAULT_RETRY_ATTEMPTS = 4;
+
+    /**
+     * The retry strategy from {@code resilience.retry} (none, simple, fixed, linear, exponential)
+     * and its pauses, or null when none of those settings is given (the default strategy, or the
+     * one {@code resilience.attempts} alone chooses, applies). Pauses: simple none; fixed the base
+     * delay every time; linear base, 2×base, 3×base, ...; exponential base × factor^(n-1); each at
+     * most the max delay, then spread by the jitter (full, equal or none; exponential only).
+     */
+    private RetryStrategy retryStrategy(Integer attempts) {
+        List<String> keys = List.of("resilience.retry", "resilience.retry-base-delay", "resilience.retry-max-delay",
+                "resilience.retry-factor", "resilience.retry-jitter", "resilience.retry-after-max");
+        if (keys.stream().allMatch(k -> settings.get(k) == null)) {
+            return null;
+        }
+        String kind = settings.get("resilience.retry") == null ? "exponential"
+                : settings.get("resilience.retry").strip().toLowerCase(Locale.ROOT);
+        int n = attempts != null ? attempts : DEFAULT_RETRY_ATTEMPTS;
+        Duration base = duration("resilience.retry-base-delay", DEFAULT_RETRY_BASE_DELAY, Duration.ZERO,
+                Duration.ofMinutes(10), "from 0 to 10m");
+        Duration max = duration("resilience.retry-max-delay", DEFAULT_RETRY_MAX_DELAY, Duration.ZERO,
+                Duration.ofMinutes(10), "from 0 to 10m");
+        Double factor = number("resilience.retry-factor");
+        String jitterText = settings.get("resilience.retry-jitter");
+        RetryStrategy.Jitter jitter = RetryStrategy.Jitter.FULL;
+        if (jitterText != null) {
+            try {
+                jitter = RetryStrategy.Jitter.valueOf(jitterText.strip().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                add("resilience.retry-jitter", "must be full, equal or none, was '" + jitterText + "'");
+            }
+        }
+        Duration retryAfterMax = duration("resilience.retry-after-max", RetryStrategy.DEFAULT_MAX_RETRY_AFTER,
+                Duration.ZERO, Duration.ofMinutes(10), "from 0 to 10m");
+        if (!kind.equals("exponential") && (factor != null || jitterText != null)) {
+            add(factor != null ? "resilience.retry-factor" : "resilience.retry-jitter",
+                    "only used by resilience.retry=exponential, which is not the strategy chosen ('" + kind + "')");
+        }
+        try {
+            RetryStrategy strategy = switch (kind) {
+                case "none" -> RetryStrategy.none();
+                case "simple" -> RetryStrategy.fixed(Duration.ZERO, n);
+                case "fixed" -> RetryStrategy.fixed(min(base, max), n);
+                case "linear" -> RetryStrategy.linear(base, base, max, n);
+                case "exponential" -> RetryStrategy.exponential(base, max,
+                        factor != null ? factor : DEFAULT_RETRY_FACTOR, jitter, n);
+                default -> {
+                    add("resilience.retry", "must be none, simple, fixed, linear or exponential, was '"
+                            + settings.get("resilience.retry") + "'");
+                    yield null;
+                }
+            };
+            return strategy == null ? null : strategy.withMaxRetryAfter(retryAfterMax);
+        } catch (IllegalArgumentException e) {
+            add("resilience.retry", e.getMessage());
+            return null;
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** The store section alone: what {@code store.*} configures. */
@@ -523,8 +757,10 @@ final class ConfigReader {
                     add("store.url", "required for store.type=" + kind.type() + " (a redis:// URI or a jdbc: URL; or REDIS_URL / JDBC_URL)");
                     return null;
                 }
-                if (redis && !(url.startsWith("redis://") || url.startsWith("rediss://"))) {
-                    add("store.url", "must be a redis:// or rediss:// URI for store.type=redis");
+                boolean sentinel = url.startsWith("redis-sentinel://"); // issue 12: Redis Sentinel
+                if (redis && !(url.startsWith("redis://") || url.startsWith("rediss://") || sentinel)) {
+                    add("store.url", "must be a redis://, rediss:// or redis-sentinel://host:port[,host:port…]/master URI "
+                            + "for store.type=redis");
                     return null;
                 }
                 if (!redis && !url.startsWith("jdbc:")) {
@@ -533,7 +769,7 @@ final class ConfigReader {
                 }
                 try {
                     StoreUrl split = StoreUrl.split(url).withPassword(password);
-                    if (redis && new URI(split.location()).getHost() == null) { // the location holds no password: its errors may be shown
+                    if (redis && !sentinel && new URI(split.location()).getHost() == null) { // the location holds no password: its errors may be shown
                         add("store.url", "the Redis URI " + split + " has no host (percent-encode special characters)");
                     }
                     return new StoreConfig(kind, split.location(), prefix, split.user(), split.password());

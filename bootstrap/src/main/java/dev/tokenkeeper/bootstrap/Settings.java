@@ -88,13 +88,18 @@ public final class Settings {
             Map.entry("TOKENKEEPER_STORE_PASSWORD_FILE", "store.password-file"),
             Map.entry("TOKENKEEPER_SEALING_KEYS", "sealing.keys"),
             Map.entry("TOKENKEEPER_CACHE_MAXIMUM_KEYS", "cache.maximum-keys"),
-            Map.entry("TOKENKEEPER_CACHE_IDLE_TIMEOUT", "cache.idle-timeout"));
+            Map.entry("TOKENKEEPER_CACHE_IDLE_TIMEOUT", "cache.idle-timeout"),
+            // issue 12: a token pair obtained elsewhere, for the OAUTH_* client
+            Map.entry("TOKENKEEPER_ACCESS_TOKEN", "clients.default.access-token"),
+            Map.entry("TOKENKEEPER_REFRESH_TOKEN", "clients.default.refresh-token"),
+            Map.entry("TOKENKEEPER_ACCESS_TOKEN_EXPIRES_AT", "clients.default.access-token-expires-at"));
 
     /** Variables with these prefixes are ours: an unknown one is most likely a typo. */
     private static final List<String> OWN_PREFIXES = List.of("OAUTH_", "TOKENKEEPER_");
 
     /** Variables read elsewhere (the local store's directory). */
-    private static final Set<String> OTHER_KNOWN = Set.of(LocalFiles.HOME_VARIABLE);
+    private static final Set<String> OTHER_KNOWN = Set.of(LocalFiles.HOME_VARIABLE,
+            "TOKENKEEPER_DEBUG"); // issue 12: read by the command line (--debug)
 
     private final Map<String, String> values;
     private final Map<String, String> origins;

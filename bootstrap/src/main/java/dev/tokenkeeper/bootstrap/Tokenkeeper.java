@@ -1,10 +1,18 @@
 package dev.tokenkeeper.bootstrap;
 
 import dev.tokenkeeper.adapter.http.ClientAuthentication;
+import dev.tokenkeeper.adapter.http.TokenResponseValidator;
 import dev.tokenkeeper.adapter.http.VertxTokenEndpoint;
 import dev.tokenkeeper.application.ClientRegistration;
 import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.application.TokenManager;
+import java.util.Optional;
+import dev.tokenkeeper.domain.TokenException;
+import dev.tokenkeeper.domain.api.TokenEvent;
+import dev.tokenkeeper.domain.spi.TokenResponse;
+import dev.tokenkeeper.domain.spi.TokenRequest;
+import dev.tokenkeeper.domain.spi.TokenEndpoint;
+import dev.tokenkeeper.domain.spi.Grant;
 import dev.tokenkeeper.bootstrap.persistence.LocalFiles;
 import dev.tokenkeeper.bootstrap.persistence.StoreConfig;
 import dev.tokenkeeper.bootstrap.persistence.Stores;
@@ -147,6 +155,8 @@ public final class Tokenkeeper implements AutoCloseable {
                     .proactiveRefresh(config.proactiveRefresh())
                     .maximumKeys(config.cache().maximumKeys())
                     .idleTimeout(config.cache().idleTimeout())
+                    .sweepInterval(config.refreshTiming().checkInterval())
+                    .failureBackoff(config.refreshTiming().retryInterval())
                     .listener(o.listener)
                     .recordHits(o.recordHits)
                     .store(store.store());
@@ -157,12 +167,17 @@ public final class Tokenkeeper implements AutoCloseable {
                 b.sealingKeys(keys);
             }
             Duration attemptTimeout = config.resilience().attemptTimeout();
+            TokenkeeperConfig.HttpTimeouts http = config.httpTimeouts();
             for (TokenkeeperConfig.ClientConfig c : config.clientList()) {
                 VertxTokenEndpoint.Builder eb = clientAuthentication(c)
                         .allowInsecureHttp(c.allowInsecureHttp())
                         // an attempt the manager gave up on must not hold a connection any longer
-                        .requestTimeout(min(VertxTokenEndpoint.DEFAULT_REQUEST_TIMEOUT, attemptTimeout))
-                        .connectTimeout(min(VertxTokenEndpoint.DEFAULT_CONNECT_TIMEOUT, attemptTimeout))
+                        .requestTimeout(min(orDefault(http.request(), VertxTokenEndpoint.DEFAULT_REQUEST_TIMEOUT), attemptTimeout))
+                        .connectTimeout(min(orDefault(http.connect(), VertxTokenEndpoint.DEFAULT_CONNECT_TIMEOUT),
+                                min(orDefault(http.request(), VertxTokenEndpoint.DEFAULT_REQUEST_TIMEOUT), attemptTimeout)))
+                        .ioTimeouts(capped(http.read(), attemptTimeout, http.request()),
+                                capped(http.write(), attemptTimeout, http.request()),
+                                capped(http.pool(), attemptTimeout, http.request()))
                         .vertx(vertx)
                         .clock(o.clock);
                 if (c.revocationUrl() != null) {
@@ -171,13 +186,34 @@ public final class Tokenkeeper implements AutoCloseable {
                 if (c.dpop() != null) {
                     eb.dpop(c.dpop());
                 }
+                TokenkeeperConfig.JwtRules jwt = config.jwtRules().get(c.name());
+                if (jwt != null) {
+                    eb.validator(TokenResponseValidator.jwt(jwt.algorithms(), jwt.maxLifetime()));
+                }
+                TokenkeeperConfig.JsonLogin login = config.logins().get(c.name());
+                if (login != null) {
+                    eb.jsonLogin(login.url());
+                }
                 VertxTokenEndpoint endpoint = eb.build();
                 endpoints.add(endpoint);
                 // the identity keeps a renamed or repointed client from reading another's stored tokens
                 // (a DPoP key's thumbprint is added by the registration itself: see ClientRegistration.storeIdentity)
-                b.client(new ClientRegistration(c.name(), endpoint, c.grant()).withIdentity(c.identity()));
+                ClientRegistration registration = login == null
+                        ? new ClientRegistration(c.name(), endpoint, c.grant())
+                        : new ClientRegistration(c.name(), login.refreshAtTokenUrl() ? endpoint : new LoginOnly(endpoint),
+                                new Grant.Password(login.username(), login.password().current()));
+                b.client(registration.withIdentity(c.identity()));
             }
-            return new Tokenkeeper(config, b.build(), store, vertx, ownsVertx, endpoints, resources);
+            TokenManager manager = b.build();
+            try {
+                importTokens(config, manager, o.clock);
+            } catch (RuntimeException e) {
+                manager.close();
+                throw e;
+            }
+            Tokenkeeper tk = new Tokenkeeper(config, manager, store, vertx, ownsVertx, endpoints, resources);
+            tk.events = o.listener;
+            return tk;
         } catch (RuntimeException e) {
             endpoints.forEach(VertxTokenEndpoint::close);
             if (store != null) {
@@ -219,11 +255,76 @@ public final class Tokenkeeper implements AutoCloseable {
         return eb;
     }
 
+    /**
+     * Puts each client's configured token pair in, unless a token is already held for it (in the
+     * store): the same environment is imported at every start, and must not replace a token
+     * refreshed since, whose refresh token may have rotated.
+     */
+    private static void importTokens(TokenkeeperConfig config, TokenManager manager, InstantSource clock) {
+        config.imports().forEach((name, i) -> {
+            TokenkeeperConfig.ClientConfig c = config.clients().get(name);
+            if (c != null) {
+                manager.putIfAbsent(c.key(), i.token(clock.instant()));
+            }
+        });
+    }
+
+    /**
+     * A JSON-login client without a token URL: refresh tokens the login API sends are dropped (there
+     * is nowhere to send them), so the client logs in again when its token comes due.
+     */
+    private record LoginOnly(VertxTokenEndpoint endpoint) implements TokenEndpoint {
+        @Override
+        public java.util.concurrent.CompletionStage<TokenResponse> request(TokenRequest request) {
+            return endpoint.request(request).thenApply(r -> r.refreshToken() == null ? r
+                    : new TokenResponse(r.accessToken(), r.tokenType(), r.expiresIn(), r.scopes(), null, null));
+        }
+
+        @Override
+        public long credentialsVersion() {
+            return endpoint.credentialsVersion();
+        }
+    }
+
+    private static Duration orDefault(Duration given, Duration fallback) {
+        return given != null ? given : fallback;
+    }
+
+    /** {@code given} (null: none) within the attempt timeout and the configured request timeout. */
+    private static Duration capped(Duration given, Duration attemptTimeout, Duration request) {
+        if (given == null) {
+            return null;
+        }
+        Duration d = min(given, attemptTimeout);
+        return request == null ? min(d, VertxTokenEndpoint.DEFAULT_REQUEST_TIMEOUT) : min(d, request);
+    }
+
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** The token provider business code depends on. */
+    /** The listener events go to (logs, metrics), for callers that raise their own, such as a fallback. */
+    private volatile TokenEventListener events = e -> {}; // set once by assemble, before the instance is handed out
+
+    /**
+     * The client's API-key fallback for a caller that could not get a token ({@code cause}), with a
+     * {@link TokenEvent.FallbackCredentialUsed} event each time; empty (and no event) if none is
+     * configured (issue 12).
+     */
+    public Optional<TokenkeeperConfig.ApiKeyFallback> fallback(TokenKey key, TokenException cause) {
+        TokenkeeperConfig.ApiKeyFallback f = config.fallbacks().get(key.client());
+        if (f == null) {
+            return Optional.empty();
+        }
+        try {
+            events.onEvent(new TokenEvent.FallbackCredentialUsed(key, cause.kind()));
+        } catch (RuntimeException ignored) {
+            // observation must never break the caller
+        }
+        return Optional.of(f);
+    }
+
     public TokenProvider provider() {
         return manager;
     }

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.bootstrap;
 
 import dev.tokenkeeper.adapter.http.DpopProofs;
+import dev.tokenkeeper.application.TokenManager;
 import dev.tokenkeeper.adapter.http.SecretSource;
 import dev.tokenkeeper.application.Resilience;
 import dev.tokenkeeper.application.SealingKeys;
@@ -44,7 +45,13 @@ public record TokenkeeperConfig(
         StoreConfig store,
         SealingKeys sealingKeys,
         SidecarConfig sidecar,
-        CacheConfig cache) {
+        CacheConfig cache,
+        Map<String, TokenImport> imports,
+        Map<String, JsonLogin> logins,
+        Map<String, ApiKeyFallback> fallbacks,
+        RefreshTiming refreshTiming,
+        Map<String, JwtRules> jwtRules,
+        HttpTimeouts httpTimeouts) {
 
     /** The longest duration any setting accepts: ten years; anything longer is a typo or an overflow waiting to happen. */
     public static final Duration MAX_DURATION = Duration.ofDays(3650);
@@ -60,6 +67,12 @@ public record TokenkeeperConfig(
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(sidecar, "sidecar");
         Objects.requireNonNull(cache, "cache");
+        imports = Map.copyOf(Objects.requireNonNull(imports, "imports"));
+        logins = Map.copyOf(Objects.requireNonNull(logins, "logins"));
+        fallbacks = Map.copyOf(Objects.requireNonNull(fallbacks, "fallbacks"));
+        Objects.requireNonNull(refreshTiming, "refreshTiming");
+        jwtRules = Map.copyOf(Objects.requireNonNull(jwtRules, "jwtRules"));
+        Objects.requireNonNull(httpTimeouts, "httpTimeouts");
     }
 
     /**
@@ -82,6 +95,105 @@ public record TokenkeeperConfig(
             }
             Objects.requireNonNull(idleTimeout, "idleTimeout");
         }
+    }
+
+    /**
+     * The JWT validator of a client (issue 12): the access token must be a three-part JWT signed
+     * with one of {@code algorithms} and live at most {@code maxLifetime} (default 24 h).
+     */
+    public record JwtRules(java.util.Set<String> algorithms, Duration maxLifetime) {
+        /** The CLI seed's rule: a token valid for more than a day is refused. */
+        public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofHours(24);
+
+        public JwtRules {
+            algorithms = java.util.Set.copyOf(algorithms);
+            Objects.requireNonNull(maxLifetime, "maxLifetime");
+        }
+    }
+
+    /**
+     * Every timeout of a token request (issue 12), null where not set: {@code connect} (TCP and TLS,
+     * default 5 s), {@code request} (the whole exchange, default 10 s), {@code read} and {@code write}
+     * (the longest pause reading an answer or writing a request, default the request timeout) and
+     * {@code pool} (the longest wait for a pooled or new connection, default the connect timeout).
+     * Each is capped at {@code resilience.attempt-timeout}, which bounds one attempt.
+     */
+    public record HttpTimeouts(Duration connect, Duration request, Duration read, Duration write, Duration pool) {
+        /** Nothing set: the endpoint's defaults. */
+        public static final HttpTimeouts DEFAULTS = new HttpTimeouts(null, null, null, null, null);
+    }
+
+    /**
+     * An API key handed out, as header {@code header}, only when no token can be had (issue 12): by
+     * {@code tokenkeeper token} and the sidecar's {@code /token/{client}}, each time with a
+     * {@code FallbackCredentialUsed} event (a WARN line, and the {@code tokenkeeper.fallback.used} metric).
+     *
+     * @param header the header the key is meant for, default {@value #DEFAULT_HEADER}
+     * @param key where the key comes from
+     */
+    public record ApiKeyFallback(String header, SecretSource key) {
+        /** The header an API key usually travels in. */
+        public static final String DEFAULT_HEADER = "X-API-Key";
+
+        public ApiKeyFallback {
+            Objects.requireNonNull(header, "header");
+            Objects.requireNonNull(key, "key");
+        }
+
+        @Override
+        public String toString() {
+            return "ApiKeyFallback[header=" + header + "]";
+        }
+    }
+
+    /**
+     * How often the background refresh looks for refresh-due tokens ({@code refresh.check-interval},
+     * default 1 s) and its first pause after a failed background refresh, doubled per failure up to
+     * 30 s ({@code refresh.retry-interval}, default 1 s).
+     */
+    public record RefreshTiming(Duration checkInterval, Duration retryInterval) {
+        /**
+         * The manager's defaults (its sweep interval and first failure back-off, 1 s each), spelled
+         * out rather than read from the manager's class, so that reading a configuration loads no
+         * manager (the command line's cache hit reads one).
+         */
+        public static final RefreshTiming DEFAULTS = new RefreshTiming(Duration.ofSeconds(1), Duration.ofSeconds(1));
+
+        public RefreshTiming {
+            Objects.requireNonNull(checkInterval, "checkInterval");
+            Objects.requireNonNull(retryInterval, "retryInterval");
+        }
+    }
+
+    /**
+     * A client that (re-)authenticates through a JSON login API (issue 12): {@code POST
+     * {"username","password"}} to {@code url}, token JSON back. Its primary grant is that login;
+     * refresh tokens go to the client's token URL when one is configured ({@code refreshAtTokenUrl}),
+     * else they are not used and the client logs in again when its token comes due.
+     *
+     * @param url the login URL
+     * @param username the user
+     * @param password where the password comes from
+     * @param refreshAtTokenUrl whether a token URL was configured for refresh-token grants
+     */
+    public record JsonLogin(URI url, String username, SecretSource password, boolean refreshAtTokenUrl) {
+        public JsonLogin {
+            Objects.requireNonNull(url, "url");
+            Objects.requireNonNull(username, "username");
+            Objects.requireNonNull(password, "password");
+        }
+
+        @Override
+        public String toString() {
+            return "JsonLogin[url=" + url + ", username=" + username + "]";
+        }
+    }
+
+    /** A configuration without imported tokens. */
+    public TokenkeeperConfig(Map<String, ClientConfig> clients, ExpiryPolicy expiryPolicy, boolean proactiveRefresh,
+            Resilience resilience, StoreConfig store, SealingKeys sealingKeys, SidecarConfig sidecar) {
+        this(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, CacheConfig.DEFAULT, Map.of(), Map.of(), Map.of(),
+                RefreshTiming.DEFAULTS, Map.of(), HttpTimeouts.DEFAULTS);
     }
 
     /**
@@ -190,7 +302,8 @@ public record TokenkeeperConfig(
 
     /** This configuration with {@code store} instead of its own (a command that defaults to another store). */
     public TokenkeeperConfig withStore(StoreConfig store) {
-        return new TokenkeeperConfig(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, cache);
+        return new TokenkeeperConfig(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, cache,
+                imports, logins, fallbacks, refreshTiming, jwtRules, httpTimeouts);
     }
 
     /**

@@ -30,6 +30,10 @@ class CacheSettingsTest {
         TokenkeeperConfig c = TokenkeeperConfig.from(Settings.load(null, client("https://idp.example.com/token")));
         assertThat(c.cache().maximumKeys()).isEqualTo(TokenManager.DEFAULT_MAXIMUM_KEYS);
         assertThat(c.cache().idleTimeout()).isEqualTo(TokenManager.DEFAULT_IDLE_TIMEOUT).isEqualTo(Duration.ofMinutes(30));
+        // the configuration spells the manager's defaults out (reading it loads no manager class): they must agree
+        assertThat(TokenkeeperConfig.RefreshTiming.DEFAULTS.checkInterval()).isEqualTo(TokenManager.DEFAULT_SWEEP_INTERVAL);
+        assertThat(TokenkeeperConfig.RefreshTiming.DEFAULTS.retryInterval()).isEqualTo(TokenManager.DEFAULT_FAILURE_BACKOFF);
+        assertThat(ConfigReader.MAX_RETRY_INTERVAL).isEqualTo(TokenManager.MAX_FAILURE_BACKOFF);
     }
 
     @Test

@@ -72,6 +72,36 @@ public interface RetryStrategy {
     static RetryStrategy exponentialWithJitter(Duration base, Duration cap, int maxAttempts) {
         return new Strategies.ExponentialJitter(base, cap, maxAttempts);
     }
+
+    /**
+     * Exponential backoff with any factor: the pause after {@code n} failures is
+     * {@code min(cap, base × factor^(n-1))}, then spread by {@code jitter}. With factor 2 and
+     * {@link Jitter#FULL} it is {@link #exponentialWithJitter}.
+     *
+     * @param factor at least 1 (1 is a fixed pause)
+     * @throws IllegalArgumentException if a value is out of range
+     */
+    static RetryStrategy exponential(Duration base, Duration cap, double factor, Jitter jitter, int maxAttempts) {
+        return new Strategies.Exponential(base, cap, factor, jitter, maxAttempts);
+    }
+
+    /**
+     * This strategy, honouring a server's {@code Retry-After} up to {@code max} instead of
+     * {@link #maxRetryAfter()}.
+     */
+    default RetryStrategy withMaxRetryAfter(Duration max) {
+        return new Strategies.RetryAfterCap(this instanceof Strategies.RetryAfterCap c ? c.inner() : this, max);
+    }
+
+    /** How a computed pause is spread so that many clients retrying at once do not stampede. */
+    enum Jitter {
+        /** The computed pause exactly. */
+        NONE,
+        /** Uniform in {@code [0, pause]} ("full jitter"): the widest spread. */
+        FULL,
+        /** Uniform in {@code [pause/2, pause]} ("equal jitter"): never less than half the pause. */
+        EQUAL
+    }
 }
 
 /** The ready strategies; package-private so that only the factory methods are API. */
@@ -117,6 +147,52 @@ final class Strategies {
         public Duration backoff(int failedAttempts, RandomGenerator random) {
             Duration d = initial.plus(step.multipliedBy(Math.max(0, failedAttempts - 1)));
             return d.compareTo(max) > 0 ? max : d;
+        }
+    }
+
+    record Exponential(Duration base, Duration cap, double factor, Jitter jitter, int maxAttempts)
+            implements RetryStrategy {
+        Exponential {
+            nonNegative(base, "base");
+            nonNegative(cap, "cap");
+            Objects.requireNonNull(jitter, "jitter");
+            if (!(factor >= 1 && factor <= 100)) {
+                throw new IllegalArgumentException("factor must be between 1 and 100, was " + factor);
+            }
+            attempts(maxAttempts);
+        }
+
+        @Override
+        public Duration backoff(int failedAttempts, RandomGenerator random) {
+            double pause = base.toMillis() * Math.pow(factor, Math.max(0, failedAttempts - 1));
+            long millis = (long) Math.min(pause, (double) cap.toMillis());
+            return Duration.ofMillis(switch (jitter) {
+                case NONE -> millis;
+                case FULL -> millis <= 0 ? 0 : random.nextLong(millis + 1);
+                case EQUAL -> millis <= 0 ? 0 : millis - random.nextLong(millis / 2 + 1);
+            });
+        }
+    }
+
+    record RetryAfterCap(RetryStrategy inner, Duration maxRetryAfter) implements RetryStrategy {
+        RetryAfterCap {
+            Objects.requireNonNull(inner, "inner");
+            nonNegative(maxRetryAfter, "maxRetryAfter");
+        }
+
+        @Override
+        public int maxAttempts() {
+            return inner.maxAttempts();
+        }
+
+        @Override
+        public Duration backoff(int failedAttempts, RandomGenerator random) {
+            return inner.backoff(failedAttempts, random);
+        }
+
+        @Override
+        public boolean isRetryable(TokenException failure) {
+            return inner.isRetryable(failure);
         }
     }
 

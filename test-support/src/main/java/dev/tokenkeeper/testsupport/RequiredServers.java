@@ -94,6 +94,28 @@ public final class RequiredServers {
                 + "$(ls /etc/postgresql) main start, or set JDBC_URL (and JDBC_USER, JDBC_PASSWORD)");
     }
 
+    /**
+     * A reachable MariaDB (or MySQL): {@code MARIADB_URL} (and {@code MARIADB_USER},
+     * {@code MARIADB_PASSWORD}), else loopback 3306 as root without a password, database test.
+     */
+    public static synchronized PostgresTarget mariadb() {
+        List<String> tried = new ArrayList<>();
+        String env = System.getenv("MARIADB_URL");
+        if (env != null) {
+            PostgresTarget t = new PostgresTarget(env, envOr("MARIADB_USER", "root"), envOr("MARIADB_PASSWORD", ""));
+            if (t.reachable()) {
+                return t;
+            }
+            tried.add("MARIADB_URL=" + env + " (no connection)");
+        }
+        if (portOpen("127.0.0.1", 3306)) {
+            return new PostgresTarget("jdbc:mariadb://127.0.0.1:3306/test", "root", "");
+        }
+        tried.add("127.0.0.1:3306 (closed)");
+        return unavailable("MariaDB", tried, "start it with: service mariadb start (root, empty password, database "
+                + "test), or set MARIADB_URL (and MARIADB_USER, MARIADB_PASSWORD)");
+    }
+
     /** Whether a TCP connection to {@code host:port} opens within half a second. */
     public static boolean portOpen(String host, int port) {
         try (Socket s = new Socket()) {
@@ -155,7 +177,7 @@ public final class RequiredServers {
     public record PostgresTarget(String jdbcUrl, String user, String password) {
         boolean reachable() {
             URI uri = URI.create(jdbcUrl.substring("jdbc:".length()));
-            return portOpen(uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort());
+            return portOpen(uri.getHost(), uri.getPort() >= 0 ? uri.getPort() : jdbcUrl.startsWith("jdbc:mariadb:") ? 3306 : 5432);
         }
 
         @Override

@@ -89,9 +89,17 @@ final class TokenResponseParser {
         return values;
     }
 
+    /** The token type of a response that does not name one. */
+    static final String DEFAULT_TOKEN_TYPE = "Bearer";
+
     private String tokenType(String prefix, Object value, Redactor safe) {
+        if (value == null) {
+            // RFC 6749 makes it required, but many IdPs and internal login APIs omit it and every
+            // client library in the wild then assumes Bearer; a wrong type is still refused below
+            return DEFAULT_TOKEN_TYPE;
+        }
         if (!(value instanceof String type) || type.isBlank()) {
-            throw malformed(prefix, value == null ? "token_type is missing" : "token_type must be a string, was " + typeOf(value));
+            throw malformed(prefix, "token_type must be a non-blank string, was " + typeOf(value));
         }
         if (!config.acceptedTokenTypes().contains(type)) {
             throw malformed(prefix, "token_type '" + safe.sanitize(type, 40) + "' is not accepted (accepted: "

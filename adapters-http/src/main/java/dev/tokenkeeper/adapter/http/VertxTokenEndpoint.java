@@ -5,6 +5,7 @@ import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
+import dev.tokenkeeper.domain.spi.Grant;
 import dev.tokenkeeper.domain.spi.TokenEndpoint;
 import dev.tokenkeeper.domain.spi.TokenRequest;
 import dev.tokenkeeper.domain.spi.TokenResponse;
@@ -13,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -125,10 +127,22 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     private final Discovery discovery;
     /** The {@link ClientCertificate#version()} the web client's TLS options were last set from. */
     private volatile long certificateVersion;
+    /** Where the password grant goes as a JSON login, or null for the OAuth password grant. */
+    private final URI jsonLoginUrl;
+    private final String jsonLoginDisplay;
 
-    private VertxTokenEndpoint(EndpointConfig config, Vertx vertx, WebClient webClient, DpopProofs dpop) {
+    /** The read, write and pool-wait timeouts (issue 12); see the builder's {@code ioTimeouts}. */
+    private record IoTimeouts(Duration read, Duration write, Duration pool) {}
+
+    private final IoTimeouts io;
+
+    private VertxTokenEndpoint(EndpointConfig config, Vertx vertx, WebClient webClient, DpopProofs dpop, URI jsonLoginUrl,
+            IoTimeouts io) {
         this.config = config;
         this.dpop = dpop;
+        this.io = io;
+        this.jsonLoginUrl = jsonLoginUrl;
+        this.jsonLoginDisplay = jsonLoginUrl == null ? null : EndpointConfig.display(jsonLoginUrl);
         this.parser = new TokenResponseParser(config);
         this.credentials = config.clientSecret() == null ? Credentials.NONE
                 : Credentials.of(config.clientId(), config.clientSecret().current(), 0);
@@ -150,6 +164,9 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                     : null;
             WebClientOptions options = new WebClientOptions()
                     .setConnectTimeout((int) config.connectTimeout().toMillis())
+                    .setReadIdleTimeout((int) io.read().toMillis())
+                    .setWriteIdleTimeout((int) io.write().toMillis())
+                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                     .setFollowRedirects(false)
                     .setDecompressionSupported(false)
                     .setUserAgent(USER_AGENT);
@@ -294,6 +311,9 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         }
         key.audience().ifPresent(a -> form.add(new String[] {"audience", a}));
         key.resource().ifPresent(r -> form.add(new String[] {"resource", r}));
+        if (jsonLoginUrl != null && request.grant() instanceof Grant.Password login) {
+            return jsonLogin(login);
+        }
         String what = "token request (" + request.grant().grantType() + ")";
         return withDpopNonce(() -> target().thenCompose(target -> withRotation(() -> {
             Credentials c = credentials();
@@ -327,6 +347,19 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     @Override
     public String tokenBinding() {
         return dpop == null ? "" : dpop.thumbprint();
+    }
+
+    /**
+     * The password grant as a JSON login ({@link Builder#jsonLogin}): {@code POST {"username",
+     * "password"}} to the login URL, the answer read as a token response ({@code token_type}
+     * defaults to Bearer, {@code expires_in} to a JWT's {@code exp} or the default lifetime).
+     */
+    private CompletionStage<TokenResponse> jsonLogin(Grant.Password login) {
+        String what = "login request (json)";
+        Redactor redactor = credentials().redactor().with(List.of(login.username(), login.password().reveal()));
+        JsonObject body = new JsonObject().put("username", login.username()).put("password", login.password().reveal());
+        return exchange(jsonLoginUrl, jsonLoginDisplay, what, List.of(), null, redactor, null, null,
+                response -> parser.parse(what, jsonLoginDisplay, response.statusCode(), response.body(), redactor), body);
     }
 
     /**
@@ -384,6 +417,16 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
     private <T> CompletionStage<T> exchange(URI url, String displayUrl, String what, List<String[]> form,
             Credentials credentials, Redactor redactor, Target target, String dpopProof,
             Function<HttpResponse<Buffer>, T> onSuccess) {
+        return exchange(url, displayUrl, what, form, credentials, redactor, target, dpopProof, onSuccess, null);
+    }
+
+    /**
+     * Like the form exchange, or, when {@code json} is not null, one POST of that JSON object
+     * without client authentication (a JSON login endpoint authenticates the user, not a client).
+     */
+    private <T> CompletionStage<T> exchange(URI url, String displayUrl, String what, List<String[]> form,
+            Credentials credentials, Redactor redactor, Target target, String dpopProof,
+            Function<HttpResponse<Buffer>, T> onSuccess, JsonObject json) {
         if (closed.get()) {
             return CompletableFuture.failedFuture(new TokenException(FailureKind.BAD_CONFIGURATION,
                     what + " to " + displayUrl + " refused: this token endpoint is closed"));
@@ -395,38 +438,40 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         HttpRequest<Buffer> http = webClient.postAbs(url.toString())
                 .as(codec)
                 .followRedirects(false)
-                .connectTimeout(config.connectTimeout().toMillis())
-                .idleTimeout(config.requestTimeout().toMillis())
+                .connectTimeout(io.pool().toMillis()) // a pooled connection, or a new one, within this
+                .idleTimeout(io.read().toMillis())
                 .putHeader("Accept", "application/json")
-                .putHeader("Content-Type", "application/x-www-form-urlencoded");
-        if (dpopProof != null) {
-            http.putHeader("DPoP", dpopProof);
-        }
-        switch (config.authentication()) {
-            case CLIENT_SECRET_BASIC -> http.putHeader("Authorization", credentials.basic());
-            case CLIENT_SECRET_POST -> {
-                body.add(new String[] {"client_id", config.clientId()});
-                body.add(new String[] {"client_secret", credentials.secret().reveal()});
+                .putHeader("Content-Type", json != null ? "application/json" : "application/x-www-form-urlencoded");
+        if (json == null) { // a JSON login authenticates the user: no client credentials, no proof
+            if (dpopProof != null) {
+                http.putHeader("DPoP", dpopProof);
             }
-            case CLIENT_SECRET_JWT, PRIVATE_KEY_JWT -> {
-                String assertion; // a new one for every request sent: a retry never replays a jti
-                try {
-                    assertion = assertions.create(target.tokenUrl(), target.issuer());
-                } catch (TokenException e) {
-                    return CompletableFuture.failedFuture(e);
+            switch (config.authentication()) {
+                case CLIENT_SECRET_BASIC -> http.putHeader("Authorization", credentials.basic());
+                case CLIENT_SECRET_POST -> {
+                    body.add(new String[] {"client_id", config.clientId()});
+                    body.add(new String[] {"client_secret", credentials.secret().reveal()});
                 }
-                redactor = redactor.with(List.of(assertion));
-                body.add(new String[] {"client_id", config.clientId()});
-                body.add(new String[] {"client_assertion_type", ClientAssertions.ASSERTION_TYPE});
-                body.add(new String[] {"client_assertion", assertion});
+                case CLIENT_SECRET_JWT, PRIVATE_KEY_JWT -> {
+                    String assertion; // a new one for every request sent: a retry never replays a jti
+                    try {
+                        assertion = assertions.create(target.tokenUrl(), target.issuer());
+                    } catch (TokenException e) {
+                        return CompletableFuture.failedFuture(e);
+                    }
+                    redactor = redactor.with(List.of(assertion));
+                    body.add(new String[] {"client_id", config.clientId()});
+                    body.add(new String[] {"client_assertion_type", ClientAssertions.ASSERTION_TYPE});
+                    body.add(new String[] {"client_assertion", assertion});
+                }
+                case TLS_CLIENT_AUTH, SELF_SIGNED_TLS_CLIENT_AUTH, NONE -> body.add(new String[] {"client_id", config.clientId()});
             }
-            case TLS_CLIENT_AUTH, SELF_SIGNED_TLS_CLIENT_AUTH, NONE -> body.add(new String[] {"client_id", config.clientId()});
         }
         Redactor redactorUsed = redactor;
         Future<HttpResponse<Buffer>> sent;
         try {
-            String encoded = formEncode(body);
-            sent = tlsUpToDate().compose(v -> http.sendBuffer(Buffer.buffer(encoded)));
+            Buffer payload = json != null ? Buffer.buffer(json.encode()) : Buffer.buffer(formEncode(body));
+            sent = tlsUpToDate().compose(v -> http.sendBuffer(payload));
         } catch (RuntimeException e) { // e.g. the caller's WebClient or Vertx is already closed
             return CompletableFuture.failedFuture(HttpFailures.transport(what, displayUrl, e, redactor));
         }
@@ -573,6 +618,47 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
         private Duration assertionLifetime = ClientAssertions.DEFAULT_LIFETIME;
         private ClientCertificate clientCertificate;
         private java.nio.file.Path trustFile;
+
+        private URI jsonLoginUrl;
+        private Duration readTimeout;
+        private Duration writeTimeout;
+        private Duration poolTimeout;
+
+        /**
+         * The longest pause while reading an answer ({@code read}) and while writing a request
+         * ({@code write}), both default the request timeout, and the longest wait for a pooled or new
+         * connection ({@code pool}, default the connect timeout); each from 1 ms to the request
+         * timeout, which still bounds the whole exchange. Null keeps a default. Read and write apply
+         * to a web client this endpoint makes (not one given to {@link #webClient}).
+         */
+        public Builder ioTimeouts(Duration read, Duration write, Duration pool) {
+            this.readTimeout = read;
+            this.writeTimeout = write;
+            this.poolTimeout = pool;
+            return this;
+        }
+
+        private static Duration ioTimeout(String name, Duration given, Duration fallback, Duration max, List<String> problems) {
+            if (given == null) {
+                return fallback;
+            }
+            if (given.compareTo(Duration.ofMillis(1)) < 0 || given.compareTo(max) > 0) {
+                problems.add(name + " must be from 1 ms to the request timeout (" + max + "), was " + given);
+            }
+            return given;
+        }
+
+        /**
+         * Sends the password grant ({@link Grant.Password}) as a JSON login instead: {@code POST
+         * {"username": ..., "password": ...}} with {@code Content-Type: application/json} and no
+         * client authentication to {@code loginUrl}, whose answer is token JSON (the shape many
+         * internal APIs use instead of OAuth). Other grants (a refresh token) still go to the token
+         * URL. Same URL rules as the token URL.
+         */
+        public Builder jsonLogin(URI loginUrl) {
+            this.jsonLoginUrl = Objects.requireNonNull(loginUrl, "loginUrl");
+            return this;
+        }
 
         private Builder(URI tokenUrl, String clientId, SecretSource clientSecret) {
             this.tokenUrl = tokenUrl;
@@ -765,7 +851,17 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                     connectTimeout, requestTimeout, maxResponseBytes, maxExpiresIn, defaultLifetime, types,
                     validator, allowInsecureHttp, clock, issuer, new EndpointConfig.AuthOptions(assertionKey,
                             assertionAlgorithm, assertionAudience, assertionLifetime, clientCertificate, trustFile));
-            return new VertxTokenEndpoint(config, vertx, webClient, dpop);
+            List<String> problems = new ArrayList<>();
+            if (jsonLoginUrl != null) {
+                EndpointConfig.checkUrl("jsonLoginUrl", jsonLoginUrl, allowInsecureHttp, problems);
+            }
+            Duration read = ioTimeout("readTimeout", readTimeout, config.requestTimeout(), config.requestTimeout(), problems);
+            Duration write = ioTimeout("writeTimeout", writeTimeout, config.requestTimeout(), config.requestTimeout(), problems);
+            Duration pool = ioTimeout("poolTimeout", poolTimeout, config.connectTimeout(), config.requestTimeout(), problems);
+            if (!problems.isEmpty()) {
+                throw new ConfigurationException(problems);
+            }
+            return new VertxTokenEndpoint(config, vertx, webClient, dpop, jsonLoginUrl, new IoTimeouts(read, write, pool));
         }
     }
 }

@@ -184,6 +184,15 @@ class VertxTokenEndpointFaultTest {
         }
 
         @Test
+        @DisplayName("a response without token_type is a Bearer token (issue 12: many IdPs and internal login APIs omit it)")
+        void missingTokenTypeIsBearer() throws Exception {
+            idp.respondWith(Response.json(200, "{\"access_token\":\"" + opaqueToken + "\",\"expires_in\":60}"));
+            TokenResponse r = success(clientCredentials());
+            assertThat(r.tokenType()).isEqualTo("Bearer");
+            assertThat(r.accessToken().reveal()).isEqualTo(opaqueToken);
+        }
+
+        @Test
         @DisplayName("takes the lifetime of a JWT without expires_in from exp, counted by the injected clock")
         void jwtLifetimeFromExp() throws Exception {
             String token = scanner.secret(jwt("{\"alg\":\"RS256\"}", "{\"exp\":" + (NOW.getEpochSecond() + 1234) + "}"));
@@ -428,9 +437,10 @@ class VertxTokenEndpointFaultTest {
         }
 
         @Test
-        void unknownOrMissingTokenType() throws Exception {
+        void unknownOrBlankTokenType() throws Exception {
             assertMalformed("{\"access_token\":\"" + opaqueToken + "\",\"token_type\":\"mac\",\"expires_in\":60}");
-            assertMalformed("{\"access_token\":\"" + opaqueToken + "\",\"expires_in\":60}");
+            assertMalformed("{\"access_token\":\"" + opaqueToken + "\",\"token_type\":\" \",\"expires_in\":60}");
+            assertMalformed("{\"access_token\":\"" + opaqueToken + "\",\"token_type\":7,\"expires_in\":60}");
         }
 
         @Test

@@ -178,6 +178,9 @@ public final class Stores {
         if (jdbcUrl.startsWith("jdbc:postgresql:")) {
             hc.addDataSourceProperty("connectTimeout", "2");
             hc.addDataSourceProperty("socketTimeout", "5");
+        } else if (jdbcUrl.startsWith("jdbc:mariadb:")) {
+            hc.addDataSourceProperty("connectTimeout", "2000"); // milliseconds, where PostgreSQL counts seconds
+            hc.addDataSourceProperty("socketTimeout", "5000");
         }
         return new HikariDataSource(hc);
     }

@@ -39,7 +39,9 @@ public record TokenStatus(
         /** Acquired from the identity provider by this instance. */
         IDP,
         /** Read from the shared store (another instance, or an earlier process, acquired it). */
-        STORE
+        STORE,
+        /** Put in from outside ({@code TokenManager.put}: a login UI, another tool, the environment). */
+        IMPORTED
     }
 
     /** Whether a token is held at all. */
@@ -50,6 +52,24 @@ public record TokenStatus(
     /** Whether the held token may be served now. */
     public boolean isValid() {
         return freshness != null && freshness != Freshness.EXPIRED;
+    }
+
+    /**
+     * Whether there is no token that may be served now: none is held, or the held one is past its
+     * expiry point (the server's expiry less the clock-skew margin, {@code refresh.clock-skew}).
+     * The first of the two thresholds; {@link #needsRefresh()} is the earlier one.
+     */
+    public boolean isExpired() {
+        return !isValid();
+    }
+
+    /**
+     * Whether the token should be refreshed now: none is held, or the held one is past its refresh
+     * point ({@link #refreshAt()}: the refresh margin, {@code refresh.ahead}, before expiry), or
+     * expired. True whenever {@link #isExpired()} is.
+     */
+    public boolean needsRefresh() {
+        return freshness != Freshness.FRESH;
     }
 
     /** The last failure kind, if any. */

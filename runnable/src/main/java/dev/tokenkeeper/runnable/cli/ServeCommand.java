@@ -59,7 +59,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TokenkeeperCli.setLogLevel(Level.INFO);
+        TokenkeeperCli.setLogLevel(parent.debug || "true".equalsIgnoreCase(parent.environment.get(TokenkeeperCli.DEBUG_VARIABLE))
+                ? Level.DEBUG : Level.INFO); // issue 12: --debug shows every attempt, never a secret
         TokenkeeperConfig loaded = TokenkeeperConfig.from(parent.serveSettings());
         Sidecar sidecar;
         try {

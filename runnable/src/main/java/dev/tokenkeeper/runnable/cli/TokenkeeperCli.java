@@ -7,6 +7,7 @@ import dev.tokenkeeper.bootstrap.Settings;
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import dev.tokenkeeper.runnable.demo.Demo;
+import dev.tokenkeeper.runnable.sidecar.ScopedKeys;
 import dev.tokenkeeper.runnable.sidecar.StatusDocument;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.ConfigurationException;
@@ -52,6 +53,7 @@ import picocli.CommandLine.ParentCommand;
             TokenkeeperCli.StatusCommand.class,
             RevokeCommand.class,
             ClearCommand.class,
+            ImportCommand.class,
             ServeCommand.class,
             TokenkeeperCli.DemoCommand.class,
             TokenkeeperCli.ConfigCommand.class,
@@ -76,12 +78,18 @@ public final class TokenkeeperCli {
     public static final int USAGE = 2;
     /** The configuration is invalid. */
     public static final int BAD_CONFIGURATION = 3;
+    /** {@code TOKENKEEPER_DEBUG=true} is {@code --debug}. */
+    static final String DEBUG_VARIABLE = "TOKENKEEPER_DEBUG";
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings.")
     Path config;
 
     @Option(names = {"-v", "--verbose"}, description = "Log each acquisition (to standard error).")
     boolean verbose;
+
+    @Option(names = "--debug", description = {"Log every attempt, retry pause, cache and store step (to standard",
+        "error), never a secret; also TOKENKEEPER_DEBUG=true."})
+    boolean debug;
 
     Map<String, String> environment = System.getenv();
 
@@ -119,7 +127,8 @@ public final class TokenkeeperCli {
     }
 
     Tokenkeeper start() {
-        setLogLevel(verbose ? Level.INFO : Level.WARN);
+        boolean debugging = debug || "true".equalsIgnoreCase(environment.get(DEBUG_VARIABLE));
+        setLogLevel(debugging ? Level.DEBUG : verbose ? Level.INFO : Level.WARN);
         return Tokenkeeper.start(TokenkeeperConfig.from(settings()));
     }
 
@@ -183,10 +192,29 @@ public final class TokenkeeperCli {
         @Option(names = "--header", description = "Print an Authorization header value: '<type> <token>'.")
         boolean header;
 
+        @Option(names = "--scope", paramLabel = "SCOPES", description = {"Ask for these scopes (space- or comma-separated)",
+            "instead of the client's configured ones; each set of scopes has a token (and a cache entry) of its own."})
+        String scope;
+
         @Override
         public Integer call() {
             try (Tokenkeeper tk = parent.start()) {
-                AccessToken t = tk.provider().token(keyOf(tk, client));
+                TokenKey key;
+                try {
+                    key = ScopedKeys.withScope(keyOf(tk, client), scope);
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(new CommandLine(this), "--scope: " + e.getMessage());
+                }
+                AccessToken t;
+                try {
+                    t = tk.provider().token(key);
+                } catch (TokenException e) {
+                    // issue 12: the client's API key, only when no token can be had (a WARN and an event each time)
+                    var fallback = tk.fallback(key, e).orElseThrow(() -> e);
+                    String apiKey = fallback.key().current().reveal();
+                    System.out.println(header ? fallback.header() + ": " + apiKey : apiKey);
+                    return OK;
+                }
                 System.out.println(header ? t.tokenType() + " " + t.value().reveal() : t.value().reveal());
                 return OK;
             }
@@ -204,7 +232,7 @@ public final class TokenkeeperCli {
 
         @Option(names = "--json", description = {"One JSON object per client, one per line, in the shape of the",
             "sidecar's /auth/status: client, has_token, expires_at, expires_in_seconds, is_valid,",
-            "refresh_at, freshness, source, last_error, circuit."})
+            "refresh_at, freshness, source, last_error, circuit, is_expired, needs_refresh."})
         boolean json;
 
         @Override
@@ -237,9 +265,10 @@ public final class TokenkeeperCli {
             if (json) {
                 return StatusDocument.encode(doc);
             }
-            return String.format("%-16s has_token=%-5s valid=%-5s expires_at=%s expires_in=%ss freshness=%s source=%s circuit=%s%s",
+            return String.format("%-16s has_token=%-5s valid=%-5s expires_at=%s expires_in=%ss refresh_at=%s freshness=%s source=%s circuit=%s%s",
                     doc.get("client"), doc.get("has_token"), doc.get("is_valid"),
-                    doc.get("expires_at"), doc.get("expires_in_seconds"), doc.get("freshness"),
+                    doc.get("expires_at"), doc.get("expires_in_seconds"), doc.get("refresh_at"),
+                    doc.get("freshness"),
                     doc.get("source"), doc.get("circuit"),
                     doc.get("last_error") == null ? "" : " error=" + doc.get("last_error"));
         }

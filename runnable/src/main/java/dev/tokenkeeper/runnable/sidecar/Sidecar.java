@@ -56,6 +56,8 @@ import org.slf4j.LoggerFactory;
  * The sidecar HTTP server in front of a running {@link Tokenkeeper}.
  *
  * <ul>
+ *   <li>{@code GET /auth/status/{client}}: one client as {@code {has_token, expires_at,
+ *       expires_in_seconds, is_valid}} exactly (the service spec's shape);</li>
  *   <li>{@code GET /auth/status}: per configured client, the {@link StatusDocument} shape (the
  *       same as {@code tokenkeeper status --json}). Never a token.</li>
  *   <li>{@code GET /health/live}: 200 while the server runs.</li>
@@ -242,6 +244,8 @@ public final class Sidecar implements AutoCloseable {
                 default -> {
                     if (path.startsWith("/token/")) {
                         token(req, res, path.substring("/token/".length()));
+                    } else if (path.startsWith("/auth/status/")) {
+                        singleStatus(res, path.substring("/auth/status/".length()));
                     } else {
                         json(res.setStatusCode(404), new JsonObject().put("error", "not_found"));
                     }
@@ -279,6 +283,19 @@ public final class Sidecar implements AutoCloseable {
         keys.forEach((name, key) -> clients.put(name,
                 StatusDocument.client(tk.provider().status(key), tk.manager().circuitState(name), now)));
         return new JsonObject().put("clients", clients);
+    }
+
+    /**
+     * One client's status in exactly the service spec's shape ({@link StatusDocument#SINGLE_KEYS}),
+     * beside the fleet view: 404 for a client that is not configured (its name is not echoed).
+     */
+    private void singleStatus(HttpServerResponse res, String client) {
+        TokenKey key = keys.get(client);
+        if (key == null) {
+            json(res.setStatusCode(404), new JsonObject().put("error", "unknown_client"));
+            return;
+        }
+        json(res.setStatusCode(200), StatusDocument.single(tk.provider().status(key), clock.instant()));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -418,9 +435,17 @@ public final class Sidecar implements AutoCloseable {
             json(res.setStatusCode(401), new JsonObject().put("error", "unauthorized"));
             return;
         }
-        TokenKey key = keys.get(client);
-        if (key == null) {
+        TokenKey configured = keys.get(client);
+        if (configured == null) {
             json(res.setStatusCode(404), new JsonObject().put("error", "unknown_client"));
+            return;
+        }
+        TokenKey key;
+        try {
+            // issue 12: ?scope=a+b asks for other scopes; each set has its own cached token
+            key = ScopedKeys.withScope(configured, req.getParam("scope"));
+        } catch (IllegalArgumentException e) {
+            json(res.setStatusCode(400), new JsonObject().put("error", "invalid_scope"));
             return;
         }
         tk.provider().tokenAsync(key).whenComplete((token, error) -> {
@@ -430,6 +455,16 @@ public final class Sidecar implements AutoCloseable {
                 return;
             }
             Throwable cause = TokenException.unwrap(error);
+            if (cause instanceof TokenException te) {
+                // issue 12: the client's API key, only when no token can be had (an event and a metric each time)
+                var fallback = tk.fallback(key, te);
+                if (fallback.isPresent()) {
+                    res.putHeader("Pragma", "no-cache");
+                    json(res.setStatusCode(200), new JsonObject().put("api_key", fallback.get().key().current().reveal())
+                            .put("header", fallback.get().header()).put("fallback", true).put("cause", te.kind().name()));
+                    return;
+                }
+            }
             String kind = cause instanceof TokenException te ? te.kind().name() : "INTERNAL";
             json(res.setStatusCode(503), new JsonObject().put("error", "no_token").put("kind", kind));
         });

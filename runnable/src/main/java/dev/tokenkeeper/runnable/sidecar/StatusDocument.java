@@ -16,7 +16,7 @@ import java.util.Map;
  * <pre>
  * {"client":"alpha","has_token":true,"expires_at":"2026-01-01T10:00:00Z","expires_in_seconds":3540,
  *  "is_valid":true,"refresh_at":"2026-01-01T09:59:00Z","freshness":"fresh","source":"idp",
- *  "last_error":null,"circuit":"closed"}
+ *  "last_error":null,"circuit":"closed","is_expired":false,"needs_refresh":false}
  * </pre>
  *
  * <p>Enumerations are lower case ({@code freshness}, {@code source}, {@code circuit}), except
@@ -27,7 +27,15 @@ public final class StatusDocument {
 
     /** The keys of every client object, in order. */
     public static final java.util.List<String> KEYS = java.util.List.of("client", "has_token", "expires_at",
-            "expires_in_seconds", "is_valid", "refresh_at", "freshness", "source", "last_error", "circuit");
+            "expires_in_seconds", "is_valid", "refresh_at", "freshness", "source", "last_error", "circuit",
+            "is_expired", "needs_refresh");
+
+    /**
+     * The keys of the one-client document ({@code /auth/status/{client}}), exactly the shape the
+     * service spec's callers read (issue 12): nothing more, so that a strict client parses it.
+     */
+    public static final java.util.List<String> SINGLE_KEYS = java.util.List.of("has_token", "expires_at",
+            "expires_in_seconds", "is_valid");
 
     private StatusDocument() {}
 
@@ -62,6 +70,8 @@ public final class StatusDocument {
         doc.put("source", lower(status.source()));
         doc.put("last_error", status.lastError() == null ? null : status.lastError().name());
         doc.put("circuit", lower(circuit));
+        doc.put("is_expired", status.isExpired());
+        doc.put("needs_refresh", status.needsRefresh());
         return doc;
     }
 
@@ -106,6 +116,14 @@ public final class StatusDocument {
             }
         }
         return b.append('"');
+    }
+
+    /** One client in the service spec's shape: {@code has_token, expires_at, expires_in_seconds, is_valid}. */
+    public static JsonObject single(TokenStatus status, Instant now) {
+        JsonObject full = client(status, TokenEvent.CircuitState.CLOSED, now);
+        JsonObject single = new JsonObject();
+        SINGLE_KEYS.forEach(k -> single.put(k, full.getValue(k)));
+        return single;
     }
 
     private static String lower(Enum<?> e) {

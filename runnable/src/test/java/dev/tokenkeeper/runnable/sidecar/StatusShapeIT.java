@@ -74,10 +74,35 @@ class StatusShapeIT {
         assertThat(cli.getValue("source")).isNull();
     }
 
+    @Test
+    @DisplayName("issue 12: /auth/status/{client} is exactly {has_token, expires_at, expires_in_seconds, is_valid}; an unknown client is 404")
+    void singleClientShape() throws Exception {
+        idp.issueTokens(Duration.ofHours(1));
+        try (Sidecar sidecar = Sidecar.launch(TokenkeeperConfig.from(Settings.load(null, env)), InstantSource.system())) {
+            Await.until("the sidecar holds a token", () -> sidecarClient(sidecar).getBoolean("is_valid"));
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(sidecar.uri().resolve("/auth/status/default"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            JsonObject single = new JsonObject(r.body());
+            assertThat(single.fieldNames()).containsExactlyInAnyOrder("has_token", "expires_at", "expires_in_seconds", "is_valid");
+            assertThat(single.getBoolean("has_token")).isTrue();
+            assertThat(single.getBoolean("is_valid")).isTrue();
+            assertThat(single.getLong("expires_in_seconds")).isBetween(3500L, 3600L);
+            assertThat(java.time.Instant.parse(single.getString("expires_at"))).isAfter(java.time.Instant.now());
+            assertThat(r.body()).doesNotContain(secret).doesNotContain(idp.issuedTokens().get(0));
+
+            HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(sidecar.uri().resolve("/auth/status/nobody"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(unknown.statusCode()).isEqualTo(404);
+            assertThat(unknown.body()).doesNotContain("nobody");
+        }
+    }
+
     static void assertSameShape(JsonObject cli, JsonObject sidecar) {
         assertThat(cli.fieldNames()).containsExactlyInAnyOrderElementsOf(StatusDocument.KEYS);
         assertThat(sidecar.fieldNames()).containsExactlyInAnyOrderElementsOf(StatusDocument.KEYS);
-        for (String key : List.of("client", "has_token", "is_valid", "freshness", "source", "last_error", "circuit")) {
+        for (String key : List.of("client", "has_token", "is_valid", "freshness", "source", "last_error", "circuit",
+                "is_expired", "needs_refresh")) {
             assertThat(cli.getValue(key)).as(key).isEqualTo(sidecar.getValue(key));
         }
     }

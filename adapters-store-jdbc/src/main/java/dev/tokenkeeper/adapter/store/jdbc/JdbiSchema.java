@@ -291,17 +291,21 @@ public final class JdbiSchema {
             Connection c = h.getConnection();
             DatabaseMetaData md = c.getMetaData();
             boolean upper = md.storesUpperCaseIdentifiers();
-            String schema = tables.schema() == null ? c.getSchema() : Tables.folded(tables.schema(), upper);
+            boolean catalogs = dialect.schemasAreCatalogs(); // MariaDB/MySQL: a schema is a database, a JDBC catalog
+            String schema = tables.schema() == null ? (catalogs ? c.getCatalog() : c.getSchema())
+                    : Tables.folded(tables.schema(), upper);
             String escape = md.getSearchStringEscape();
             Map<String, Set<String>> present = new LinkedHashMap<>();
             for (String suffix : List.of(Tables.VERSIONS, Tables.TOKENS, Tables.LEASES)) {
                 String table = Tables.folded(tables.prefix() + suffix, upper);
                 Set<String> columns = new LinkedHashSet<>();
-                try (ResultSet rs = md.getColumns(c.getCatalog(), like(schema, escape), like(table, escape), "%")) {
+                try (ResultSet rs = catalogs
+                        ? md.getColumns(schema, null, like(table, escape), "%")
+                        : md.getColumns(c.getCatalog(), like(schema, escape), like(table, escape), "%")) {
                     while (rs.next()) {
                         // the pattern is escaped, but compare exactly anyway
                         if (table.equals(rs.getString("TABLE_NAME"))
-                                && (schema == null || schema.equals(rs.getString("TABLE_SCHEM")))) {
+                                && (schema == null || schema.equals(rs.getString(catalogs ? "TABLE_CAT" : "TABLE_SCHEM")))) {
                             columns.add(rs.getString("COLUMN_NAME").toLowerCase(Locale.ROOT));
                         }
                     }

@@ -133,6 +133,7 @@ public final class JdbiTokenStore implements TokenStore {
     private final String releaseLease;
     private final String extendLease;
     private final String purgeLeases;
+    private final String selectLeaseOwner;
 
     private JdbiTokenStore(StoreOptions settings, SqlDialect dialect) {
         this.settings = settings;
@@ -151,14 +152,13 @@ public final class JdbiTokenStore implements TokenStore {
                 + " WHERE store_key > :after AND " + LIVE_TOKEN + " ORDER BY store_key LIMIT :limit";
         // the outer condition is re-checked on the row's latest version, so a row saved again
         // between the sub-select and the delete survives
-        this.purgeTokens = "DELETE FROM " + t + " WHERE store_key IN (SELECT store_key FROM " + t + " WHERE "
-                + EXPIRED_TOKEN + " LIMIT :limit" + dialect.skipLocked() + ") AND " + EXPIRED_TOKEN;
+        this.purgeTokens = dialect.purge(t, EXPIRED_TOKEN);
         this.tryLease = dialect.tryLease(tables);
         this.releaseLease = "DELETE FROM " + l + " WHERE store_key = :key AND owner = :owner AND lease_until > :now";
         this.extendLease = "UPDATE " + l + " SET lease_until = :until"
                 + " WHERE store_key = :key AND owner = :owner AND lease_until > :now";
-        this.purgeLeases = "DELETE FROM " + l + " WHERE store_key IN (SELECT store_key FROM " + l
-                + " WHERE lease_until <= :now LIMIT :limit" + dialect.skipLocked() + ") AND lease_until <= :now";
+        this.purgeLeases = dialect.purge(l, "lease_until <= :now");
+        this.selectLeaseOwner = "SELECT COUNT(*) FROM " + l + " WHERE store_key = :key AND owner = :owner";
     }
 
     /**
@@ -245,12 +245,20 @@ public final class JdbiTokenStore implements TokenStore {
         Instant now = clock.instant();
         int won;
         try {
-            won = withHandle(h -> h.createUpdate(tryLease)
-                    .bind("key", key.value())
-                    .bind("owner", owner)
-                    .bind("until", leaseEnd(now, ttl))
-                    .bind("now", now.toEpochMilli())
-                    .execute());
+            won = withHandle(h -> {
+                int rows = h.createUpdate(tryLease)
+                        .bind("key", key.value())
+                        .bind("owner", owner)
+                        .bind("until", leaseEnd(now, ttl))
+                        .bind("now", now.toEpochMilli())
+                        .execute();
+                if (!dialect.confirmsLeaseByOwner() || rows == 0) {
+                    return rows;
+                }
+                // the owner is this attempt's own random value: the row holds it only if this call won
+                return h.createQuery(selectLeaseOwner).bind("key", key.value()).bind("owner", owner)
+                        .mapTo(Integer.class).one() > 0 ? 1 : 0;
+            });
         } catch (RuntimeException e) {
             if (Handles.isUniqueViolation(e)) {
                 return Optional.empty(); // H2: another instance inserted the lease row first

@@ -96,6 +96,65 @@ public enum SqlDialect {
             // held until the migration transaction ends; other instances wait, then find it done
             handle.createQuery("SELECT pg_advisory_xact_lock(hashtext(:name))").bind("name", name).mapToMap().list();
         }
+    },
+
+    /**
+     * MariaDB 10.5 or later, and MySQL 8 (issue 12): {@code INSERT … ON DUPLICATE KEY UPDATE}; DDL
+     * not transactional (each statement commits), so concurrent {@link JdbiSchema#apply()} calls are
+     * resolved like H2's, by re-inspecting after a loser's "table exists"; a schema is a database
+     * (JDBC: a catalog).
+     */
+    MARIADB("mariadb") {
+        @Override
+        String upsertToken(Tables t) {
+            return "INSERT INTO " + t.tokens() + " (store_key, sealed, expires_epoch_second, expires_nano, version)"
+                    + " VALUES (:key, :sealed, :second, :nano, 1)"
+                    + " ON DUPLICATE KEY UPDATE sealed = VALUES(sealed),"
+                    + " expires_epoch_second = VALUES(expires_epoch_second), expires_nano = VALUES(expires_nano),"
+                    + " version = version + 1";
+        }
+
+        @Override
+        String tryLease(Tables t) {
+            // the row is locked for the update; owner is assigned first, while lease_until still holds
+            // the old value, so both IFs test the lease as it was. Whether this call won is read back
+            // by owner (confirmsLeaseByOwner): the affected-row count of an unchanged duplicate depends
+            // on the driver's found-rows setting
+            return "INSERT INTO " + t.leases() + " (store_key, owner, lease_until) VALUES (:key, :owner, :until)"
+                    + " ON DUPLICATE KEY UPDATE owner = IF(lease_until <= :now, VALUES(owner), owner),"
+                    + " lease_until = IF(lease_until <= :now, VALUES(lease_until), lease_until)";
+        }
+
+        @Override
+        boolean confirmsLeaseByOwner() {
+            return true;
+        }
+
+        @Override
+        String purge(String table, String condition) {
+            // MariaDB refuses LIMIT in an IN sub-select and a sub-select of the table being deleted from
+            return "DELETE FROM " + table + " WHERE " + condition + " LIMIT :limit";
+        }
+
+        @Override
+        String skipLocked() {
+            return "";
+        }
+
+        @Override
+        boolean schemasAreCatalogs() {
+            return true;
+        }
+
+        @Override
+        boolean locksMigrations() {
+            return false;
+        }
+
+        @Override
+        void lockForMigration(Handle handle, String name) {
+            // DDL commits each statement: a lock held "until the transaction ends" means nothing here
+        }
     };
 
     private final String folder;
@@ -138,8 +197,11 @@ public enum SqlDialect {
         if (p.equals("postgresql")) {
             return POSTGRESQL;
         }
+        if (p.equals("mariadb") || p.equals("mysql")) {
+            return MARIADB;
+        }
         throw new IllegalArgumentException("database '" + productName + "' is not supported by the JDBC token store"
-                + " (supported: H2, PostgreSQL); see SqlDialect for what another database needs");
+                + " (supported: H2, PostgreSQL, MariaDB/MySQL); see SqlDialect for what another database needs");
     }
 
     /** The class-path folder of this dialect's schema scripts. */
@@ -158,6 +220,29 @@ public enum SqlDialect {
      * Parameters {@code key, owner, until, now}.
      */
     abstract String tryLease(Tables t);
+
+    /**
+     * Deletes at most {@code :limit} rows of {@code table} that meet {@code condition}. By default
+     * through a row-picking sub-select ({@link #skipLocked()} appended), with the condition checked
+     * again on each row's latest version so that a row saved again meanwhile survives.
+     */
+    String purge(String table, String condition) {
+        return "DELETE FROM " + table + " WHERE store_key IN (SELECT store_key FROM " + table + " WHERE "
+                + condition + " LIMIT :limit" + skipLocked() + ") AND " + condition;
+    }
+
+    /**
+     * Whether {@link #tryLease} may report a row for a lease it did not take, so that the win is
+     * read back by owner (each attempt has a new random owner).
+     */
+    boolean confirmsLeaseByOwner() {
+        return false;
+    }
+
+    /** Whether a schema is a JDBC catalog (MySQL/MariaDB databases) rather than a JDBC schema. */
+    boolean schemasAreCatalogs() {
+        return false;
+    }
 
     /** What a purge's row-picking sub-select appends so that it never waits for a row a writer holds. */
     abstract String skipLocked();

@@ -46,8 +46,10 @@ class JdbiSchemaTest extends JdbiSchemaContract {
     @DisplayName("the dialect is detected from the connection")
     void detectsDialect() {
         assertThat(JdbiSchema.of(JDBI, newPrefix()).dialect()).isEqualTo(SqlDialect.H2);
-        assertThatThrownBy(() -> SqlDialect.fromProductName("MySQL"))
+        assertThat(SqlDialect.fromProductName("MariaDB")).isEqualTo(SqlDialect.MARIADB); // issue 12
+        assertThat(SqlDialect.fromProductName("MySQL")).isEqualTo(SqlDialect.MARIADB);
+        assertThatThrownBy(() -> SqlDialect.fromProductName("Oracle"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("'MySQL' is not supported");
+                .hasMessageContaining("'Oracle' is not supported");
     }
 }

@@ -24,6 +24,19 @@ final class TestDatabases {
         return Jdbi.create(target.jdbcUrl(), target.user(), target.password());
     }
 
+    /** The MariaDB that {@link RequiredServers} finds (loopback 3306, root, database test); skips or fails without one. */
+    static Jdbi mariadb() {
+        RequiredServers.PostgresTarget target = RequiredServers.mariadb();
+        return Jdbi.create(target.jdbcUrl(), target.user(), target.password());
+    }
+
+    /** Drops a MariaDB database made by {@link #createUniqueSchema} (MariaDB knows no CASCADE: a database holds its tables). */
+    static void dropDatabase(Jdbi jdbi, String name) {
+        if (jdbi != null && name != null) {
+            jdbi.useHandle(h -> h.execute("DROP DATABASE IF EXISTS " + name));
+        }
+    }
+
     /** Creates a schema no other test run uses, so that parallel runs against one server never collide. */
     static String createUniqueSchema(Jdbi jdbi) {
         String name = "tk_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);

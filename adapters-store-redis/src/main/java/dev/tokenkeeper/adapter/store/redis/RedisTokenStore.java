@@ -29,7 +29,9 @@ import java.util.function.BiConsumer;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisSentinelClient;
 import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.ScanIteration;
 import redis.clients.jedis.SslOptions;
@@ -256,8 +258,13 @@ public final class RedisTokenStore implements TokenStore {
             throw new IllegalArgumentException("timeout must be from 1 ms to 1 minute, was " + timeout);
         }
         String scheme = uri.getScheme();
+        if (SENTINEL_SCHEME.equals(scheme)) {
+            Sentinels.of(uri); // checked now, so that an unusable URI fails here, not at build()
+            return new Builder(null, true).uri(uri, timeout);
+        }
         if (uri.getHost() == null || !("redis".equals(scheme) || "rediss".equals(scheme))) {
-            throw new IllegalArgumentException("uri must be redis://host[:port][/db] or rediss://…, had scheme "
+            throw new IllegalArgumentException("uri must be redis://host[:port][/db], rediss://… or "
+                    + "redis-sentinel://host:port[,host:port…]/master[/db], had scheme "
                     + scheme + " and host " + uri.getHost());
         }
         return new Builder(null, true).uri(uri, timeout);
@@ -632,11 +639,76 @@ public final class RedisTokenStore implements TokenStore {
             pool.setMaxIdle(MAX_POOL_CONNECTIONS);
             pool.setMaxWait(timeout); // the Jedis default is to wait for a free connection forever
             pool.setTestWhileIdle(true); // drops connections a restarted server has closed
+            if (SENTINEL_SCHEME.equals(uri.getScheme())) {
+                Sentinels sentinels = Sentinels.of(uri);
+                int millis = (int) timeout.toMillis();
+                DefaultJedisClientConfig.Builder master = DefaultJedisClientConfig.builder()
+                        .connectionTimeoutMillis(millis).socketTimeoutMillis(millis).database(sentinels.database());
+                if (password != null) {
+                    master.user(user).password(password.reveal()); // the master's; the sentinels are asked without
+                }
+                return RedisSentinelClient.builder()
+                        .masterName(sentinels.master())
+                        .sentinels(sentinels.nodes())
+                        .clientConfig(master.build())
+                        .sentinelClientConfig(DefaultJedisClientConfig.builder()
+                                .connectionTimeoutMillis(millis).socketTimeoutMillis(millis).build())
+                        .poolConfig(pool)
+                        .build();
+            }
             return RedisClient.builder()
                     .hostAndPort(JedisURIHelper.getHostAndPort(uri))
                     .clientConfig(clientConfig(uri, timeout, user, password))
                     .poolConfig(pool)
                     .build();
+        }
+    }
+
+    /** The scheme of a Redis Sentinel URI: {@code redis-sentinel://host:port[,host:port…]/master[/db]}. */
+    static final String SENTINEL_SCHEME = "redis-sentinel";
+
+    /**
+     * What a {@code redis-sentinel://} URI names: the sentinels to ask, the master's name and the
+     * database number. Credentials in the URI are not used (give them to {@link Builder#credentials}).
+     */
+    record Sentinels(Set<HostAndPort> nodes, String master, int database) {
+        static Sentinels of(URI uri) {
+            String authority = uri.getRawAuthority();
+            if (authority == null || authority.isBlank()) {
+                throw new IllegalArgumentException("a redis-sentinel URI names its sentinels: redis-sentinel://host:port"
+                        + "[,host:port…]/master[/db]");
+            }
+            authority = authority.substring(authority.lastIndexOf('@') + 1); // never the user info
+            Set<HostAndPort> nodes = new java.util.LinkedHashSet<>();
+            for (String node : authority.split(",")) {
+                int colon = node.lastIndexOf(':');
+                try {
+                    int port = colon < 0 ? 26379 : Integer.parseInt(node.substring(colon + 1));
+                    String host = colon < 0 ? node : node.substring(0, colon);
+                    if (host.isBlank() || port < 1 || port > 65535) {
+                        throw new NumberFormatException();
+                    }
+                    nodes.add(new HostAndPort(host, port));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("a redis-sentinel URI lists sentinels as host:port, comma-separated; "
+                            + "one of them is not (" + nodes.size() + " read before it)");
+                }
+            }
+            String path = uri.getPath() == null ? "" : uri.getPath();
+            String[] parts = path.startsWith("/") ? path.substring(1).split("/") : new String[0];
+            if (parts.length == 0 || parts[0].isBlank() || parts.length > 2) {
+                throw new IllegalArgumentException("a redis-sentinel URI names the master after the sentinels: "
+                        + "redis-sentinel://host:port[,host:port…]/master[/db]");
+            }
+            int db = 0;
+            if (parts.length == 2) {
+                try {
+                    db = Integer.parseInt(parts[1]);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("the database of a redis-sentinel URI is a number: …/master/0");
+                }
+            }
+            return new Sentinels(Set.copyOf(nodes), parts[0], db);
         }
     }
 
