@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every tokenkeeper benchmark with fixed, documented parameters and writes docs/BENCHMARKS.md.
 #
-#   benchmarks/run.sh           the real measurement (< 15 min on 2 cores); run it on a quiet machine
+#   benchmarks/run.sh           the real measurement (about 16 min on 2 cores); run it on a quiet machine
 #   benchmarks/run.sh --smoke   a ~2 min smoke run that checks everything works; its figures mean nothing
 #   benchmarks/compare-hot-path.sh [BASE_REF]   the JMH hot path before (BASE_REF) vs after (this work
 #                               tree) in one interleaved run; its section of docs/BENCHMARKS.md survives run.sh

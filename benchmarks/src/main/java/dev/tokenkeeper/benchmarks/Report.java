@@ -631,7 +631,7 @@ final class Report {
         p("- **Bounded**: JMH by its iteration counts; each simulation by its deadline and a cap on samples per caller; "
                 + "callers still blocked inside a library call when a run ends are waited for at most "
                 + Simulation.STRAGGLER_WAIT.toSeconds() + " s, then interrupted and reported.");
-        p("Re-run: `benchmarks/run.sh` (full, < 10 min on 2 cores) or `benchmarks/run.sh --smoke` (about 2 min). "
+        p("Re-run: `benchmarks/run.sh` (full: its duration is the last bar above) or `benchmarks/run.sh --smoke` (about 2 min). "
                 + "It builds this module with `./mvnw`, finds Redis and PostgreSQL on 127.0.0.1 (or `REDIS_URL` / `JDBC_URL` "
                 + "naming a loopback host) and skips their rows with a note when absent.");
     }
