@@ -48,19 +48,14 @@ final class Invalidation {
             return false;
         }
         Entry e = s.entry.get();
-        if (e == null || !e.token.sameValueAs(rejected)) {
-            return false;
-        }
-        // the shared tier first (only if it still holds the rejected token): a caller that misses once
-        // the near cache lets go must not load the rejected token back from the store
-        tier.deleteIfHolds(s, rejected);
-        if (!s.entry.compareAndSet(e, null)) {
+        if (e == null || !e.token.sameValueAs(rejected) || !s.entry.compareAndSet(e, null)) {
             return false;
         }
         RefreshCandidate rejectedRefresh = RefreshCandidate.of(e.token);
         if (rejectedRefresh != null) {
             s.spareRefresh = rejectedRefresh;
         }
+        tier.deleteIfHolds(s, rejected);
         events.onEvent(new TokenEvent.TokenInvalidated(key, true));
         return true;
     }

@@ -329,6 +329,9 @@ final class ConfigReader {
         SecretSource secret = secret(p + "client-secret", p + "client-secret-env", p + "client-secret-file",
                 authentication.usesSecret() ? "required for auth-method " + authentication + ": set client-secret-env (the "
                         + "name of an environment variable) or client-secret-file (a path), or OAUTH_CLIENT_SECRET" : null);
+        if (authentication == ClientAuthentication.NONE && secret != null) {
+            add(p + "auth-method", "none is a client without a secret, but a client secret is configured too");
+        }
         TokenkeeperConfig.ClientAuthSettings auth = clientAuth(p, issuer, authentication);
         List<String> scopes = v.get("scope") == null || v.get("scope").isBlank()
                 ? List.of()

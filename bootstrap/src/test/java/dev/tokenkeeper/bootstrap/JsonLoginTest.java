@@ -79,6 +79,39 @@ class JsonLoginTest {
     }
 
     @Test
+    @DisplayName("the OAuth password grant from configuration: invalid_grant on refresh logs in again with the stored credentials")
+    void passwordGrantReauthenticatesAfterInvalidGrant() {
+        idp.respondWith(
+                Response.json(200, "{\"access_token\":\"first-token\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
+                        + "\"refresh_token\":\"rt-1\"}"),
+                Response.error(400, "invalid_grant", "refresh token revoked"),
+                Response.json(200, "{\"access_token\":\"second-token\",\"token_type\":\"Bearer\",\"expires_in\":3600}"));
+        Settings s = Settings.of(Map.of(
+                "clients.pw.token-url", idp.uri("/oauth/token").toString(),
+                "clients.pw.client-id", "pw-client",
+                "clients.pw.client-secret-env", "PW_CLIENT_SECRET",
+                "clients.pw.grant", "password",
+                "clients.pw.username", "alice",
+                "clients.pw.password-env", "CIDX_PASSWORD",
+                "refresh.proactive", "false",
+                "refresh.jitter", "0"), Map.of("CIDX_PASSWORD", password, "PW_CLIENT_SECRET", "pw-client-secret"), "test");
+        try (Tokenkeeper tk = Tokenkeeper.builder(TokenkeeperConfig.from(s)).clock(clock).start()) {
+            TokenKey key = tk.key("pw");
+            assertThat(tk.provider().token(key).value().reveal()).isEqualTo("first-token");
+            clock.advance(Duration.ofHours(2)); // expired: the next call refreshes, is refused, logs in again
+            assertThat(tk.provider().token(key).value().reveal()).isEqualTo("second-token");
+            List<FakeIdp.RecordedRequest> r = idp.requests();
+            assertThat(r).hasSize(3);
+            assertThat(r.get(0).form()).containsEntry("grant_type", "password").containsEntry("username", "alice")
+                    .containsEntry("password", password);
+            assertThat(r.get(1).form()).containsEntry("grant_type", "refresh_token").containsEntry("refresh_token", "rt-1");
+            assertThat(r.get(2).form()).containsEntry("grant_type", "password").containsEntry("username", "alice")
+                    .containsEntry("password", password);
+            assertThat(tk.toString() + tk.config()).doesNotContain(password);
+        }
+    }
+
+    @Test
     @DisplayName("without a token URL, refresh tokens are not kept: the client logs in again when its token is due")
     void loginOnly() {
         idp.respondWith(
