@@ -164,9 +164,10 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                     : null;
             WebClientOptions options = new WebClientOptions()
                     .setConnectTimeout((int) config.connectTimeout().toMillis())
-                    .setReadIdleTimeout((int) io.read().toMillis())
-                    .setWriteIdleTimeout((int) io.write().toMillis())
-                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                    // no read/write idle timeout on the connections themselves: it also closes a pooled
+                    // connection that merely waited (a Retry-After pause as long as the timeout raced the
+                    // next request on it, which then reached the IdP twice); the read timeout is set per
+                    // request below, and the request timeout bounds every exchange, writing included
                     .setFollowRedirects(false)
                     .setDecompressionSupported(false)
                     .setUserAgent(USER_AGENT);
@@ -439,7 +440,8 @@ public final class VertxTokenEndpoint implements TokenEndpoint, AutoCloseable {
                 .as(codec)
                 .followRedirects(false)
                 .connectTimeout(io.pool().toMillis()) // a pooled connection, or a new one, within this
-                .idleTimeout(io.read().toMillis())
+                // the longest pause in this exchange, reading or writing (Vert.x has one per-request idle timeout)
+                .idleTimeout(Math.min(io.read().toMillis(), io.write().toMillis()))
                 .putHeader("Accept", "application/json")
                 .putHeader("Content-Type", json != null ? "application/json" : "application/x-www-form-urlencoded");
         if (json == null) { // a JSON login authenticates the user: no client credentials, no proof
