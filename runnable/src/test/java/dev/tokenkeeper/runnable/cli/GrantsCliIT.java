@@ -136,7 +136,7 @@ class GrantsCliIT {
                                 HttpResponse.BodyHandlers.ofString());
                     } catch (java.net.ConnectException notYet) {
                         assertThat(System.nanoTime()).as("sidecar listening in time").isLessThan(deadline);
-                        Thread.sleep(100);
+                        Thread.sleep(100); // real time: the sidecar is another process, listening when it is ready
                     }
                 }
                 assertThat(r.statusCode()).as(e.getKey() + " " + r.body()).isEqualTo(200);
