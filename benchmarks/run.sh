@@ -9,8 +9,9 @@
 # What it runs (see docs/BENCHMARKS.md for the figures and method):
 #   1. JMH hot path, 1 and 2 threads, -prof gc: floor (AtomicReference + nanoTime), tokenkeeper
 #      (memory store; Redis store, near-cache hit), Caffeine, Spring Security authorize(),
-#      google-auth getRequestMetadata(). Full: 3 forks, each 2 x 1 s warm-up and 4 x 1 s measurement.
-#   2. Stampede: 4 instances x 4 threads, 6 s tokens, 3 lifetimes, IdP latency 50 ms, a call every
+#      google-auth getRequestMetadata(). Full: the judged rows (floor, tokenkeeper keyed and bound) 5 forks,
+#      each 2 x 1 s warm-up and 6 x 1 s measurement; the peers 2 forks of 1 x 1 s warm-up and 3 x 1 s.
+#   2. Stampede: 4 instances x 4 threads, 5 s tokens, 3 lifetimes, IdP latency 50 ms, a call every
 #      1 ms per thread; tokenkeeper (memory, Redis, PostgreSQL), Spring, google-auth, Caffeine.
 #   3. Outage: the same, with the IdP answering 503 from 1.2 to 1.6 lifetimes into the run.
 #   4. Redis fan-out: 1, 4 and 16 instances x 2 threads sharing one Redis.

@@ -34,7 +34,6 @@ final class TokenSealer {
     private static final byte[] CONTEXT = "tokenkeeper/sealed-token/v1".getBytes(StandardCharsets.US_ASCII);
 
     private final SealingKeys keys;
-    private final SecureRandom random = new SecureRandom();
 
     /** A sealer with {@code keys}. */
     TokenSealer(SealingKeys keys) {
@@ -54,7 +53,7 @@ final class TokenSealer {
         try {
             byte[] id = keys.currentId().getBytes(StandardCharsets.US_ASCII);
             byte[] nonce = new byte[NONCE_BYTES];
-            random.nextBytes(nonce);
+            Nonces.RANDOM.nextBytes(nonce);
             byte[] header = new byte[2 + id.length];
             header[0] = VERSION;
             header[1] = (byte) id.length;
@@ -136,5 +135,10 @@ final class TokenSealer {
         UnsealException(String message) {
             super(message);
         }
+    }
+
+    /** Made on first use: opening a token (the CLI's cached read) needs no randomness. */
+    private static final class Nonces {
+        static final SecureRandom RANDOM = new SecureRandom();
     }
 }

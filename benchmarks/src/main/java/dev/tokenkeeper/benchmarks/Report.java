@@ -380,8 +380,8 @@ final class Report {
             p("_Not run._");
             return;
         }
-        p("One fork, 2 × 1 s warm-up, 3 × 1 s measurement, one thread (the hot-path rows below use the hot path's "
-                + "settings). A client assertion and a DPoP proof are made only when a token request (or, for DPoP, a "
+        p(plan.costRuns().describe() + ", one thread (the hot-path rows below use the hot path's iterations and "
+                + plan.peerRuns().forks() + " forks). A client assertion and a DPoP proof are made only when a token request (or, for DPoP, a "
                 + "resource request) is sent, never on a cache hit. The HTTP client rows send the same GET to a loopback "
                 + "server (JDK `HttpServer`, kept-alive connection) plainly and through the integration, which adds the "
                 + "cached token of a real manager.");
@@ -418,8 +418,9 @@ final class Report {
 
     private void hotPath() {
         h("## 1. Hot path: a valid cached token (JMH)");
-        p(f("Average time per call, %d forks, %d × %d ms warm-up and %d × %d ms measurement iterations, `-prof gc`; "
-                + "error is JMH's 99.9%% confidence half-interval. Each contender fetched its one-hour token from the loopback "
+        p(f("Average time per call, `-prof gc`. The rows the bars judge (the floor, tokenkeeper keyed and bound) ran %d forks, "
+                + "%d × %d ms warm-up and %d × %d ms measurement iterations; the peers " + plan.peerRuns().describe() + ". "
+                + "The error is JMH's 99.9%% confidence half-interval. Each contender fetched its one-hour token from the loopback "
                 + "IdP in its setup, and its tear-down checks that no further request was made, so only the cached path is "
                 + "timed. With 2 threads both share one instance. B/op is `gc.alloc.rate.norm`.",
                 plan.jmhForks(), plan.jmhWarmups(), plan.jmhIterationTime().toMillis(), plan.jmhIterations(), plan.jmhIterationTime().toMillis()));

@@ -80,7 +80,6 @@ public final class SealedFileStore implements TokenStore {
     private static final Map<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
     private static final Set<OpenOption> LOCK_OPEN = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             LinkOption.NOFOLLOW_LINKS);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path directory;
     private final Path file;
@@ -403,8 +402,13 @@ public final class SealedFileStore implements TokenStore {
 
     private static byte[] randomBytes() {
         byte[] b = new byte[16];
-        RANDOM.nextBytes(b);
+        Random.SOURCE.nextBytes(b);
         return b;
+    }
+
+    /** Made on first use: a cached read (the CLI's short path) needs no randomness. */
+    private static final class Random {
+        static final SecureRandom SOURCE = new SecureRandom();
     }
 
     private record Entry(byte[] bytes, Instant expiresAt) {}
