@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The launcher script the build puts next to the jar ({@code target/tokenkeeper}): the first run
- * records a class-data-sharing archive, later runs use it, and standard output stays the token alone.
+ * records a class-data-sharing archive from a training run, every run uses it, and standard output
+ * stays the token alone.
  */
 class LauncherIT {
 
@@ -85,8 +86,17 @@ class LauncherIT {
         assertThat(second.exit()).as(second.err()).isZero();
         assertThat(second.out()).isEqualTo(token + System.lineSeparator());
         assertThat(second.err()).isEmpty();
-        assertThat(Files.readString(classLog)).as("tokenkeeper's own classes come from the recorded archive")
+        String classes = Files.readString(classLog);
+        assertThat(classes).as("tokenkeeper's own classes come from the recorded archive")
                 .contains("dev.tokenkeeper.runnable.cli.TokenkeeperCli source: shared objects file (top)");
+        // the archive was recorded from the training run (a cached token read), not from this first
+        // run, which fetched the token: the cached read and its AES-GCM opening are in it too
+        assertThat(classes).as("the cached read comes from the training archive")
+                .contains("dev.tokenkeeper.runnable.localstore.CachedToken source: shared objects file (top)")
+                .contains("com.sun.crypto.provider.GaloisCounterMode$GCMDecrypt source: shared objects file (top)");
+        assertThat(classes).as("SunJCE comes second: no other provider is instantiated to reach it (ProviderOrder)")
+                .doesNotContain("sun.security.ec.SunEC ")
+                .doesNotContain("sun.security.pkcs11.SunPKCS11 ");
         assertThat(idp.requestCount()).isEqualTo(1);
     }
 }
