@@ -52,10 +52,11 @@ public final class StatusPage {
             dt{color:var(--muted)}dd{margin:0;font-variant-numeric:tabular-nums}
             .t-ok{color:var(--ok);font-weight:600}.t-warn{color:var(--warn);font-weight:600}.t-bad{color:var(--bad);font-weight:600}
             h3{font-size:13px;margin:8px 0 6px;color:var(--muted);font-weight:600}
+            .scroll{overflow-x:auto}
             table{border-collapse:collapse;width:100%;font-size:13px;font-variant-numeric:tabular-nums}
-            th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #eaeef2}
+            th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eaeef2;white-space:nowrap}
             th{color:var(--muted);font-weight:600}
-            td.num{text-align:right}
+            .num{text-align:right}
             .empty{color:var(--muted);font-style:italic}
             footer{padding:0 24px 20px;color:var(--muted);font-size:12px}
             footer a{color:#0969da}
@@ -152,8 +153,8 @@ public final class StatusPage {
         if (c.recent().isEmpty()) {
             b.append("<p class=\"empty\">None yet.</p>\n");
         } else {
-            b.append("<table class=\"timeline\"><thead><tr><th>time</th><th>outcome</th><th>failure</th>")
-                    .append("<th>latency</th><th>attempts</th><th>trigger</th></tr></thead><tbody>\n");
+            b.append("<div class=\"scroll\"><table class=\"timeline\"><thead><tr><th>time</th><th>outcome</th><th>failure</th>")
+                    .append("<th class=\"num\">latency</th><th class=\"num\" title=\"attempts\">tries</th><th>trigger</th></tr></thead><tbody>\n");
             for (RecentAcquisitions.Acquisition a : c.recent()) {
                 b.append("<tr class=\"").append(a.success() ? "success" : "failure").append("\"><td><time datetime=\"")
                         .append(a.at()).append("\">").append(CLOCK.format(a.at())).append("</time> <span class=\"empty\">(")
@@ -164,7 +165,7 @@ public final class StatusPage {
                         .append(a.attempts()).append("</td><td>").append(a.background() ? "background" : "caller")
                         .append("</td></tr>\n");
             }
-            b.append("</tbody></table>\n");
+            b.append("</tbody></table></div>\n");
         }
         b.append("</section>\n");
     }
