@@ -56,6 +56,8 @@ import org.slf4j.LoggerFactory;
  * The sidecar HTTP server in front of a running {@link Tokenkeeper}.
  *
  * <ul>
+ *   <li>{@code GET /}: the {@link StatusPage}, an HTML page that reloads itself ({@code ?refresh=N}
+ *       seconds, 1 to 300, default {@value StatusPage#DEFAULT_REFRESH_SECONDS}). Never a token.</li>
  *   <li>{@code GET /auth/status/{client}}: one client as {@code {has_token, expires_at,
  *       expires_in_seconds, is_valid}} exactly (the service spec's shape);</li>
  *   <li>{@code GET /auth/status}: per configured client, the {@link StatusDocument} shape (the
@@ -107,9 +109,13 @@ public final class Sidecar implements AutoCloseable {
     private final long keepWarmTimer;
     /** Keep-warm acquisitions in flight: close() lets them finish (within the grace) before the tokenkeeper closes. */
     private final Set<CompletableFuture<?>> warming = ConcurrentHashMap.newKeySet();
+    /** The status page's timeline; null when the caller assembled the tokenkeeper ({@link #serve}). */
+    private final RecentAcquisitions recent;
 
-    private Sidecar(Tokenkeeper tk, boolean owns, SidecarConfig config, PrometheusMeterRegistry registry, InstantSource clock) {
+    private Sidecar(Tokenkeeper tk, boolean owns, SidecarConfig config, PrometheusMeterRegistry registry, InstantSource clock,
+            RecentAcquisitions recent) {
         this.tk = tk;
+        this.recent = recent;
         this.ownsTokenkeeper = owns;
         this.config = config;
         this.registry = registry;
@@ -160,9 +166,11 @@ public final class Sidecar implements AutoCloseable {
      */
     public static Sidecar launch(TokenkeeperConfig config, InstantSource clock) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.config().meterFilter(new LatencyBuckets()); // quantiles for the dashboard (ops/grafana)
         TokenMetrics metrics = new TokenMetrics(registry, config.clients().keySet());
+        RecentAcquisitions recent = new RecentAcquisitions(config.clients().keySet(), clock, RecentAcquisitions.DEFAULT_CAPACITY);
         Tokenkeeper tk = Tokenkeeper.builder(config)
-                .listener(new LoggingEventListener().andThen(metrics))
+                .listener(new LoggingEventListener().andThen(metrics).andThen(recent))
                 .clock(clock)
                 .recordHits(true)
                 .start();
@@ -170,7 +178,7 @@ public final class Sidecar implements AutoCloseable {
             Map<String, TokenKey> keys = new LinkedHashMap<>();
             config.clientList().forEach(c -> keys.put(c.name(), c.key()));
             metrics.bind(tk.manager(), keys, clock);
-            return new Sidecar(tk, true, config.sidecar(), registry, clock);
+            return new Sidecar(tk, true, config.sidecar(), registry, clock, recent);
         } catch (RuntimeException e) {
             tk.close();
             registry.close();
@@ -184,7 +192,7 @@ public final class Sidecar implements AutoCloseable {
      */
     public static Sidecar serve(Tokenkeeper tk, SidecarConfig config, PrometheusMeterRegistry registry, InstantSource clock) {
         return new Sidecar(Objects.requireNonNull(tk, "tk"), false, Objects.requireNonNull(config, "config"),
-                Objects.requireNonNull(registry, "registry"), Objects.requireNonNull(clock, "clock"));
+                Objects.requireNonNull(registry, "registry"), Objects.requireNonNull(clock, "clock"), null);
     }
 
     /** The port the server listens on (the chosen one when configured with 0). */
@@ -236,6 +244,7 @@ public final class Sidecar implements AutoCloseable {
         }
         try {
             switch (path) {
+                case "/" -> page(req, res);
                 case "/auth/status" -> json(res.setStatusCode(200), status());
                 case "/health/live" -> json(res.setStatusCode(closing.get() ? 503 : 200),
                         new JsonObject().put("status", closing.get() ? "STOPPING" : "UP"));
@@ -283,6 +292,30 @@ public final class Sidecar implements AutoCloseable {
         keys.forEach((name, key) -> clients.put(name,
                 StatusDocument.client(tk.provider().status(key), tk.manager().circuitState(name), now)));
         return new JsonObject().put("clients", clients);
+    }
+
+    /** The status page: HTML under a strict policy (no script, no external asset), never a token. */
+    private void page(HttpServerRequest req, HttpServerResponse res) {
+        int refresh = StatusPage.DEFAULT_REFRESH_SECONDS;
+        String asked = req.getParam("refresh");
+        if (asked != null) {
+            try {
+                refresh = Math.min(300, Math.max(1, Integer.parseInt(asked)));
+            } catch (NumberFormatException e) {
+                // a malformed value keeps the default: the page is for eyes, not scripts
+            }
+        }
+        Instant now = clock.instant();
+        List<StatusPage.ClientView> views = new ArrayList<>();
+        keys.forEach((name, key) -> views.add(new StatusPage.ClientView(name, tk.provider().status(key),
+                tk.manager().circuitState(name), recent == null ? List.of() : recent.of(name))));
+        res.putHeader("Content-Type", "text/html; charset=utf-8")
+                .putHeader("Content-Security-Policy", StatusPage.CONTENT_SECURITY_POLICY)
+                .putHeader("X-Content-Type-Options", "nosniff")
+                .putHeader("Referrer-Policy", "no-referrer")
+                .putHeader("X-Frame-Options", "DENY")
+                .setStatusCode(200)
+                .end(StatusPage.render(views, now, refresh));
     }
 
     /**
