@@ -90,7 +90,13 @@ class InjectingProxyIT {
         s.put("sidecar.port", "0");
         s.put("sidecar.keep-warm", "false"); // every token request is one the proxy caused
         s.put("sidecar.shutdown-grace", "1s"); // the test client keeps its connections open: the stop waits this long
+        s.put("clients.bound.token-url", idp.tokenUri().toString());
+        s.put("clients.bound.client-id", "bound-client");
+        s.put("clients.bound.client-secret", clientSecret);
+        s.put("clients.bound.dpop", "true");
         route(s, "api", "http://127.0.0.1:" + api.port() + "/base");
+        route(s, "dpop", "http://127.0.0.1:" + api.port());
+        s.put("proxy.dpop.client", "bound");
         route(s, "down", "http://127.0.0.1:" + closedPort);
         route(s, "slow", "http://127.0.0.1:" + api.port());
         s.put("proxy.slow.timeout", "1s");
@@ -145,6 +151,7 @@ class InjectingProxyIT {
                 sidecar.close();
             }
             List<String> secrets = new ArrayList<>(issued());
+            secrets.addAll(dpopTokens);
             secrets.add(clientSecret);
             secrets.forEach(scanner::secret);
             logs.assertNoneOf(secrets);
@@ -373,6 +380,51 @@ class InjectingProxyIT {
         }
     }
 
+    @Nested
+    @DisplayName("a DPoP-bound client")
+    class Dpop {
+
+        @Test
+        @DisplayName("each request carries DPoP and a fresh proof for its method and URI with the token's hash; a nonce "
+                + "challenge is answered once with the nonce, without a new token")
+        void proofs() throws Exception {
+            String token = scanner.secret("dpop-bound-token-" + UUID.randomUUID());
+            dpopTokens.add(token);
+            idp.respondWith(FakeIdp.Response.json(200,
+                    "{\"access_token\":\"" + token + "\",\"token_type\":\"DPoP\",\"expires_in\":3600}"));
+            api.dpopToken = token;
+
+            HttpResponse<byte[]> first = send(HttpRequest.newBuilder(proxy("dpop", "/dpop?x=1")).build());
+            HttpResponse<byte[]> second = send(HttpRequest.newBuilder(proxy("dpop", "/dpop?x=2"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+
+            assertThat(first.statusCode()).isEqualTo(200);
+            assertThat(second.statusCode()).isEqualTo(200);
+            assertThat(idp.requestCount()).isEqualTo(1); // the nonce challenge did not cost the token
+            // the first request met the nonce challenge and was sent again with the nonce; the second had it at once
+            assertThat(api.seen).hasSize(3);
+            List<com.nimbusds.jwt.JWTClaimsSet> proofs = new ArrayList<>();
+            for (Seen seen : api.seen) {
+                assertThat(seen.authorization()).isEqualTo("DPoP " + token);
+                com.nimbusds.jwt.SignedJWT proof = com.nimbusds.jwt.SignedJWT.parse(seen.header("dpop"));
+                assertThat(proof.getHeader().getType().toString()).isEqualTo("dpop+jwt");
+                assertThat(proof.verify(new com.nimbusds.jose.crypto.ECDSAVerifier(proof.getHeader().getJWK().toECKey()))).isTrue();
+                proofs.add(proof.getJWTClaimsSet());
+            }
+            String htu = "http://127.0.0.1:" + api.port() + "/dpop";
+            assertThat(proofs).allSatisfy(c -> {
+                assertThat(c.getStringClaim("htu")).isEqualTo(htu);
+                assertThat(c.getStringClaim("ath")).isEqualTo(java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                        MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII))));
+            });
+            assertThat(proofs).extracting(c -> c.getStringClaim("htm")).containsExactly("GET", "GET", "POST");
+            assertThat(proofs).extracting(c -> c.getStringClaim("nonce")).containsExactly(null, "n-1", "n-1");
+            assertThat(proofs).extracting(com.nimbusds.jwt.JWTClaimsSet::getJWTID).doesNotHaveDuplicates();
+        }
+    }
+
+    final List<String> dpopTokens = new CopyOnWriteArrayList<>();
+
     @Test
     @DisplayName("tokenkeeper serve in its own process runs the route: a plain request reaches the upstream with a token")
     void serveProcess(@TempDir Path dir) throws Exception {
@@ -446,6 +498,7 @@ class InjectingProxyIT {
         final List<Seen> seen = new CopyOnWriteArrayList<>();
         final Set<String> revoked = ConcurrentHashMap.newKeySet();
         final HttpServer server;
+        volatile String dpopToken;
 
         Upstream(PfxOptions tlsKey) {
             HttpServerOptions options = new HttpServerOptions().setHost("127.0.0.1").setPort(0);
@@ -498,6 +551,7 @@ class InjectingProxyIT {
             req.body().onSuccess(b -> {
                 seen.add(new Seen(req.method().name(), req.uri(), headers, b.length()));
                 switch (path) {
+                    case "/dpop" -> dpop(req, auth);
                     case "/collect" -> req.response().end("collected");
                     case "/hang" -> { } // never answered: the proxy's timeout must end it
                     case "/redirect" -> req.response().setStatusCode(302).putHeader("Location", req.getParam("to")).end();
@@ -514,6 +568,26 @@ class InjectingProxyIT {
                     }
                 }
             });
+        }
+
+        /** RFC 9449 §9: the first proof without a nonce is answered with a nonce challenge. */
+        private void dpop(HttpServerRequest req, String auth) {
+            String proof = req.getHeader("DPoP");
+            if (dpopToken == null || !("DPoP " + dpopToken).equals(auth) || proof == null) {
+                reject(req, auth);
+                return;
+            }
+            try {
+                if (com.nimbusds.jwt.SignedJWT.parse(proof).getJWTClaimsSet().getStringClaim("nonce") == null) {
+                    req.response().setStatusCode(401).putHeader("DPoP-Nonce", "n-1")
+                            .putHeader("WWW-Authenticate", "DPoP error=\"use_dpop_nonce\"").end();
+                    return;
+                }
+            } catch (java.text.ParseException e) {
+                req.response().setStatusCode(400).end();
+                return;
+            }
+            req.response().end("bound");
         }
 
         private boolean accepted(String auth) {
