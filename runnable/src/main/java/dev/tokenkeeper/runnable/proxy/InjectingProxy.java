@@ -286,6 +286,8 @@ public final class InjectingProxy {
     private void forward(HttpServerRequest req, Context context, URI target, Body body) {
         String method = req.method().name();
         Exchange exchange = new Exchange(req, target, body);
+        // a caller that leaves before the answer: its upstream request is reset, not left to run out its timeout
+        req.response().closeHandler(v -> exchange.abandon());
         requests.executeAsync(method, target, body.repeatable(), exchange).whenComplete((answer, failure) ->
                 context.runOnContext(v -> {
                     if (failure != null) {
@@ -301,11 +303,22 @@ public final class InjectingProxy {
         private final HttpServerRequest req;
         private final URI target;
         private final Body body;
+        /** The attempt in flight, reset if the caller leaves. */
+        private volatile HttpClientRequest current;
+        private volatile boolean abandoned;
 
         Exchange(HttpServerRequest req, URI target, Body body) {
             this.req = req;
             this.target = target;
             this.body = body;
+        }
+
+        void abandon() {
+            abandoned = true;
+            HttpClientRequest up = current;
+            if (up != null) {
+                up.reset();
+            }
         }
 
         @Override
@@ -350,6 +363,10 @@ public final class InjectingProxy {
                     .setURI(target.getRawPath() + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()))
                     .setIdleTimeout(route.timeout().toMillis());
             return client.request(options).compose(up -> {
+                current = up;
+                if (abandoned) {
+                    up.reset();
+                }
                 copyRequestHeaders(req.headers(), up.headers());
                 if (bound) {
                     DpopProofs.Headers h = dpop.headers(req.method().name(), target, attempt.credentials().token());
@@ -412,6 +429,10 @@ public final class InjectingProxy {
 
     private void failed(HttpServerRequest req, Body body, Throwable failure) {
         HttpServerResponse res = req.response();
+        if (res.closed()) {
+            LOG.debug("proxy {}: the caller left before the answer; its upstream request was reset", route.name());
+            return;
+        }
         if (body.streaming()) {
             req.resume(); // what the caller still sends is read and dropped
         }

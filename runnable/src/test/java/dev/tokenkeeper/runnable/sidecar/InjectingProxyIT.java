@@ -140,6 +140,7 @@ class InjectingProxyIT {
         tk.provider().invalidate(tk.key("orders"), tk.provider().token(tk.key("orders")));
         resetIdp();
         api.seen.clear();
+        api.hangsClosed.set(0);
         other.seen.clear();
         tls.seen.clear();
     }
@@ -329,6 +330,18 @@ class InjectingProxyIT {
         }
 
         @Test
+        @DisplayName("a caller that leaves before the answer: its upstream request is reset at once, not held until the timeout")
+        void callerLeaves() throws Exception {
+            try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), sidecar.proxies().route("api").port())) {
+                socket.getOutputStream().write("GET /hang HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                // real time: the request travels over real sockets to the upstream
+                Await.until("the upstream holds the request", Duration.ofSeconds(10), () -> api.seen.size() == 1);
+            }
+            // real time: the reset travels back over the upstream's socket (the route's timeout is 30 s)
+            Await.until("the upstream's connection is closed", Duration.ofSeconds(10), () -> api.hangsClosed.get() == 1);
+        }
+
+        @Test
         @DisplayName("an upstream that refuses connections: 502 with a clear body")
         void upstreamDown() throws Exception {
             HttpResponse<byte[]> r = send(HttpRequest.newBuilder(proxy("down", "/orders")).build());
@@ -499,6 +512,7 @@ class InjectingProxyIT {
         final Set<String> revoked = ConcurrentHashMap.newKeySet();
         final HttpServer server;
         volatile String dpopToken;
+        final java.util.concurrent.atomic.AtomicInteger hangsClosed = new java.util.concurrent.atomic.AtomicInteger();
 
         Upstream(PfxOptions tlsKey) {
             HttpServerOptions options = new HttpServerOptions().setHost("127.0.0.1").setPort(0);
@@ -553,7 +567,7 @@ class InjectingProxyIT {
                 switch (path) {
                     case "/dpop" -> dpop(req, auth);
                     case "/collect" -> req.response().end("collected");
-                    case "/hang" -> { } // never answered: the proxy's timeout must end it
+                    case "/hang" -> req.connection().closeHandler(v -> hangsClosed.incrementAndGet()); // never answered
                     case "/redirect" -> req.response().setStatusCode(302).putHeader("Location", req.getParam("to")).end();
                     default -> {
                         if (!accepted(auth)) {
