@@ -22,6 +22,7 @@
 #   7. Many keys: 1,000,000 distinct keys through a 100,000-key near cache (heap after GC every
 #      100,000), bytes per resident key, the sweep's idle CPU with 1,000 and 100,000 keys.
 #   8. Sidecar: /token/{client} under 64 keep-alive connections vs /health/live of the same server.
+#   9. Injecting proxy: the same GET to a loopback upstream, direct and through a proxy route (~30 s).
 #
 # Starts nothing and talks to nothing but 127.0.0.1: the token endpoint is an in-process loopback
 # server; Redis (127.0.0.1:6379 or REDIS_URL) and PostgreSQL (127.0.0.1:5432/test as postgres, or

@@ -40,7 +40,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <pre>
  * java -jar benchmarks/target/tokenkeeper-benchmarks.jar [--smoke] [--out docs/BENCHMARKS.md]
- *      [--only hot,stampede,outage,scale,stores,cli,memory,sidecar,costs] [--command "how it was started"]
+ *      [--only hot,stampede,outage,scale,stores,cli,memory,sidecar,proxy,costs] [--command "how it was started"]
  * </pre>
  *
  * Every run is bounded: JMH by its iteration counts, the simulations by their deadlines.
@@ -135,7 +135,7 @@ public final class BenchmarkSuite {
         Plan plan = full();
         Path out = Path.of("docs/BENCHMARKS.md");
         Set<String> only = new LinkedHashSet<>(List.of("hot", "stampede", "outage", "scale", "stores", "cli", "memory", "sidecar",
-                "costs"));
+                "proxy", "costs"));
         String command = "java -jar benchmarks/target/tokenkeeper-benchmarks.jar";
         String revision = "unknown";
         for (int i = 0; i < args.length; i++) {
@@ -264,6 +264,14 @@ public final class BenchmarkSuite {
                             Samples.human(sidecar.token().latency().percentile(99)), sidecar.floor().rps(),
                             Samples.human(sidecar.floor().latency().percentile(99))));
         }
+        ProxyLatency.Result proxy = null;
+        if (only.contains("proxy")) {
+            log.println("== injecting proxy");
+            proxy = ProxyLatency.run(plan.name().equals("smoke"));
+            log.println(proxy.error() != null ? "   error=" + proxy.error()
+                    : fmt("   direct p50=%s proxied p50=%s ratio=%.2f", Samples.human(proxy.direct().latency().percentile(50)),
+                            Samples.human(proxy.proxied().latency().percentile(50)), proxy.p50Ratio()));
+        }
         Map<String, Jmh> costs = new LinkedHashMap<>();
         if (only.contains("costs")) {
             log.println("== per-request costs (JMH)");
@@ -271,7 +279,7 @@ public final class BenchmarkSuite {
         }
         String loadAfter = loadAverage();
         return new Report(plan, command + "` (revision " + revision + ")", started, loadBefore, loadAfter, versions(), notes, hot, stampede, outage, scale, miss,
-                stores, paths).extras(cli, memory, sidecar, Duration.between(started, Instant.now())).costs(costs).render();
+                stores, paths).extras(cli, memory, sidecar, Duration.between(started, Instant.now())).costs(costs).proxy(proxy).render();
     }
 
     private Result simulate(Library lib, Scenario sc, FakeIdp idp, URI redis, Servers.Postgres pg, String sealing, String tag) {

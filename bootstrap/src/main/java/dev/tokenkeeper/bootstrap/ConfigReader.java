@@ -125,6 +125,8 @@ final class ConfigReader {
                     continue;
                 }
                 byClient.computeIfAbsent(m.group(1), k -> new LinkedHashMap<>()).put(m.group(2), e.getValue());
+            } else if (e.getKey().startsWith("proxy.")) {
+                // checked by proxies()
             } else if (e.getKey().startsWith("sidecar.")) {
                 if (!SIDECAR_SETTINGS.contains(e.getKey())) {
                     add(e.getKey(), "unknown sidecar setting (known: " + new TreeSet<>(SIDECAR_SETTINGS) + ")");
@@ -191,9 +193,10 @@ final class ConfigReader {
                 duration("http.read-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"),
                 duration("http.write-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"),
                 duration("http.pool-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"));
+        ProxyConfig proxies = proxies(byClient.keySet(), sidecar);
         throwIfAny();
         return new TokenkeeperConfig(Collections.unmodifiableMap(clients), expiry, proactive, resilience, store, keys, sidecar,
-                cache, imports, logins, fallbacks, timing, jwtRules, http);
+                cache, imports, logins, fallbacks, timing, jwtRules, http, proxies);
     }
 
     /** {@code cache.*}: how many keys the near cache keeps, and for how long an unused one stays. */
@@ -847,6 +850,97 @@ final class ConfigReader {
         }
         return new SidecarConfig(host, port == null ? SidecarConfig.DEFAULT_PORT : port, allowRemote, enabled, secret,
                 grace, keepWarm, allowedHosts, idle, header);
+    }
+
+    private static final Pattern PROXY_KEY = Pattern.compile("proxy\\.([A-Za-z0-9_-]+)\\.(.+)");
+
+    /**
+     * The injecting proxy's routes ({@code proxy.<route>.*}): each needs a port, an upstream URL and
+     * a configured client; ports may not collide with each other or with the sidecar's.
+     */
+    ProxyConfig proxies(Set<String> clients, SidecarConfig sidecar) {
+        Map<String, Set<String>> byRoute = new LinkedHashMap<>();
+        for (String key : settings.all().keySet()) {
+            if (!key.startsWith("proxy.")) {
+                continue;
+            }
+            Matcher m = PROXY_KEY.matcher(key);
+            if (!m.matches() || !ProxyConfig.ROUTE_SETTINGS.contains(m.group(2))) {
+                add(key, "unknown proxy setting (known: proxy.<route>." + new TreeSet<>(ProxyConfig.ROUTE_SETTINGS)
+                        + ", the route a name of letters, digits, - and _)");
+                continue;
+            }
+            byRoute.computeIfAbsent(m.group(1), k -> new TreeSet<>()).add(m.group(2));
+        }
+        Map<String, ProxyConfig.Route> routes = new LinkedHashMap<>();
+        Map<Integer, String> ports = new LinkedHashMap<>();
+        if (sidecar != null && sidecar.port() != 0) {
+            ports.put(sidecar.port(), "sidecar.port");
+        }
+        byRoute.forEach((name, given) -> {
+            String p = "proxy." + name + ".";
+            Integer listen = integer(p + "listen", 0, 65535, "must be a port 0..65535 (0: any free port)");
+            if (!given.contains("listen")) {
+                add(p + "listen", "required: the local port this route listens on");
+            } else if (listen != null && listen != 0) {
+                String taken = ports.putIfAbsent(listen, p + "listen");
+                if (taken != null) {
+                    add(p + "listen", "port " + listen + " is also " + taken);
+                    listen = null;
+                }
+            }
+            URI upstream = httpUrl(p + "upstream", true, bool(p + "allow-insecure-http", false));
+            if (upstream != null && (upstream.getRawQuery() != null || upstream.getRawFragment() != null)) {
+                add(p + "upstream", "must be a base URL without query or fragment (the request's path and query are appended)");
+                upstream = null;
+            }
+            String client = settings.get(p + "client");
+            if (client == null) {
+                add(p + "client", "required: the configured client whose token is added (one of " + new TreeSet<>(clients) + ")");
+            } else if (!clients.contains(client)) {
+                add(p + "client", "'" + client + "' is not a configured client (configured: " + new TreeSet<>(clients) + ")");
+                client = null;
+            }
+            java.nio.file.Path trust = null;
+            String trustFile = settings.get(p + "trust-file");
+            if (trustFile != null) {
+                trust = java.nio.file.Path.of(trustFile);
+                if (!Files.isReadable(trust)) {
+                    add(p + "trust-file", "cannot read the file " + shownPath(trustFile));
+                    trust = null;
+                } else if (upstream != null && !"https".equalsIgnoreCase(upstream.getScheme())) {
+                    add(p + "trust-file", "is used only with an https upstream");
+                }
+            }
+            Duration connect = duration(p + "connect-timeout", ProxyConfig.DEFAULT_CONNECT_TIMEOUT, Duration.ofMillis(1),
+                    Duration.ofMinutes(5), "from 1ms to 5m");
+            Duration timeout = duration(p + "timeout", ProxyConfig.DEFAULT_TIMEOUT, Duration.ofMillis(1),
+                    SidecarConfig.MAX_TIMEOUT, "from 1ms to 1h");
+            Integer buffer = byteSize(p + "replay-buffer", ProxyConfig.DEFAULT_REPLAY_BUFFER, ProxyConfig.MAX_REPLAY_BUFFER);
+            if (listen != null && upstream != null && client != null && buffer != null) {
+                routes.put(name, new ProxyConfig.Route(name, listen, upstream, client, trust, connect, timeout, buffer));
+            }
+        });
+        return new ProxyConfig(routes);
+    }
+
+    /** A size in bytes ({@code 65536}, {@code 64KiB}, {@code 64k}, {@code 1MiB}, {@code 1m}) in [0, max], or null (and a problem). */
+    private Integer byteSize(String key, int fallback, int max) {
+        String v = settings.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        Matcher m = Pattern.compile("(\\d{1,10})\\s*(b|k|kb|kib|m|mb|mib)?").matcher(v.strip().toLowerCase(Locale.ROOT));
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "b" : m.group(2);
+            long bytes = unit.startsWith("k") ? n * 1024 : unit.startsWith("m") ? n * 1024 * 1024 : n;
+            if (bytes <= max) {
+                return (int) bytes;
+            }
+        }
+        add(key, "must be a size from 0 to " + (max / (1024 * 1024)) + "MiB, such as 65536, 64KiB or 1MiB, was '" + v + "'");
+        return null;
     }
 
     private Set<String> allowedHosts() {

@@ -107,9 +107,6 @@ import java.util.regex.Pattern;
 public final class AuthenticatedWebClient {
 
     private static final String BEARER = "Bearer ";
-    /** A DPoP challenge asking for a nonce (RFC 9449 §9). */
-    private static final Pattern USE_DPOP_NONCE =
-            Pattern.compile("(?i)\\bdpop\\b.*\\berror\\s*=\\s*\"?use_dpop_nonce\\b");
     /** RFC 9110 §5.1 field-name: a token. */
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
@@ -259,17 +256,10 @@ public final class AuthenticatedWebClient {
         return new Credential(HttpHeaders.AUTHORIZATION.toString(), BEARER + token.value().reveal(), null);
     }
 
-    /** Whether the resource server asks for a DPoP nonce (and sent one). */
+    /** Whether the resource server asks for a DPoP nonce (and sent one): {@link DpopProofs#asksForNonce}. */
     static boolean nonceChallenge(HttpResponse<?> response) {
-        if (response.statusCode() != 401 || response.getHeader("DPoP-Nonce") == null) {
-            return false;
-        }
-        for (String challenge : response.headers().getAll("WWW-Authenticate")) {
-            if (USE_DPOP_NONCE.matcher(challenge).find()) {
-                return true;
-            }
-        }
-        return false;
+        return DpopProofs.asksForNonce(response.statusCode(), response.getHeader("DPoP-Nonce"),
+                response.headers().getAll("WWW-Authenticate"));
     }
 
     private Future<HttpResponse<Buffer>> withFallback(HttpRequest<Buffer> request, Buffer body, Throwable failure) {

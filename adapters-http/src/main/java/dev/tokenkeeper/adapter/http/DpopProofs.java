@@ -29,11 +29,13 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.InstantSource;
 import java.util.Date;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
  * A client's DPoP key (RFC 9449) and the proofs it signs: one fresh proof ({@code jti}, {@code iat},
@@ -68,6 +70,9 @@ public final class DpopProofs {
     /** The JOSE {@code typ} of a DPoP proof (RFC 9449 §4.2). */
     public static final JOSEObjectType TYPE = new JOSEObjectType("dpop+jwt");
 
+    /** A DPoP challenge asking for a nonce (RFC 9449 §9). */
+    private static final Pattern USE_DPOP_NONCE =
+            Pattern.compile("(?i)\\bdpop\\b.*\\berror\\s*=\\s*\"?use_dpop_nonce\\b");
     /** How many servers' nonces are remembered; more are forgotten all at once (a nonce is only a hint). */
     private static final int MAX_NONCES = 256;
 
@@ -194,6 +199,25 @@ public final class DpopProofs {
     /** Whether {@code tokenType} is {@code DPoP} (compared case-insensitively, as RFC 6749 §7.1 says). */
     public static boolean isDpop(String tokenType) {
         return "dpop".equalsIgnoreCase(tokenType);
+    }
+
+    /**
+     * Whether an answer asks for a DPoP nonce (RFC 9449 §9): a 401 with a {@code DPoP-Nonce} header
+     * ({@code nonce}, null if absent) and a {@code use_dpop_nonce} challenge among {@code challenges}
+     * (its {@code WWW-Authenticate} values). Such an answer does not reject the token: the request is
+     * sent once more, with a proof carrying the nonce (after {@link #rememberNonce}), by every client
+     * that sends DPoP-bound tokens.
+     */
+    public static boolean asksForNonce(int status, String nonce, List<String> challenges) {
+        if (status != 401 || nonce == null) {
+            return false;
+        }
+        for (String challenge : challenges) {
+            if (USE_DPOP_NONCE.matcher(challenge).find()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Remembers {@code nonce} for the server of {@code uri}, for its next proofs; a null or blank nonce is ignored. */

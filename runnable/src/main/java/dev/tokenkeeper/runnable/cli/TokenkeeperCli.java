@@ -346,6 +346,7 @@ public final class TokenkeeperCli {
                 System.out.printf("cache: maximum-keys=%s, idle-timeout=%s%n",
                         c.cache().maximumKeys() == Integer.MAX_VALUE ? "unbounded" : c.cache().maximumKeys(), c.cache().idleTimeout());
                 System.out.println(c.sidecar().describe());
+                c.proxies().routes().values().forEach(r -> System.out.println(r.describe()));
                 System.out.println("configuration OK");
                 return OK;
             }

@@ -11,6 +11,7 @@ import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.spi.StoreKey;
+import dev.tokenkeeper.runnable.proxy.Proxies;
 import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.api.TokenStatus;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -105,6 +106,8 @@ public final class Sidecar implements AutoCloseable {
     private final HttpClient probes;
     private final Map<HttpConnection, HeaderDeadline> deadlines = new ConcurrentHashMap<>();
     private final HttpServer server;
+    /** The injecting proxy's routes ({@code proxy.<route>.*}), started and stopped with the server. */
+    private final Proxies proxies;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final long keepWarmTimer;
     /** Keep-warm acquisitions in flight: close() lets them finish (within the grace) before the tokenkeeper closes. */
@@ -146,6 +149,13 @@ public final class Sidecar implements AutoCloseable {
             probes.close();
             throw new IllegalStateException("the sidecar cannot listen on " + config.host() + ":" + config.port()
                     + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+        }
+        try {
+            this.proxies = Proxies.start(tk, config);
+        } catch (RuntimeException e) {
+            server.close();
+            probes.close();
+            throw e;
         }
         if (config.remotelyReachable() && config.tokenEndpointEnabled()) {
             LOG.warn("SECURITY: the sidecar binds {}, reachable from other hosts, and serves access tokens at "
@@ -204,6 +214,11 @@ public final class Sidecar implements AutoCloseable {
     public URI uri() {
         String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
         return URI.create("http://" + host + ":" + port());
+    }
+
+    /** The injecting proxy's running routes. */
+    public Proxies proxies() {
+        return proxies;
     }
 
     /** The tokenkeeper served. */
@@ -598,12 +613,15 @@ public final class Sidecar implements AutoCloseable {
             vertx.cancelTimer(keepWarmTimer);
         }
         long grace = config.shutdownGrace().toMillis();
+        // the proxy's routes drain alongside the server, within the same grace
+        CompletableFuture<Void> proxiesClosed = CompletableFuture.runAsync(() -> proxies.close(config.shutdownGrace()));
         try {
             server.shutdown(grace, TimeUnit.MILLISECONDS).await(grace + 2_000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.warn("sidecar shutdown did not finish cleanly within {} ms ({}); closing anyway", grace,
                     e.getClass().getSimpleName());
         }
+        proxiesClosed.join();
         deadlines.values().forEach(HeaderDeadline::cancel); // the Vert.x outlives the server: no timer may stay behind
         // an acquisition in flight would otherwise meet a closed store and endpoint (and log it as a failure)
         try {
