@@ -36,6 +36,7 @@ import java.util.Objects;
  * @param store where tokens are shared or kept
  * @param sealingKeys the keys that seal tokens at rest, or null (memory store, or the local file's own key)
  * @param sidecar the sidecar's settings ({@code sidecar.*}), used by {@code tokenkeeper serve}
+ * @param sinks the token sinks by name ({@code sinks.*}, issue 13), kept by {@code serve} and {@code exec}
  */
 public record TokenkeeperConfig(
         Map<String, ClientConfig> clients,
@@ -51,7 +52,8 @@ public record TokenkeeperConfig(
         Map<String, ApiKeyFallback> fallbacks,
         RefreshTiming refreshTiming,
         Map<String, JwtRules> jwtRules,
-        HttpTimeouts httpTimeouts) {
+        HttpTimeouts httpTimeouts,
+        Map<String, SinkConfig> sinks) {
 
     /** The longest duration any setting accepts: ten years; anything longer is a typo or an overflow waiting to happen. */
     public static final Duration MAX_DURATION = Duration.ofDays(3650);
@@ -73,6 +75,16 @@ public record TokenkeeperConfig(
         Objects.requireNonNull(refreshTiming, "refreshTiming");
         jwtRules = Map.copyOf(Objects.requireNonNull(jwtRules, "jwtRules"));
         Objects.requireNonNull(httpTimeouts, "httpTimeouts");
+        sinks = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(sinks, "sinks")));
+    }
+
+    /** A configuration without token sinks (as before issue 13). */
+    public TokenkeeperConfig(Map<String, ClientConfig> clients, ExpiryPolicy expiryPolicy, boolean proactiveRefresh,
+            Resilience resilience, StoreConfig store, SealingKeys sealingKeys, SidecarConfig sidecar, CacheConfig cache,
+            Map<String, TokenImport> imports, Map<String, JsonLogin> logins, Map<String, ApiKeyFallback> fallbacks,
+            RefreshTiming refreshTiming, Map<String, JwtRules> jwtRules, HttpTimeouts httpTimeouts) {
+        this(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, cache, imports, logins, fallbacks,
+                refreshTiming, jwtRules, httpTimeouts, Map.of());
     }
 
     /**
@@ -303,7 +315,7 @@ public record TokenkeeperConfig(
     /** This configuration with {@code store} instead of its own (a command that defaults to another store). */
     public TokenkeeperConfig withStore(StoreConfig store) {
         return new TokenkeeperConfig(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, cache,
-                imports, logins, fallbacks, refreshTiming, jwtRules, httpTimeouts);
+                imports, logins, fallbacks, refreshTiming, jwtRules, httpTimeouts, sinks);
     }
 
     /**
