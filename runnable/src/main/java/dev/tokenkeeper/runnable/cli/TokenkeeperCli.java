@@ -55,6 +55,7 @@ import picocli.CommandLine.ParentCommand;
             ClearCommand.class,
             ImportCommand.class,
             ServeCommand.class,
+            ExecCommand.class,
             TokenkeeperCli.DemoCommand.class,
             TokenkeeperCli.ConfigCommand.class,
             CopyCommand.class,
@@ -345,6 +346,7 @@ public final class TokenkeeperCli {
                 System.out.printf("cache: maximum-keys=%s, idle-timeout=%s%n",
                         c.cache().maximumKeys() == Integer.MAX_VALUE ? "unbounded" : c.cache().maximumKeys(), c.cache().idleTimeout());
                 System.out.println(c.sidecar().describe());
+                c.sinks().values().forEach(sink -> System.out.println(sink.describe())); // issue 13
                 System.out.println("configuration OK");
                 return OK;
             }

@@ -11,6 +11,7 @@ import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.spi.StoreKey;
+import dev.tokenkeeper.runnable.sink.TokenSinks;
 import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.api.TokenStatus;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -107,6 +108,8 @@ public final class Sidecar implements AutoCloseable {
     private final long keepWarmTimer;
     /** Keep-warm acquisitions in flight: close() lets them finish (within the grace) before the tokenkeeper closes. */
     private final Set<CompletableFuture<?>> warming = ConcurrentHashMap.newKeySet();
+    /** Issue 13: the token files kept while serving (launch only); closed before the tokenkeeper. */
+    private volatile TokenSinks sinks;
 
     private Sidecar(Tokenkeeper tk, boolean owns, SidecarConfig config, PrometheusMeterRegistry registry, InstantSource clock) {
         this.tk = tk;
@@ -161,8 +164,9 @@ public final class Sidecar implements AutoCloseable {
     public static Sidecar launch(TokenkeeperConfig config, InstantSource clock) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         TokenMetrics metrics = new TokenMetrics(registry, config.clients().keySet());
+        TokenSinks sinks = TokenSinks.forConfig(config, clock);
         Tokenkeeper tk = Tokenkeeper.builder(config)
-                .listener(new LoggingEventListener().andThen(metrics))
+                .listener(new LoggingEventListener().andThen(metrics).andThen(sinks))
                 .clock(clock)
                 .recordHits(true)
                 .start();
@@ -170,8 +174,12 @@ public final class Sidecar implements AutoCloseable {
             Map<String, TokenKey> keys = new LinkedHashMap<>();
             config.clientList().forEach(c -> keys.put(c.name(), c.key()));
             metrics.bind(tk.manager(), keys, clock);
-            return new Sidecar(tk, true, config.sidecar(), registry, clock);
+            Sidecar sidecar = new Sidecar(tk, true, config.sidecar(), registry, clock);
+            sidecar.sinks = sinks;
+            sinks.start(tk.provider());
+            return sidecar;
         } catch (RuntimeException e) {
+            sinks.close();
             tk.close();
             registry.close();
             throw e;
@@ -584,6 +592,9 @@ public final class Sidecar implements AutoCloseable {
             probes.close().await(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             // best effort: the process is stopping
+        }
+        if (sinks != null) {
+            sinks.close(); // before the tokenkeeper: honours each sink's on-shutdown
         }
         if (ownsTokenkeeper) {
             tk.close();
