@@ -82,6 +82,9 @@ import org.slf4j.LoggerFactory;
  * {@link #close()} is graceful: readiness turns 503 at once, the server stops accepting, in-flight
  * requests get {@link SidecarConfig#shutdownGrace()} to finish, then the tokenkeeper closes.
  *
+ * <p>Launched from a configuration, it also keeps the configured token sinks ({@link TokenSinks},
+ * issue 13) from start to {@link #close()}.
+ *
  * <p>Thread-safe.
  */
 public final class Sidecar implements AutoCloseable {

@@ -166,6 +166,29 @@ class ExecIT {
         }
     }
 
+    @Test
+    @DisplayName("config check lists the sinks, and every sink mistake with the other problems (exit 3)")
+    void configCheck(@TempDir Path dir) throws Exception {
+        try (FakeIdp idp = FakeIdp.start()) {
+            Map<String, String> env = env(idp);
+            env.put("TOKENKEEPER__SINKS__TOKEN__CLIENT", "default");
+            env.put("TOKENKEEPER__SINKS__TOKEN__PATH", dir.resolve("token.json").toString());
+            env.put("TOKENKEEPER__SINKS__TOKEN__FORMAT", "json");
+            Process ok = CliJvm.start(dir, "check-ok", env, TokenkeeperCli.class.getName(), "config", "check");
+            assertThat(await(ok)).as(output(dir, "check-ok")).isZero();
+            assertThat(CliJvm.read(CliJvm.stdout(dir, "check-ok")))
+                    .contains("sink token: client=default path=" + dir.resolve("token.json") + " format=json mode=rw------- on-shutdown=delete");
+            env.put("TOKENKEEPER__SINKS__TOKEN__MODE", "0666");
+            env.put("TOKENKEEPER__SINKS__OTHER__CLIENT", "nobody");
+            env.put("TOKENKEEPER_REFRESH_AHEAD", "-1s");
+            Process bad = CliJvm.start(dir, "check-bad", env, TokenkeeperCli.class.getName(), "config", "check");
+            assertThat(await(bad)).isEqualTo(TokenkeeperCli.BAD_CONFIGURATION);
+            assertThat(CliJvm.read(CliJvm.stderr(dir, "check-bad"))).contains("sinks.token.mode: must let the owner read",
+                    "sinks.other.client: no client named 'nobody'", "sinks.other.path: required", "refresh.ahead");
+            assertNoSecret(output(dir, "check-ok") + output(dir, "check-bad"), idp);
+        }
+    }
+
     private static String sha256(String s) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     }
