@@ -36,17 +36,17 @@ import picocli.CommandLine.ParentCommand;
 @Command(
         name = "exec",
         description = {
-            "Run a command with a valid access token in its environment, and exit with its exit code.",
+            "Run a command with a valid access token in its environment, and exit with",
+            "its exit code: tokenkeeper exec [OPTIONS] -- CMD [ARGS...]",
             "",
-            "  tokenkeeper exec [--client NAME] [--env NAME] [--renew-signal SIG] -- CMD [ARGS...]",
-            "",
-            "The token is acquired first (no token: exit 1, the command is not started) and handed to",
-            "the command in the environment variable --env (default ACCESS_TOKEN), never in its",
-            "arguments. While it runs, the configured token sinks (sinks.<name>.*) are kept fresh, so a",
-            "long-running command re-reads a file for a renewed token; --renew-signal HUP tells it when",
-            "(sent after each renewal, once the files hold the new token). SIGTERM, SIGINT and SIGHUP",
-            "sent to tokenkeeper are passed on to the command; tokenkeeper waits for it to end. Use the",
-            "same store as 'token' (the local file by default), so a token is shared between runs."
+            "The token is acquired first (no token: exit 1, the command is not started)",
+            "and handed to the command in the variable --env (default ACCESS_TOKEN),",
+            "never in its arguments. While it runs, the token sinks (sinks.<name>.*) are",
+            "kept fresh, so a long-running command can re-read a file for a renewed",
+            "token; --renew-signal HUP tells it when (after each renewal, once the",
+            "files hold the new token). SIGTERM, SIGINT and SIGHUP sent to tokenkeeper",
+            "are passed on to the command, and tokenkeeper waits for it to end. The",
+            "store is the one 'token' uses (the local file by default)."
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

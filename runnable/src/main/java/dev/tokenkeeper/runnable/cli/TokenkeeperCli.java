@@ -108,6 +108,8 @@ public final class TokenkeeperCli {
         TokenkeeperCli cli = new TokenkeeperCli();
         cli.environment = environment;
         CommandLine cmd = new CommandLine(cli);
+        // exec: everything from the command's name on is the command's (tokenkeeper exec sh -c '...' needs no --)
+        cmd.getSubcommands().get("exec").setStopAtPositional(true);
         cmd.setExecutionExceptionHandler((ex, line, parsed) -> {
             PrintWriter err = line.getErr();
             if (ex instanceof ConfigurationException ce) {

@@ -76,7 +76,8 @@ class ExecIT {
             assertThat(CliJvm.read(CliJvm.stdout(dir, "ok"))).isEqualTo("ok\n");
             assertThat(Files.readString(dir.resolve("seen")).strip()).isEqualTo(sha256(idp.issuedTokens().get(0)));
 
-            Process named = exec(dir, "named", env, "--env", "ORDERS_TOKEN", "--", "sh", "-c",
+            // no "--": the command's own options stay its own
+            Process named = exec(dir, "named", env, "--env", "ORDERS_TOKEN", "sh", "-c",
                     "test -z \"$ACCESS_TOKEN\" && test -n \"$ORDERS_TOKEN\" && exit 7");
             assertThat(await(named)).as(output(dir, "named")).isEqualTo(7);
 
