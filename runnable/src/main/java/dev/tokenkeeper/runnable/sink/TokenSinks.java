@@ -254,7 +254,8 @@ public final class TokenSinks implements TokenEventListener, AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        writer.shutdownNow();
+        // no interrupt: a write in progress completes its rename; queued checks see closed and do nothing
+        writer.shutdown();
         try {
             if (!writer.awaitTermination(10, TimeUnit.SECONDS)) {
                 LOG.warn("sinks: a write did not finish within 10s; closing anyway");
