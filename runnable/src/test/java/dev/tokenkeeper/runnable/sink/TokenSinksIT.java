@@ -8,7 +8,9 @@ import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.api.TokenStatus;
 import dev.tokenkeeper.fakeidp.FakeIdp;
+import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.testsupport.Await;
+import dev.tokenkeeper.testsupport.RequiredServers;
 import dev.tokenkeeper.testsupport.SecretScanner;
 import dev.tokenkeeper.testsupport.TestClock;
 import io.vertx.core.json.JsonObject;
@@ -27,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.DisplayName;
@@ -183,4 +186,65 @@ class TokenSinksIT {
             scanner.assertClean();
         }
     }
+    @Test
+    @DisplayName("a renewal by another instance through the shared store (Redis) reaches the sink without a token request "
+            + "of this instance's own")
+    void renewalThroughTheSharedStore(@TempDir Path dir) throws Exception {
+        // near real time: Redis expires the stored entries by its own clock
+        Instant now = Instant.now();
+        TestClock clockA = TestClock.at(now);
+        TestClock clockB = TestClock.at(now);
+        try (FakeIdp idp = FakeIdp.start().issueTokens(Duration.ofMinutes(10))) {
+            Path file = dir.resolve("orders.token");
+            Map<String, String> s = settings(idp);
+            s.put("store.type", "redis");
+            s.put("store.url", RequiredServers.redis().toString());
+            s.put("store.prefix", "tk-sinks-it-" + UUID.randomUUID() + ":");
+            s.put("sealing.keys", SealingKeys.generateSpec("k1"));
+            TokenkeeperConfig plain = TokenkeeperConfig.from(Settings.of(s));
+            s.put("sinks.orders.client", "orders");
+            s.put("sinks.orders.path", file.toString());
+            TokenkeeperConfig withSink = TokenkeeperConfig.from(Settings.of(s));
+            TokenKey key = plain.clients().get("orders").key();
+            String first;
+            // each instance of the other process is closed before this one looks: closing waits for its save
+            try (Tokenkeeper b = Tokenkeeper.builder(plain).clock(clockB).start()) {
+                first = b.provider().token(key).value().reveal();
+            }
+            TokenSinks sinks = TokenSinks.forConfig(withSink, clockA);
+            try (Tokenkeeper a = Tokenkeeper.builder(withSink).listener(sinks).clock(clockA).start(); sinks) {
+                sinks.start(a.provider());
+                assertThat(sinks.awaitWritten(Duration.ofSeconds(10))).isTrue();
+                assertThat(Files.readString(file).strip()).as("the other instance's token, from the store").isEqualTo(first);
+                assertThat(idp.issued()).isEqualTo(1);
+
+                String renewedByB;
+                try (Tokenkeeper b = Tokenkeeper.builder(plain).clock(clockB).start()) {
+                    assertThat(b.provider().token(key).value().reveal()).isEqualTo(first);
+                    clockB.set(between(b.provider().status(key)));
+                    b.provider().token(key); // refresh-due: b renews in the background and saves to the store
+                    Await.until("b renewed", () -> idp.issued() == 2 && !b.provider().status(key).needsRefresh());
+                    renewedByB = idp.issuedTokens().get(1);
+                }
+                assertThat(Files.readString(file).strip()).as("a has not looked yet: its copy is not due").isEqualTo(first);
+
+                clockA.set(between(a.provider().status(key)));
+                Await.until("the sink holds b's token", () -> {
+                    try {
+                        return Files.readString(file).strip().equals(renewedByB);
+                    } catch (Exception e) {
+                        return false;
+                    }
+                });
+                assertThat(idp.issued()).as("a took b's token from the store").isEqualTo(2);
+                assertThat(a.provider().status(key).source()).isEqualTo(TokenStatus.Source.STORE);
+            }
+        }
+    }
+
+    /** A quarter of the way from the refresh point to the expiry point: refresh-due, still valid. */
+    private static Instant between(TokenStatus status) {
+        return status.refreshAt().plus(Duration.between(status.refreshAt(), status.expiresAt()).dividedBy(4));
+    }
+
 }
