@@ -97,6 +97,9 @@ final class ConfigReader {
             "sidecar.token-endpoint.enabled", "sidecar.token-endpoint.secret-env", "sidecar.token-endpoint.secret-file",
             "sidecar.shutdown-grace", "sidecar.keep-warm", "sidecar.allowed-hosts", "sidecar.idle-timeout",
             "sidecar.header-timeout");
+    /** Issue 13: the keys of one token sink, {@code sinks.<name>.<key>} (see {@link #sinks}). */
+    static final Set<String> SINK_SETTINGS = Set.of("client", "path", "format", "env-name", "mode", "group", "on-shutdown");
+    private static final Pattern SINK_KEY = Pattern.compile("sinks\\.([A-Za-z0-9_-]+)\\.(.+)");
 
     private static final String OUT_OF_RANGE = "out of range";
     /** {@code TokenManager.MAX_FAILURE_BACKOFF} (checked equal by CacheSettingsTest). */
@@ -131,6 +134,8 @@ final class ConfigReader {
                 if (!SIDECAR_SETTINGS.contains(e.getKey())) {
                     add(e.getKey(), "unknown sidecar setting (known: " + new TreeSet<>(SIDECAR_SETTINGS) + ")");
                 }
+            } else if (e.getKey().startsWith("sinks.")) {
+                // issue 13: read by sinks()
             } else if (!GLOBAL_SETTINGS.contains(e.getKey())) {
                 add(e.getKey(), "unknown setting");
             }
@@ -194,9 +199,10 @@ final class ConfigReader {
                 duration("http.write-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"),
                 duration("http.pool-timeout", null, Duration.ofMillis(1), max, "from 1ms to 5m"));
         ProxyConfig proxies = proxies(byClient.keySet(), sidecar);
+        Map<String, SinkConfig> sinks = sinks(clients, byClient.keySet());
         throwIfAny();
         return new TokenkeeperConfig(Collections.unmodifiableMap(clients), expiry, proactive, resilience, store, keys, sidecar,
-                cache, imports, logins, fallbacks, timing, jwtRules, http, proxies);
+                cache, imports, logins, fallbacks, timing, jwtRules, http, proxies, sinks);
     }
 
     /** {@code cache.*}: how many keys the near cache keeps, and for how long an unused one stays. */
@@ -811,6 +817,164 @@ final class ConfigReader {
             e.problems().forEach(m -> add("sealing.keys", m));
             return null;
         }
+    }
+
+    /**
+     * Issue 13: the token sinks, {@code sinks.<name>.<key>} ({@link SinkConfig}), by name in name
+     * order. {@code clients} are the clients read without a problem, {@code configured} every name
+     * configured (a sink naming a client that has problems of its own gets no second one).
+     */
+    private Map<String, SinkConfig> sinks(Map<String, TokenkeeperConfig.ClientConfig> clients, Set<String> configured) {
+        Map<String, Map<String, String>> bySink = new java.util.TreeMap<>();
+        for (Map.Entry<String, String> e : settings.all().entrySet()) {
+            if (!e.getKey().startsWith("sinks.")) {
+                continue;
+            }
+            Matcher m = SINK_KEY.matcher(e.getKey());
+            if (!m.matches()) {
+                add(e.getKey(), "a sink setting is sinks.<name>.<key>, the name of letters, digits, '-' and '_' (keys: "
+                        + new TreeSet<>(SINK_SETTINGS) + ")");
+            } else if (!SINK_SETTINGS.contains(m.group(2))) {
+                add(e.getKey(), "unknown sink setting (known: " + new TreeSet<>(SINK_SETTINGS) + ")");
+            } else {
+                bySink.computeIfAbsent(m.group(1), k -> new LinkedHashMap<>()).put(m.group(2), e.getValue());
+            }
+        }
+        Map<String, SinkConfig> sinks = new LinkedHashMap<>();
+        Map<Path, String> paths = new java.util.HashMap<>();
+        bySink.forEach((name, v) -> {
+            SinkConfig sink = sink(name, v, clients, configured);
+            if (sink != null) {
+                String other = paths.putIfAbsent(sink.path(), name);
+                if (other != null) {
+                    add("sinks." + name + ".path", "sink " + other + " writes " + sink.path() + " already: give each sink a file of its own");
+                } else {
+                    sinks.put(name, sink);
+                }
+            }
+        });
+        return sinks;
+    }
+
+    private SinkConfig sink(String name, Map<String, String> v, Map<String, TokenkeeperConfig.ClientConfig> clients,
+            Set<String> configured) {
+        String p = "sinks." + name + ".";
+        int before = problems.size();
+        String client = v.get("client");
+        if (client == null) {
+            add(p + "client", "required: the name of a configured client (configured: " + new TreeSet<>(configured) + ")");
+        } else if (!configured.contains(client)) {
+            add(p + "client", "no client named '" + client + "' is configured (configured: " + new TreeSet<>(configured) + ")");
+        } else if (clients.containsKey(client) && clients.get(client).dpop() != null) {
+            add(p + "client", "the client '" + client + "' is DPoP-bound (clients." + client + ".dpop): its token is useless "
+                    + "without a proof signed by the client's key for each request, so it is never written to a file; "
+                    + "use a client without DPoP for this sink, or let the application use the library");
+        }
+        Path path = sinkPath(p + "path", v.get("path"));
+        SinkConfig.Format format = SinkConfig.Format.RAW;
+        String f = v.get("format");
+        if (f != null) {
+            try {
+                format = SinkConfig.Format.valueOf(f.strip().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                add(p + "format", "must be raw, json or env, was '" + f + "'");
+            }
+        }
+        String envName = v.getOrDefault("env-name", SinkConfig.DEFAULT_ENV_NAME);
+        if (v.containsKey("env-name") && format != SinkConfig.Format.ENV) {
+            add(p + "env-name", "only used with format=env");
+        } else if (!envName.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            add(p + "env-name", "must be an environment variable name (letters, digits, '_', not starting with a digit), was '"
+                    + envName + "'");
+        }
+        Set<PosixFilePermission> mode = SinkConfig.DEFAULT_MODE;
+        String m = v.get("mode");
+        if (m != null) {
+            mode = sinkMode(p + "mode", m.strip());
+        }
+        String group = v.get("group");
+        if (group != null) {
+            group = group.strip();
+            try {
+                java.nio.file.FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
+            } catch (IOException | UnsupportedOperationException e) {
+                add(p + "group", "no group named '" + group + "' on this host (" + e.getClass().getSimpleName() + ")");
+            }
+        }
+        SinkConfig.OnShutdown onShutdown = SinkConfig.OnShutdown.DELETE;
+        String o = v.get("on-shutdown");
+        if (o != null) {
+            try {
+                onShutdown = SinkConfig.OnShutdown.valueOf(o.strip().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                add(p + "on-shutdown", "must be delete or keep, was '" + o + "'");
+            }
+        }
+        if (problems.size() > before || path == null || mode == null) {
+            return null;
+        }
+        return new SinkConfig(name, client, path, format, envName, mode, group, onShutdown);
+    }
+
+    /** A sink's file: absolute, in an existing directory, not a directory nor a symbolic link itself. */
+    private Path sinkPath(String key, String value) {
+        if (value == null) {
+            add(key, "required: the absolute path of the file to keep the token in");
+            return null;
+        }
+        Path path;
+        try {
+            path = Path.of(value.strip());
+        } catch (RuntimeException e) {
+            add(key, "is not a valid path");
+            return null;
+        }
+        if (!path.isAbsolute() || path.getFileName() == null) {
+            add(key, "must be an absolute path to a file, was '" + value + "'");
+            return null;
+        }
+        path = path.normalize();
+        if (Files.isSymbolicLink(path)) {
+            add(key, path + " is a symbolic link: a sink replaces its file and never writes through a link; name the real file");
+            return null;
+        }
+        if (Files.isDirectory(path)) {
+            add(key, path + " is a directory: name a file in it");
+            return null;
+        }
+        if (!Files.isDirectory(path.getParent())) {
+            add(key, "the directory " + path.getParent() + " does not exist: create it (the token file is written there "
+                    + "beside a temporary file and renamed into place)");
+            return null;
+        }
+        return path;
+    }
+
+    /**
+     * A sink's mode: octal ({@code 600}, {@code 0640}); the owner reads, and neither group nor others
+     * may write or execute (only tokenkeeper writes a sink, and it is not a program).
+     */
+    private Set<PosixFilePermission> sinkMode(String key, String value) {
+        if (!value.matches("0?[0-7]{3}")) {
+            add(key, "must be an octal mode such as 0600 or 0640, was '" + value + "'");
+            return null;
+        }
+        int bits = Integer.parseInt(value, 8);
+        if ((bits & 0400) == 0 || (bits & 0133) != 0) {
+            add(key, "must let the owner read and give no write or execute permission to group or others, and no execute to "
+                    + "the owner (e.g. 0600, 0640, 0644), was '" + value + "'");
+            return null;
+        }
+        Set<PosixFilePermission> perms = java.util.EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] order = {PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE,
+            PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
+            PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE};
+        for (int i = 0; i < 9; i++) {
+            if ((bits & (0400 >> i)) != 0) {
+                perms.add(order[i]);
+            }
+        }
+        return perms;
     }
 
     /** The sidecar section alone: what {@code sidecar.*} configures. */

@@ -37,6 +37,7 @@ import java.util.Objects;
  * @param sealingKeys the keys that seal tokens at rest, or null (memory store, or the local file's own key)
  * @param sidecar the sidecar's settings ({@code sidecar.*}), used by {@code tokenkeeper serve}
  * @param proxies the injecting proxy's routes ({@code proxy.<route>.*}), run by {@code tokenkeeper serve}
+ * @param sinks the token sinks by name ({@code sinks.*}, issue 13), kept by {@code serve} and {@code exec}
  */
 public record TokenkeeperConfig(
         Map<String, ClientConfig> clients,
@@ -53,7 +54,8 @@ public record TokenkeeperConfig(
         RefreshTiming refreshTiming,
         Map<String, JwtRules> jwtRules,
         HttpTimeouts httpTimeouts,
-        ProxyConfig proxies) {
+        ProxyConfig proxies,
+        Map<String, SinkConfig> sinks) {
 
     /** The longest duration any setting accepts: ten years; anything longer is a typo or an overflow waiting to happen. */
     public static final Duration MAX_DURATION = Duration.ofDays(3650);
@@ -76,15 +78,35 @@ public record TokenkeeperConfig(
         jwtRules = Map.copyOf(Objects.requireNonNull(jwtRules, "jwtRules"));
         Objects.requireNonNull(httpTimeouts, "httpTimeouts");
         Objects.requireNonNull(proxies, "proxies");
+        sinks = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(sinks, "sinks")));
     }
 
     /** A configuration without proxy routes. */
     public TokenkeeperConfig(Map<String, ClientConfig> clients, ExpiryPolicy expiryPolicy, boolean proactiveRefresh,
             Resilience resilience, StoreConfig store, SealingKeys sealingKeys, SidecarConfig sidecar, CacheConfig cache,
             Map<String, TokenImport> imports, Map<String, JsonLogin> logins, Map<String, ApiKeyFallback> fallbacks,
+            RefreshTiming refreshTiming, Map<String, JwtRules> jwtRules, HttpTimeouts httpTimeouts,
+            Map<String, SinkConfig> sinks) {
+        this(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, cache, imports, logins,
+                fallbacks, refreshTiming, jwtRules, httpTimeouts, ProxyConfig.NONE, sinks);
+    }
+
+    /** A configuration without token sinks (as before issue 13). */
+    public TokenkeeperConfig(Map<String, ClientConfig> clients, ExpiryPolicy expiryPolicy, boolean proactiveRefresh,
+            Resilience resilience, StoreConfig store, SealingKeys sealingKeys, SidecarConfig sidecar, CacheConfig cache,
+            Map<String, TokenImport> imports, Map<String, JsonLogin> logins, Map<String, ApiKeyFallback> fallbacks,
+            RefreshTiming refreshTiming, Map<String, JwtRules> jwtRules, HttpTimeouts httpTimeouts, ProxyConfig proxies) {
+        this(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, cache, imports, logins,
+                fallbacks, refreshTiming, jwtRules, httpTimeouts, proxies, Map.of());
+    }
+
+    /** A configuration without proxy routes or token sinks. */
+    public TokenkeeperConfig(Map<String, ClientConfig> clients, ExpiryPolicy expiryPolicy, boolean proactiveRefresh,
+            Resilience resilience, StoreConfig store, SealingKeys sealingKeys, SidecarConfig sidecar, CacheConfig cache,
+            Map<String, TokenImport> imports, Map<String, JsonLogin> logins, Map<String, ApiKeyFallback> fallbacks,
             RefreshTiming refreshTiming, Map<String, JwtRules> jwtRules, HttpTimeouts httpTimeouts) {
         this(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, cache, imports, logins,
-                fallbacks, refreshTiming, jwtRules, httpTimeouts, ProxyConfig.NONE);
+                fallbacks, refreshTiming, jwtRules, httpTimeouts, ProxyConfig.NONE, Map.of());
     }
 
     /**
@@ -315,7 +337,7 @@ public record TokenkeeperConfig(
     /** This configuration with {@code store} instead of its own (a command that defaults to another store). */
     public TokenkeeperConfig withStore(StoreConfig store) {
         return new TokenkeeperConfig(clients, expiryPolicy, proactiveRefresh, resilience, store, sealingKeys, sidecar, cache,
-                imports, logins, fallbacks, refreshTiming, jwtRules, httpTimeouts, proxies);
+                imports, logins, fallbacks, refreshTiming, jwtRules, httpTimeouts, proxies, sinks);
     }
 
     /**

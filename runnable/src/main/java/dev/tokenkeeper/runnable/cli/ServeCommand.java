@@ -41,6 +41,8 @@ import picocli.CommandLine.ParentCommand;
             "Only requests whose Host names this sidecar are served (loopback names, the bind address,",
             "the address connected to, sidecar.allowed-hosts); others get 421. Connections close after",
             "sidecar.idle-timeout (60s) without traffic or sidecar.header-timeout (10s) to send headers.",
+            "Keeps each token sink (sinks.<name>.client, .path, .format, .mode, ...) holding",
+            "its client's current token, and removes it at the stop unless on-shutdown=keep.",
             "Logs one line per token acquisition to standard error."
         },
         exitCodeListHeading = "%nExit codes:%n",

@@ -55,6 +55,7 @@ import picocli.CommandLine.ParentCommand;
             ClearCommand.class,
             ImportCommand.class,
             ServeCommand.class,
+            ExecCommand.class,
             TokenkeeperCli.DemoCommand.class,
             TokenkeeperCli.ConfigCommand.class,
             CopyCommand.class,
@@ -108,6 +109,8 @@ public final class TokenkeeperCli {
         TokenkeeperCli cli = new TokenkeeperCli();
         cli.environment = environment;
         CommandLine cmd = new CommandLine(cli);
+        // exec: everything from the command's name on is the command's (tokenkeeper exec sh -c '...' needs no --)
+        cmd.getSubcommands().get("exec").setStopAtPositional(true);
         cmd.setExecutionExceptionHandler((ex, line, parsed) -> {
             PrintWriter err = line.getErr();
             if (ex instanceof ConfigurationException ce) {
@@ -347,6 +350,7 @@ public final class TokenkeeperCli {
                         c.cache().maximumKeys() == Integer.MAX_VALUE ? "unbounded" : c.cache().maximumKeys(), c.cache().idleTimeout());
                 System.out.println(c.sidecar().describe());
                 c.proxies().routes().values().forEach(r -> System.out.println(r.describe()));
+                c.sinks().values().forEach(sink -> System.out.println(sink.describe())); // issue 13
                 System.out.println("configuration OK");
                 return OK;
             }

@@ -12,6 +12,7 @@ import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.spi.StoreKey;
 import dev.tokenkeeper.runnable.proxy.Proxies;
+import dev.tokenkeeper.runnable.sink.TokenSinks;
 import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.api.TokenStatus;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -84,6 +85,9 @@ import org.slf4j.LoggerFactory;
  * {@link #close()} is graceful: readiness turns 503 at once, the server stops accepting, in-flight
  * requests get {@link SidecarConfig#shutdownGrace()} to finish, then the tokenkeeper closes.
  *
+ * <p>Launched from a configuration, it also keeps the configured token sinks ({@link TokenSinks},
+ * issue 13) from start to {@link #close()}.
+ *
  * <p>Thread-safe.
  */
 public final class Sidecar implements AutoCloseable {
@@ -114,6 +118,8 @@ public final class Sidecar implements AutoCloseable {
     private final Set<CompletableFuture<?>> warming = ConcurrentHashMap.newKeySet();
     /** The status page's timeline; null when the caller assembled the tokenkeeper ({@link #serve}). */
     private final RecentAcquisitions recent;
+    /** Issue 13: the token files kept while serving (launch only); closed before the tokenkeeper. */
+    private volatile TokenSinks sinks;
 
     private Sidecar(Tokenkeeper tk, boolean owns, SidecarConfig config, PrometheusMeterRegistry registry, InstantSource clock,
             RecentAcquisitions recent) {
@@ -179,8 +185,9 @@ public final class Sidecar implements AutoCloseable {
         registry.config().meterFilter(new LatencyBuckets()); // quantiles for the dashboard (ops/grafana)
         TokenMetrics metrics = new TokenMetrics(registry, config.clients().keySet());
         RecentAcquisitions recent = new RecentAcquisitions(config.clients().keySet(), clock, RecentAcquisitions.DEFAULT_CAPACITY);
+        TokenSinks sinks = TokenSinks.forConfig(config, clock);
         Tokenkeeper tk = Tokenkeeper.builder(config)
-                .listener(new LoggingEventListener().andThen(metrics).andThen(recent))
+                .listener(new LoggingEventListener().andThen(metrics).andThen(recent).andThen(sinks))
                 .clock(clock)
                 .recordHits(true)
                 .start();
@@ -188,8 +195,12 @@ public final class Sidecar implements AutoCloseable {
             Map<String, TokenKey> keys = new LinkedHashMap<>();
             config.clientList().forEach(c -> keys.put(c.name(), c.key()));
             metrics.bind(tk.manager(), keys, clock);
-            return new Sidecar(tk, true, config.sidecar(), registry, clock, recent);
+            Sidecar sidecar = new Sidecar(tk, true, config.sidecar(), registry, clock, recent);
+            sidecar.sinks = sinks;
+            sinks.start(tk.provider());
+            return sidecar;
         } catch (RuntimeException e) {
+            sinks.close();
             tk.close();
             registry.close();
             throw e;
@@ -635,6 +646,9 @@ public final class Sidecar implements AutoCloseable {
             probes.close().await(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             // best effort: the process is stopping
+        }
+        if (sinks != null) {
+            sinks.close(); // before the tokenkeeper: honours each sink's on-shutdown
         }
         if (ownsTokenkeeper) {
             tk.close();
