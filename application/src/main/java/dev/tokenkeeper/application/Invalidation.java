@@ -7,6 +7,8 @@ import dev.tokenkeeper.domain.api.TokenEvent;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Forgetting tokens and failures on request: a key's token everywhere (near cache and shared tier),
@@ -58,6 +60,23 @@ final class Invalidation {
         tier.deleteIfHolds(s, rejected);
         events.onEvent(new TokenEvent.TokenInvalidated(key, true));
         return true;
+    }
+
+    /**
+     * {@link #invalidate(TokenKey, AccessToken)} without blocking the caller: inline when there is no
+     * shared tier (the near cache alone does no I/O), else on {@code executor}, since deleting from
+     * the store is a round trip. Never fails.
+     */
+    CompletionStage<Boolean> invalidateAsync(TokenKey key, AccessToken rejected, Executor executor) {
+        if (!tier.isShared()) {
+            return CompletableFuture.completedFuture(invalidate(key, rejected));
+        }
+        try {
+            return CompletableFuture.supplyAsync(() -> invalidate(key, rejected), executor)
+                    .exceptionally(e -> Boolean.FALSE);
+        } catch (RejectedExecutionException e) { // closed: nothing is handed out any more
+            return CompletableFuture.completedFuture(Boolean.FALSE);
+        }
     }
 
     CompletionStage<Void> revoke(TokenKey key) {
