@@ -321,18 +321,24 @@ public final class BenchmarkSuite {
         return out;
     }
 
+    /** The HTTP client rows of section 10: warm-up and measurement iterations, and their length. */
+    static final int CLIENT_WARMUPS = 2;
+    static final int CLIENT_ITERATIONS = 3;
+    static final Duration CLIENT_ITERATION = Duration.ofMillis(500);
+
     /**
      * What a request costs beyond the cached token, each a JMH benchmark run with one fork, 2 × 1 s
      * warm-up and 3 × 1 s measurement (shorter than the hot path's: these are microseconds, and the
-     * rows compare within themselves): a client assertion per algorithm, a DPoP proof, and each HTTP
-     * client integration against the same request sent plainly; plus the hot path with a DPoP
-     * endpoint, beside the plain one, at the hot path's own settings.
+     * rows compare within themselves): a client assertion per algorithm, a DPoP proof; each HTTP
+     * client integration against the same request sent plainly, with {@link #CLIENT_WARMUPS} and
+     * {@link #CLIENT_ITERATIONS} iterations of {@link #CLIENT_ITERATION} (twelve benchmarks: the
+     * run stays short); plus the hot path with a DPoP endpoint, beside the plain one, at the hot
+     * path's own settings.
      */
     private Map<String, Jmh> runCosts() throws RunnerException {
         Map<String, Jmh> out = new LinkedHashMap<>();
         ChainedOptionsBuilder o = new OptionsBuilder()
-                .include("(" + java.util.regex.Pattern.quote(ClientOverheadBenchmark.class.getName()) + "|"
-                        + java.util.regex.Pattern.quote(DpopBenchmark.class.getName()) + "|"
+                .include("(" + java.util.regex.Pattern.quote(DpopBenchmark.class.getName()) + "|"
                         + java.util.regex.Pattern.quote(dev.tokenkeeper.adapter.http.ClientAssertionBenchmark.class.getName())
                         + ")\\..*")
                 .forks(1)
@@ -345,6 +351,19 @@ public final class BenchmarkSuite {
                 .jvmArgsAppend("-Xms512m", "-Xmx512m")
                 .shouldFailOnError(false);
         collect(new Runner(o.build()).run(), out);
+        // twelve benchmarks (six clients, plain and authenticated) at 2.5 s each: about the 20 s the four 5 s runs of the JDK and OkHttp pairs took before, plus the forks
+        ChainedOptionsBuilder clients = new OptionsBuilder()
+                .include(java.util.regex.Pattern.quote(ClientOverheadBenchmark.class.getName()) + "\\..*")
+                .forks(1)
+                .warmupIterations(CLIENT_WARMUPS)
+                .warmupTime(TimeValue.milliseconds(CLIENT_ITERATION.toMillis()))
+                .measurementIterations(CLIENT_ITERATIONS)
+                .measurementTime(TimeValue.milliseconds(CLIENT_ITERATION.toMillis()))
+                .threads(1)
+                .timeUnit(TimeUnit.MICROSECONDS)
+                .jvmArgsAppend("-Xms512m", "-Xmx512m")
+                .shouldFailOnError(false);
+        collect(new Runner(clients.build()).run(), out);
         ChainedOptionsBuilder hot = new OptionsBuilder()
                 .include(HotPathBenchmark.class.getName() + "\\.(tokenkeeperMemory|tokenkeeperMemoryDpop)$")
                 .forks(plan.jmhForks())
@@ -390,7 +409,7 @@ public final class BenchmarkSuite {
             throw new UncheckedIOException(e);
         }
         for (String k : List.of("tokenkeeper", "jmh", "caffeine", "spring-security", "spring-framework",
-                "google-auth-library", "vertx", "jedis", "jdbi", "h2", "postgresql-driver", "hikaricp")) {
+                "google-auth-library", "vertx", "okhttp", "reactor-core", "jedis", "jdbi", "h2", "postgresql-driver", "hikaricp")) {
             v.put(k, p.getProperty(k, "?"));
         }
         return v;
