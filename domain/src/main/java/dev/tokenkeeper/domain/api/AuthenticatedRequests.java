@@ -89,7 +89,21 @@ public final class AuthenticatedRequests {
     public Credentials credentials(String method, URI uri) {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(uri, "uri");
-        return Credentials.bearer(tokens.token(key));
+        return credentialsOf(tokens.token(key));
+    }
+
+    /**
+     * The Bearer credentials of {@code token}. A DPoP-bound token needs a proof signed for each
+     * request, which these credentials cannot make yet: sent as Bearer it would only be refused, so
+     * it is a configuration error here, said plainly, and nothing is sent.
+     */
+    private Credentials credentialsOf(AccessToken token) {
+        if ("DPoP".equalsIgnoreCase(token.tokenType())) {
+            throw new TokenException(FailureKind.BAD_CONFIGURATION, "the token for " + key + " is DPoP-bound (RFC 9449) and "
+                    + "needs a proof per request, which this HTTP client integration cannot make yet; use the Vert.x "
+                    + "AuthenticatedWebClient with a DPoP key (Builder.dpop) for this client, or a client without DPoP");
+        }
+        return Credentials.bearer(token);
     }
 
     /** The asynchronous form of {@link #credentials}; the stage fails with a {@link TokenException}. */
@@ -106,7 +120,7 @@ public final class AuthenticatedRequests {
             if (failure != null) {
                 throw asTokenException(failure);
             }
-            return Credentials.bearer(token);
+            return credentialsOf(token);
         });
     }
 
