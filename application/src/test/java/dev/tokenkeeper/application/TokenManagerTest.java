@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -456,6 +457,49 @@ class TokenManagerTest {
             assertThat(m.invalidate(KEY, first)).as("a stale rejection").isFalse();
             assertThat(m.token(KEY)).isSameAs(second);
             assertThat(endpoint.requestCount()).isEqualTo(2);
+        }
+
+        @Test
+        @DisplayName("invalidateAsync answers at once without a store, and only while the token is current")
+        void asyncWithoutAStoreIsInline() {
+            TokenManager m = manager(builder());
+            AccessToken first = m.token(KEY);
+            CompletableFuture<Boolean> dropped = m.invalidateAsync(KEY, first).toCompletableFuture();
+            assertThat(dropped).isCompletedWithValue(true); // the near cache alone: nothing to wait for
+            AccessToken second = m.token(KEY);
+            assertThat(m.invalidateAsync(KEY, first).toCompletableFuture()).isCompletedWithValue(false);
+            assertThat(m.token(KEY)).isSameAs(second);
+        }
+
+        @Test
+        @DisplayName("invalidateAsync deletes from a store on the manager's executor, never on the caller's thread")
+        void asyncWithAStoreRunsOnTheExecutor() {
+            MapStore store = new MapStore(clock, false);
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            AtomicBoolean hold = new AtomicBoolean();
+            List<Runnable> held = new CopyOnWriteArrayList<>();
+            try {
+                TokenManager m = manager(builder().store(store).executor(task -> {
+                    if (hold.get()) {
+                        held.add(task);
+                    } else {
+                        pool.execute(task);
+                    }
+                }));
+                AccessToken first = m.token(KEY);
+                await(() -> store.tokens.size() == 1, "the token is saved");
+                hold.set(true); // the manager's executor runs nothing now
+
+                CompletableFuture<Boolean> dropped = m.invalidateAsync(KEY, first).toCompletableFuture();
+
+                assertThat(dropped).as("nothing was done on the caller's thread").isNotDone();
+                assertThat(store.tokens).hasSize(1);
+                held.forEach(Runnable::run);
+                assertThat(dropped).isCompletedWithValue(true);
+                assertThat(store.tokens).isEmpty();
+            } finally {
+                pool.shutdownNow();
+            }
         }
 
         @Test
