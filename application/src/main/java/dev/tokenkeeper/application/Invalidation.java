@@ -50,13 +50,24 @@ final class Invalidation {
             return false;
         }
         Entry e = s.entry.get();
-        if (e == null || !e.token.sameValueAs(rejected) || !s.entry.compareAndSet(e, null)) {
+        if (e == null || !e.token.sameValueAs(rejected)) {
             return false;
+        }
+        // the shared tier first, while the near cache still serves the entry: a caller that missed in
+        // between would load the rejected token back from the store and keep serving it after this
+        // returned (TokenManagerTest.rejectedTokenIsNotLoadedBack)
+        tier.deleteIfHolds(s, rejected);
+        if (!s.entry.compareAndSet(e, null)) {
+            return false; // replaced meanwhile (a refresh, or another rejection of it): the newer entry stays
         }
         RefreshCandidate rejectedRefresh = RefreshCandidate.of(e.token);
         if (rejectedRefresh != null) {
             s.spareRefresh = rejectedRefresh;
         }
+        // and again: the flight that brought the token hands it out before it saves it, so it may have
+        // been saving it all along (it checked the entry before the line above). What it saved by its
+        // own second look is deleted here; what it saves later, it deletes itself (SingleFlight.serveThenSave;
+        // TokenManagerTest.rejectedWhileSavedIsNotSavedForGood, GrantsOverOAuth2ServerIT.refreshTokenOnly)
         tier.deleteIfHolds(s, rejected);
         events.onEvent(new TokenEvent.TokenInvalidated(key, true));
         return true;
