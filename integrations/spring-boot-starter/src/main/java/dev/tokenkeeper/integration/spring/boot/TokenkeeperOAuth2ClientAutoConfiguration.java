@@ -53,6 +53,9 @@ public class TokenkeeperOAuth2ClientAutoConfiguration {
     }
 
     @Configuration(proxyBeanMethods = false)
+    // member classes are read before the outer class's conditions apply to them: the same conditions again
+    @ConditionalOnProperty(name = "tokenkeeper.spring.oauth2-client-registrations", matchIfMissing = true)
+    @Conditional(TokenkeeperOAuth2ClientAutoConfiguration.RegistrationsConfigured.class)
     @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
     @ConditionalOnClass(name = {"jakarta.servlet.http.HttpServletRequest",
             "org.springframework.security.oauth2.client.web.OAuth2AuthorizedClientRepository"})
