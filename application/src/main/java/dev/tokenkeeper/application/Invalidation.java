@@ -7,6 +7,8 @@ import dev.tokenkeeper.domain.api.TokenEvent;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Forgetting tokens and failures on request: a key's token everywhere (near cache and shared tier),
@@ -48,16 +50,44 @@ final class Invalidation {
             return false;
         }
         Entry e = s.entry.get();
-        if (e == null || !e.token.sameValueAs(rejected) || !s.entry.compareAndSet(e, null)) {
+        if (e == null || !e.token.sameValueAs(rejected)) {
             return false;
+        }
+        // the shared tier first, while the near cache still serves the entry: a caller that missed in
+        // between would load the rejected token back from the store and keep serving it after this
+        // returned (TokenManagerTest.rejectedTokenIsNotLoadedBack)
+        tier.deleteIfHolds(s, rejected);
+        if (!s.entry.compareAndSet(e, null)) {
+            return false; // replaced meanwhile (a refresh, or another rejection of it): the newer entry stays
         }
         RefreshCandidate rejectedRefresh = RefreshCandidate.of(e.token);
         if (rejectedRefresh != null) {
             s.spareRefresh = rejectedRefresh;
         }
+        // and again: the flight that brought the token hands it out before it saves it, so it may have
+        // been saving it all along (it checked the entry before the line above). What it saved by its
+        // own second look is deleted here; what it saves later, it deletes itself (SingleFlight.serveThenSave;
+        // TokenManagerTest.rejectedWhileSavedIsNotSavedForGood, GrantsOverOAuth2ServerIT.refreshTokenOnly)
         tier.deleteIfHolds(s, rejected);
         events.onEvent(new TokenEvent.TokenInvalidated(key, true));
         return true;
+    }
+
+    /**
+     * {@link #invalidate(TokenKey, AccessToken)} without blocking the caller: inline when there is no
+     * shared tier (the near cache alone does no I/O), else on {@code executor}, since deleting from
+     * the store is a round trip. Never fails.
+     */
+    CompletionStage<Boolean> invalidateAsync(TokenKey key, AccessToken rejected, Executor executor) {
+        if (!tier.isShared()) {
+            return CompletableFuture.completedFuture(invalidate(key, rejected));
+        }
+        try {
+            return CompletableFuture.supplyAsync(() -> invalidate(key, rejected), executor)
+                    .exceptionally(e -> Boolean.FALSE);
+        } catch (RejectedExecutionException e) { // closed: nothing is handed out any more
+            return CompletableFuture.completedFuture(Boolean.FALSE);
+        }
     }
 
     CompletionStage<Void> revoke(TokenKey key) {

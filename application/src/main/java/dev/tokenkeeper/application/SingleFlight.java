@@ -166,6 +166,11 @@ final class SingleFlight {
                     entry.token.expiresAt(), acquired.attempts(), background));
             if (s.entry.get() == entry) { // not already replaced or invalidated
                 tier.save(s, entry.token);
+                if (s.entry.get() != entry) {
+                    // invalidated (or replaced) while it was saved: a token a resource server has just
+                    // rejected must not stay in the store for the next miss to load back
+                    tier.deleteIfHolds(s, entry.token);
+                }
             }
         } finally {
             try {

@@ -314,6 +314,18 @@ public final class TokenManager implements TokenProvider, AutoCloseable {
     }
 
     /**
+     * As {@link #invalidate(TokenKey, AccessToken)}, never blocking the caller: answered at once when
+     * the manager has no store (the near cache alone), else run on the manager's executor, which
+     * deletes from the store.
+     */
+    @Override
+    public CompletionStage<Boolean> invalidateAsync(TokenKey key, AccessToken rejected) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(rejected, "rejected");
+        return invalidation.invalidateAsync(key, rejected, threads.executor);
+    }
+
+    /**
      * Revokes the current token of {@code key} at the identity provider (RFC 7009): the refresh token
      * if there is one (which, by RFC 7009, revokes its access tokens too) and the access token, then
      * forgets it everywhere. The key is forgotten even if revocation fails.

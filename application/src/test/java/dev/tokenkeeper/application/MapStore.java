@@ -23,6 +23,10 @@ final class MapStore implements TokenStore {
     volatile boolean down;
     /** Another instance holds every lease and never publishes: tryLease always fails. */
     volatile boolean leaseHeldElsewhere;
+    /** Runs at the start of each delete, outside any lock: a test holds a delete in progress with it. */
+    volatile Runnable beforeDelete;
+    /** Runs at the start of each save, outside any lock: a test holds a save in progress with it. */
+    volatile Runnable beforeSave;
 
     MapStore(InstantSource clock, boolean persistent) {
         this.clock = clock;
@@ -45,12 +49,20 @@ final class MapStore implements TokenStore {
     @Override
     public void save(StoreKey key, SealedToken token) {
         check();
+        Runnable hook = beforeSave;
+        if (hook != null) {
+            hook.run();
+        }
         tokens.put(key, token);
     }
 
     @Override
     public boolean delete(StoreKey key) {
         check();
+        Runnable hook = beforeDelete;
+        if (hook != null) {
+            hook.run();
+        }
         return tokens.remove(key) != null;
     }
 

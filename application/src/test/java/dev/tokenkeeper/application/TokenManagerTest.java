@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -456,6 +457,107 @@ class TokenManagerTest {
             assertThat(m.invalidate(KEY, first)).as("a stale rejection").isFalse();
             assertThat(m.token(KEY)).isSameAs(second);
             assertThat(endpoint.requestCount()).isEqualTo(2);
+        }
+
+        @Test
+        @DisplayName("a caller that misses while a rejected token is deleted from the store does not load it back for good")
+        void rejectedTokenIsNotLoadedBack() throws Exception {
+            MapStore store = new MapStore(clock, false);
+            TokenManager m = manager(builder().store(store));
+            AccessToken first = m.token(KEY);
+            await(() -> store.tokens.size() == 1, "the token is saved");
+            CountDownLatch deleting = new CountDownLatch(1);
+            CountDownLatch goOn = new CountDownLatch(1);
+            store.beforeDelete = () -> {
+                deleting.countDown();
+                try {
+                    goOn.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            ExecutorService other = Executors.newSingleThreadExecutor();
+            try {
+                Future<Boolean> dropping = other.submit(() -> m.invalidate(KEY, first));
+                assertThat(deleting.await(10, TimeUnit.SECONDS)).as("the delete is under way").isTrue();
+                m.token(KEY); // a caller in between may still get the rejected token, as every caller before the 401 did
+                goOn.countDown();
+                assertThat(dropping.get(10, TimeUnit.SECONDS)).isTrue();
+            } finally {
+                store.beforeDelete = null;
+                other.shutdownNow();
+            }
+
+            assertThat(m.token(KEY).sameValueAs(first)).as("the rejected token is served again after it was dropped").isFalse();
+        }
+
+        @Test
+        @DisplayName("a token rejected while its flight is still saving it is not left in the store")
+        void rejectedWhileSavedIsNotSavedForGood() throws Exception {
+            MapStore store = new MapStore(clock, false);
+            CountDownLatch saving = new CountDownLatch(1);
+            CountDownLatch goOn = new CountDownLatch(1);
+            store.beforeSave = () -> {
+                saving.countDown();
+                try {
+                    goOn.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            TokenManager m = manager(builder().store(store));
+            AccessToken first = m.token(KEY); // handed out before it is saved
+            assertThat(saving.await(10, TimeUnit.SECONDS)).as("the save is under way").isTrue();
+
+            assertThat(m.invalidate(KEY, first)).isTrue(); // the resource server refused it at once
+            store.beforeSave = null;
+            goOn.countDown();
+            await(() -> store.leases.isEmpty(), "the flight has saved and released its lease");
+
+            assertThat(m.token(KEY).sameValueAs(first)).as("the rejected token is served again from the store").isFalse();
+        }
+
+        @Test
+        @DisplayName("invalidateAsync answers at once without a store, and only while the token is current")
+        void asyncWithoutAStoreIsInline() {
+            TokenManager m = manager(builder());
+            AccessToken first = m.token(KEY);
+            CompletableFuture<Boolean> dropped = m.invalidateAsync(KEY, first).toCompletableFuture();
+            assertThat(dropped).isCompletedWithValue(true); // the near cache alone: nothing to wait for
+            AccessToken second = m.token(KEY);
+            assertThat(m.invalidateAsync(KEY, first).toCompletableFuture()).isCompletedWithValue(false);
+            assertThat(m.token(KEY)).isSameAs(second);
+        }
+
+        @Test
+        @DisplayName("invalidateAsync deletes from a store on the manager's executor, never on the caller's thread")
+        void asyncWithAStoreRunsOnTheExecutor() {
+            MapStore store = new MapStore(clock, false);
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            AtomicBoolean hold = new AtomicBoolean();
+            List<Runnable> held = new CopyOnWriteArrayList<>();
+            try {
+                TokenManager m = manager(builder().store(store).executor(task -> {
+                    if (hold.get()) {
+                        held.add(task);
+                    } else {
+                        pool.execute(task);
+                    }
+                }));
+                AccessToken first = m.token(KEY);
+                await(() -> store.tokens.size() == 1, "the token is saved");
+                hold.set(true); // the manager's executor runs nothing now
+
+                CompletableFuture<Boolean> dropped = m.invalidateAsync(KEY, first).toCompletableFuture();
+
+                assertThat(dropped).as("nothing was done on the caller's thread").isNotDone();
+                assertThat(store.tokens).hasSize(1);
+                held.forEach(Runnable::run);
+                assertThat(dropped).isCompletedWithValue(true);
+                assertThat(store.tokens).isEmpty();
+            } finally {
+                pool.shutdownNow();
+            }
         }
 
         @Test

@@ -361,6 +361,7 @@ public final class BenchmarkSuite {
         }
     }
 
+
     /**
      * What a request costs beyond the cached token, each a JMH benchmark run as {@link Plan#costRuns()}
      * says (shorter than the hot path's: these are microseconds, and the rows compare within
@@ -425,7 +426,7 @@ public final class BenchmarkSuite {
             throw new UncheckedIOException(e);
         }
         for (String k : List.of("tokenkeeper", "jmh", "caffeine", "spring-security", "spring-framework",
-                "google-auth-library", "vertx", "jedis", "jdbi", "h2", "postgresql-driver", "hikaricp")) {
+                "google-auth-library", "vertx", "okhttp", "reactor-core", "jedis", "jdbi", "h2", "postgresql-driver", "hikaricp")) {
             v.put(k, p.getProperty(k, "?"));
         }
         return v;

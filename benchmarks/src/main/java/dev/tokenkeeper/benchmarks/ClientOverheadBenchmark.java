@@ -1,6 +1,7 @@
 package dev.tokenkeeper.benchmarks;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.tokenkeeper.adapter.http.AuthenticatedWebClient;
 import dev.tokenkeeper.adapter.http.VertxTokenEndpoint;
 import dev.tokenkeeper.adapter.store.memory.MemoryTokenStore;
 import dev.tokenkeeper.application.TokenManager;
@@ -9,6 +10,10 @@ import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.fakeidp.FakeIdp;
 import dev.tokenkeeper.integration.client.jdk.AuthenticatedHttpClient;
 import dev.tokenkeeper.integration.client.okhttp.TokenInterceptor;
+import dev.tokenkeeper.integration.client.spring.TokenExchangeFilter;
+import dev.tokenkeeper.integration.client.spring.TokenRequestInterceptor;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -33,19 +38,27 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.http.client.reactive.JdkClientHttpConnector;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.reactive.function.client.WebClient;
 
 /**
  * What an HTTP client integration adds to one request: the same GET to a loopback server
  * (answering 200 with two bytes, over a kept-alive connection) sent plainly and through the
  * integration, which adds a cached token (a near-cache hit of a real {@link TokenManager} whose
  * token came from a {@link FakeIdp}). Compare each pair's means in one run (the ratio), never across
- * machines. Spring's interceptor is not here: this module pins Spring Framework 6 for its Spring
- * Security contender, and the integration is built for Spring 7.
+ * machines. Spring's {@code RestClient} and {@code WebClient} run on the JDK's HTTP client (their
+ * JDK request factory and connector), the Vert.x pair on one Vert.x {@code WebClient}; each pair
+ * shares its client (and so its connection pool), the authenticated one only adds the integration.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @State(Scope.Benchmark)
 public class ClientOverheadBenchmark {
+
+    /** A bound on one request's wait, so that a broken server fails the run instead of hanging it. */
+    private static final Duration WAIT = Duration.ofSeconds(10);
 
     private FakeIdp idp;
     private TokenManager manager;
@@ -59,6 +72,14 @@ public class ClientOverheadBenchmark {
     private Request okRequest;
     private OkHttpClient okPlain;
     private OkHttpClient okAuthenticated;
+    private HttpClient springHttp;
+    private RestClient restPlain;
+    private RestClient restAuthenticated;
+    private WebClient webPlain;
+    private WebClient webAuthenticated;
+    private Vertx vertx;
+    private io.vertx.ext.web.client.WebClient vertxPlain;
+    private AuthenticatedWebClient vertxAuthenticated;
 
     @Setup(Level.Trial)
     public void start() throws IOException {
@@ -87,12 +108,22 @@ public class ClientOverheadBenchmark {
         okRequest = new Request.Builder().url(uri.toString()).build();
         okPlain = new OkHttpClient();
         okAuthenticated = okPlain.newBuilder().addInterceptor(TokenInterceptor.of(manager, key)).build();
+        springHttp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        restPlain = RestClient.builder().requestFactory(new JdkClientHttpRequestFactory(springHttp)).build();
+        restAuthenticated = restPlain.mutate().requestInterceptor(TokenRequestInterceptor.of(manager, key)).build();
+        webPlain = WebClient.builder().clientConnector(new JdkClientHttpConnector(springHttp)).build();
+        webAuthenticated = webPlain.mutate().filter(TokenExchangeFilter.of(manager, key)).build();
+        vertx = Vertx.vertx();
+        vertxPlain = io.vertx.ext.web.client.WebClient.create(vertx, new WebClientOptions().setKeepAlive(true));
+        vertxAuthenticated = AuthenticatedWebClient.builder(vertxPlain, manager, key).build();
     }
 
     @TearDown(Level.Trial)
     public void stop() {
         okPlain.dispatcher().executorService().shutdown();
         okPlain.connectionPool().evictAll();
+        vertxPlain.close();
+        vertx.close().toCompletionStage().toCompletableFuture().join();
         server.stop(0);
         serverThreads.shutdownNow();
         manager.close();
@@ -122,5 +153,37 @@ public class ClientOverheadBenchmark {
         try (Response r = okAuthenticated.newCall(okRequest).execute()) {
             return r.body().bytes().length;
         }
+    }
+
+    @Benchmark
+    public int restClientPlain() {
+        return restPlain.get().uri(uri).retrieve().body(byte[].class).length;
+    }
+
+    @Benchmark
+    public int restClientAuthenticated() {
+        return restAuthenticated.get().uri(uri).retrieve().body(byte[].class).length;
+    }
+
+    @Benchmark
+    public int webClientPlain() {
+        return webPlain.get().uri(uri).retrieve().bodyToMono(byte[].class).block(WAIT).length;
+    }
+
+    @Benchmark
+    public int webClientAuthenticated() {
+        return webAuthenticated.get().uri(uri).retrieve().bodyToMono(byte[].class).block(WAIT).length;
+    }
+
+    @Benchmark
+    public int vertxPlain() throws Exception {
+        return vertxPlain.getAbs(uri.toString()).send().toCompletionStage().toCompletableFuture()
+                .get(WAIT.toMillis(), TimeUnit.MILLISECONDS).body().length();
+    }
+
+    @Benchmark
+    public int vertxAuthenticated() throws Exception {
+        return vertxAuthenticated.get(uri.toString()).toCompletionStage().toCompletableFuture()
+                .get(WAIT.toMillis(), TimeUnit.MILLISECONDS).body().length();
     }
 }

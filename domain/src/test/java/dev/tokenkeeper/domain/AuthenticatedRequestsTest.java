@@ -71,6 +71,21 @@ class AuthenticatedRequestsTest {
     }
 
     @Test
+    void a_dpop_bound_token_is_not_sent_as_bearer_but_refused_with_a_configuration_error() {
+        Instant now = Instant.parse("2026-01-01T00:00:00Z");
+        AccessToken dpop = new AccessToken(Secret.of("dpop-bound-value"), "DPoP", now, now.plusSeconds(3600), Set.of(), null);
+        AuthenticatedRequests rules = AuthenticatedRequests.of(new Tokens(dpop, dpop), TokenKey.of("api"));
+        List<String> sent = new ArrayList<>();
+
+        assertThatThrownBy(() -> rules.execute("GET", API, true, new Exchange(sent, 200)))
+                .isInstanceOfSatisfying(TokenException.class, e -> assertThat(e.kind()).isEqualTo(FailureKind.BAD_CONFIGURATION))
+                .hasMessageContaining("DPoP").hasMessageNotContaining("dpop-bound-value");
+        assertThatThrownBy(() -> rules.credentialsAsync("GET", API).toCompletableFuture().join())
+                .hasCauseInstanceOf(TokenException.class);
+        assertThat(sent).isEmpty();
+    }
+
+    @Test
     void a_rejected_token_is_invalidated_and_the_request_replayed_once_with_another_token_even_if_the_provider_hands_it_out_again()
             throws Exception {
         // the provider still hands out the rejected token once (a reload from a shared store raced the invalidation)

@@ -36,7 +36,8 @@ import java.util.regex.Pattern;
  *       error is the caller's answer as it is: a new token would not change it.</li>
  *   <li>A rejected token is {@link TokenProvider#invalidate(TokenKey, AccessToken) invalidated only
  *       if it is still the current one}, so that many concurrent rejections of one token cause one
- *       refresh, not many.</li>
+ *       refresh, not many. The asynchronous forms drop it with {@link TokenProvider#invalidateAsync}, so
+ *       that a client's event loop never waits for a shared store.</li>
  *   <li>Then, if the request can be replayed (no body, or a body that can be sent again), it is
  *       sent <em>once</em> more with a fresh token (never the rejected one: a provider still handing it out is asked again, a few times at most) and whatever that answers is the caller's
  *       answer; there is never a second replay. Replaying a non-idempotent request is safe because
@@ -88,7 +89,21 @@ public final class AuthenticatedRequests {
     public Credentials credentials(String method, URI uri) {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(uri, "uri");
-        return Credentials.bearer(tokens.token(key));
+        return credentialsOf(tokens.token(key));
+    }
+
+    /**
+     * The Bearer credentials of {@code token}. A DPoP-bound token needs a proof signed for each
+     * request, which these credentials cannot make yet: sent as Bearer it would only be refused, so
+     * it is a configuration error here, said plainly, and nothing is sent.
+     */
+    private Credentials credentialsOf(AccessToken token) {
+        if ("DPoP".equalsIgnoreCase(token.tokenType())) {
+            throw new TokenException(FailureKind.BAD_CONFIGURATION, "the token for " + key + " is DPoP-bound (RFC 9449) and "
+                    + "needs a proof per request, which this HTTP client integration cannot make yet; use the Vert.x "
+                    + "AuthenticatedWebClient with a DPoP key (Builder.dpop) for this client, or a client without DPoP");
+        }
+        return Credentials.bearer(token);
     }
 
     /** The asynchronous form of {@link #credentials}; the stage fails with a {@link TokenException}. */
@@ -105,7 +120,7 @@ public final class AuthenticatedRequests {
             if (failure != null) {
                 throw asTokenException(failure);
             }
-            return Credentials.bearer(token);
+            return credentialsOf(token);
         });
     }
 
@@ -144,6 +159,19 @@ public final class AuthenticatedRequests {
             return tokens.invalidate(key, rejected.token());
         } catch (RuntimeException e) {
             return false;
+        }
+    }
+
+    /**
+     * The asynchronous form of {@link #rejected(Credentials)}, for a thread that must not block:
+     * dropping a token may delete it from a shared store ({@link TokenProvider#invalidateAsync}).
+     * The stage completes once it is dropped everywhere and never fails.
+     */
+    public CompletionStage<Boolean> rejectedAsync(Credentials rejected) {
+        try {
+            return tokens.invalidateAsync(key, rejected.token()).exceptionally(e -> Boolean.FALSE);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(Boolean.FALSE);
         }
     }
 
@@ -265,12 +293,13 @@ public final class AuthenticatedRequests {
                 if (!answer.credentialed() || !rejects(answer.status(), answer.challenges())) {
                     return CompletableFuture.completedFuture(response);
                 }
-                rejected(first.credentials());
+                // the stages below may run on the client's event loop: the invalidation must not block it
+                CompletionStage<Boolean> dropped = rejectedAsync(first.credentials());
                 if (!repeatable.getAsBoolean()) {
-                    return CompletableFuture.completedFuture(response);
+                    return dropped.thenApply(d -> response); // dropped before the caller sends the next request
                 }
                 exchange.discard(response);
-                return freshAsync(method, uri, first.credentials(), REFETCHES)
+                return dropped.thenCompose(d -> freshAsync(method, uri, first.credentials(), REFETCHES))
                         .thenCompose(fresh -> exchange.send(new Attempt(fresh, () -> false)));
             });
         });
@@ -295,8 +324,7 @@ public final class AuthenticatedRequests {
             if (left == 0 || !fresh.token().sameValueAs(rejected.token())) {
                 return CompletableFuture.completedFuture(fresh);
             }
-            rejected(rejected);
-            return freshAsync(method, uri, rejected, left - 1);
+            return rejectedAsync(rejected).thenCompose(d -> freshAsync(method, uri, rejected, left - 1));
         });
     }
 

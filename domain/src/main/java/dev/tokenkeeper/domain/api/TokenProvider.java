@@ -3,6 +3,8 @@ package dev.tokenkeeper.domain.api;
 import dev.tokenkeeper.domain.AccessToken;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -35,6 +37,20 @@ public interface TokenProvider {
      * @return whether the rejected token was the current one and has been dropped
      */
     boolean invalidate(TokenKey key, AccessToken rejected);
+
+    /**
+     * The asynchronous form of {@link #invalidate(TokenKey, AccessToken)}, for callers on a thread
+     * that must not block (an event loop: dropping a token may delete it from a shared store). The
+     * stage completes once the token is dropped everywhere, with whether it was the current one, and
+     * never fails (a failure only costs a refresh later). This default runs {@code invalidate} on
+     * the common pool; a provider whose invalidation does no I/O, or that has threads of its own,
+     * overrides it.
+     */
+    default CompletionStage<Boolean> invalidateAsync(TokenKey key, AccessToken rejected) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(rejected, "rejected");
+        return CompletableFuture.supplyAsync(() -> invalidate(key, rejected)).exceptionally(e -> Boolean.FALSE);
+    }
 
     /** What the provider knows of the token for {@code key}, without the token itself. */
     TokenStatus status(TokenKey key);

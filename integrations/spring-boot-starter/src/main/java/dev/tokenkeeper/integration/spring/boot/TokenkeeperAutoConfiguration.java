@@ -26,8 +26,6 @@ import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.core.env.Environment;
-import org.springframework.security.oauth2.client.OAuth2AuthorizedClientManager;
-import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
 
 /**
  * Assembles tokenkeeper from {@code tokenkeeper.*} properties (and Spring Security's
@@ -35,8 +33,8 @@ import org.springframework.security.oauth2.client.registration.ClientRegistratio
  * and the one settings parser behind it. Beans: {@link Tokenkeeper} (closed with the context, after
  * the web server has drained: graceful shutdown), {@link TokenProvider}, {@link TokenkeeperClients}
  * (RestClient/WebClient per client name); with Actuator a {@code tokenkeeper} health indicator;
- * with a {@link MeterRegistry} the {@code tokenkeeper.*} meters bound to it; with Spring Security's
- * OAuth2 client an {@link OAuth2AuthorizedClientManager} backed by tokenkeeper.
+ * with a {@link MeterRegistry} the {@code tokenkeeper.*} meters bound to it. Spring Security's
+ * OAuth2 client is served by {@link TokenkeeperOAuth2ClientAutoConfiguration}.
  *
  * <p>Active when at least one client is configured ({@code tokenkeeper.clients.<name>.token-url} or a
  * client-credentials registration). An application that defines its own {@link Tokenkeeper} bean
@@ -144,19 +142,6 @@ public class TokenkeeperAutoConfiguration {
         @ConditionalOnBean(TokenkeeperHealthIndicator.class)
         ApplicationListener<ContextClosedEvent> tokenkeeperStopping(TokenkeeperHealthIndicator indicator) {
             return event -> indicator.stopping();
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    @Conditional(ClientsConfigured.class) // member classes are read before the outer beans: no @ConditionalOnBean(Tokenkeeper)
-    @ConditionalOnClass({OAuth2AuthorizedClientManager.class, ClientRegistrationRepository.class})
-    @ConditionalOnProperty(name = "tokenkeeper.spring.oauth2-client-registrations", matchIfMissing = true)
-    static class SpringSecurityOAuth2Client {
-        @Bean
-        @ConditionalOnMissingBean(OAuth2AuthorizedClientManager.class)
-        OAuth2AuthorizedClientManager tokenkeeperAuthorizedClientManager(Tokenkeeper tokenkeeper,
-                ObjectProvider<ClientRegistrationRepository> registrations) {
-            return new TokenkeeperAuthorizedClientManager(tokenkeeper, registrations);
         }
     }
 }

@@ -47,8 +47,13 @@ import reactor.core.publisher.Mono;
  * not follow them itself (Reactor Netty and the JDK connector do not, by default). The token goes
  * only to the addressed origin and never again once a redirect has left it.
  *
- * <p>Immutable and thread-safe; its {@code toString} shows no token. The token is fetched with the
- * provider's asynchronous API, so a cached token costs no thread switch.
+ * <p>It never blocks the thread it runs on (a Reactor Netty event loop): the token is fetched with
+ * the provider's asynchronous API ({@link TokenProvider#tokenAsync}, so a cached token costs no
+ * thread switch, and a missing one is fetched on the provider's threads), and a rejected token is
+ * dropped with {@link TokenProvider#invalidateAsync}, which deletes it from a shared store off the
+ * event loop. Each subscription is one request: one replay at most.
+ *
+ * <p>Immutable and thread-safe; its {@code toString} shows no token.
  */
 public final class TokenExchangeFilter implements ExchangeFilterFunction {
 

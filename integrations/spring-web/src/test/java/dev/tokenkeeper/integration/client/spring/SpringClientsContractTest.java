@@ -10,12 +10,16 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.http.client.reactive.JdkClientHttpConnector;
+import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Flux;
 
-/** The client contract for Spring's {@code RestClient} and {@code WebClient}, both on the JDK's HTTP client. */
+/**
+ * The client contract for Spring's {@code RestClient} and {@code WebClient}, both on the JDK's HTTP
+ * client, and for {@code WebClient} on Reactor Netty, its default connector.
+ */
 class SpringClientsContractTest {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
@@ -57,6 +61,32 @@ class SpringClientsContractTest {
                     .filter(TokenExchangeFilter.of(tokens, key)).build();
             // keeps no body for a replay: what a body larger than the replay buffer meets
             WebClient streaming = WebClient.builder().clientConnector(new JdkClientHttpConnector())
+                    .filter(TokenExchangeFilter.of(tokens, key, 4)).build();
+            return new Driver() {
+                @Override
+                public Reply get(URI uri) {
+                    return reply(web.get().uri(uri).exchangeToMono(r -> r.toEntity(String.class)).block(WAIT));
+                }
+
+                @Override
+                public Reply post(URI uri, String body, boolean repeatable) {
+                    WebClient client = repeatable ? web : streaming;
+                    return reply(client.post().uri(uri).contentType(MediaType.TEXT_PLAIN)
+                            .body(Flux.just(body), String.class)
+                            .exchangeToMono(r -> r.toEntity(String.class)).block(WAIT));
+                }
+            };
+        }
+    }
+
+    /** The same filter on WebClient's default connector, Reactor Netty, whose answers arrive on its event loop. */
+    @Nested
+    class WebClientFilterOnReactorNetty extends AuthenticatedClientContractKit {
+        @Override
+        protected Driver driver(TokenProvider tokens, TokenKey key) {
+            WebClient web = WebClient.builder().clientConnector(new ReactorClientHttpConnector())
+                    .filter(TokenExchangeFilter.of(tokens, key)).build();
+            WebClient streaming = WebClient.builder().clientConnector(new ReactorClientHttpConnector())
                     .filter(TokenExchangeFilter.of(tokens, key, 4)).build();
             return new Driver() {
                 @Override
