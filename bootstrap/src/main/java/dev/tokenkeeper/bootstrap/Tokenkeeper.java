@@ -8,6 +8,7 @@ import dev.tokenkeeper.application.SealingKeys;
 import dev.tokenkeeper.application.TokenManager;
 import java.util.Optional;
 import dev.tokenkeeper.domain.TokenException;
+import dev.tokenkeeper.domain.api.AuthenticatedRequests;
 import dev.tokenkeeper.domain.api.TokenEvent;
 import dev.tokenkeeper.domain.spi.TokenResponse;
 import dev.tokenkeeper.domain.spi.TokenRequest;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The one entry point for embedding tokenkeeper: a running token manager assembled from a
@@ -364,6 +366,34 @@ public final class Tokenkeeper implements AutoCloseable {
             throw new IllegalStateException("several clients are configured " + clients.keySet() + "; name one");
         }
         return c.key();
+    }
+
+    /** The request rules handed out so far, one per key (so that an origin's DPoP nonce is remembered across them). */
+    private final Map<TokenKey, AuthenticatedRequests> requests = new ConcurrentHashMap<>();
+
+    /**
+     * The rules of authenticated requests for the configured client {@code name} (its configured
+     * scopes), from which every HTTP client integration can be built (JDK {@code HttpClient}, OkHttp,
+     * Spring): tokens from this tokenkeeper and, for a client with {@code clients.<name>.dpop=true} (or a
+     * {@code dpop-key-file}), a DPoP proof per request signed with the key its token endpoint binds the
+     * tokens to. The same instance for the same client.
+     *
+     * @throws IllegalArgumentException if no client has that name
+     */
+    public AuthenticatedRequests requests(String name) {
+        return requests(key(name));
+    }
+
+    /** As {@link #requests(String)}, for a key of a configured client with scopes, audience or resource of its own. */
+    public AuthenticatedRequests requests(TokenKey key) {
+        Objects.requireNonNull(key, "key");
+        TokenkeeperConfig.ClientConfig c = config.clients().get(key.client());
+        if (c == null) {
+            throw new IllegalArgumentException("no client named '" + key.client() + "' (configured: " + config.clients().keySet() + ")");
+        }
+        return requests.computeIfAbsent(key, k -> c.dpop() == null
+                ? AuthenticatedRequests.of(manager, k)
+                : AuthenticatedRequests.of(manager, k, c.dpop()));
     }
 
     /** The key of the client {@code name}, with its configured scopes. */

@@ -117,9 +117,11 @@ public final class AccessToken {
 
     /**
      * The value of the HTTP {@code Authorization} header that presents this token to a resource
-     * server (RFC 6750 §2.1): {@code Bearer <token>}, whatever the case the server wrote
-     * {@code token_type} in. Use it instead of assembling the header from {@link #value()}, whose
-     * {@code toString()} is {@code Secret[redacted]}; send it, never log it.
+     * server: {@code Bearer <token>} (RFC 6750 §2.1), or {@code DPoP <token>} for a DPoP-bound
+     * token (RFC 9449 §7.1, which goes with a {@code DPoP} proof per request: see
+     * {@code domain.api.Credentials}), whatever the case the server wrote {@code token_type} in. Use it
+     * instead of assembling the header from {@link #value()}, whose {@code toString()} is
+     * {@code Secret[redacted]}; send it, never log it.
      *
      * @throws IllegalArgumentException if the token holds a line break, which would split the header
      */
@@ -131,7 +133,7 @@ public final class AccessToken {
                 throw new IllegalArgumentException("the access token holds a line break; it cannot be sent in a header");
             }
         }
-        return "Bearer " + v;
+        return ("dpop".equalsIgnoreCase(tokenType) ? "DPoP " : "Bearer ") + v;
     }
 
     /** Whether {@code other} carries the same token value as this one. */

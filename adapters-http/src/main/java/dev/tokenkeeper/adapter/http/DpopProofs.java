@@ -20,6 +20,7 @@ import dev.tokenkeeper.domain.ConfigurationException;
 import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.Secret;
 import dev.tokenkeeper.domain.TokenException;
+import dev.tokenkeeper.domain.api.ProofOfPossession;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +36,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 
 /**
  * A client's DPoP key (RFC 9449) and the proofs it signs: one fresh proof ({@code jti}, {@code iat},
@@ -50,6 +50,8 @@ import java.util.regex.Pattern;
  * // or, with an HTTP client of one's own:
  * DpopProofs.Headers h = dpop.headers("GET", URI.create("https://api.example/orders"), manager.token(key));
  * request.header("Authorization", h.authorization()).header("DPoP", h.proof());
+ * // or through the shared request rules (JDK HttpClient, OkHttp, Spring), which it is the ProofOfPossession of:
+ * AuthenticatedRequests orders = AuthenticatedRequests.of(manager, key, dpop);
  * }</pre>
  *
  * <h2>The key, and a shared store</h2>
@@ -65,14 +67,11 @@ import java.util.regex.Pattern;
  * private JWK (JSON) or PEM (PKCS#8 or SEC1 private key). Thread-safe; {@code toString} shows only
  * the thumbprint.
  */
-public final class DpopProofs {
+public final class DpopProofs implements ProofOfPossession {
 
     /** The JOSE {@code typ} of a DPoP proof (RFC 9449 §4.2). */
     public static final JOSEObjectType TYPE = new JOSEObjectType("dpop+jwt");
 
-    /** A DPoP challenge asking for a nonce (RFC 9449 §9). */
-    private static final Pattern USE_DPOP_NONCE =
-            Pattern.compile("(?i)\\bdpop\\b.*\\berror\\s*=\\s*\"?use_dpop_nonce\\b");
     /** How many servers' nonces are remembered; more are forgotten all at once (a nonce is only a hint). */
     private static final int MAX_NONCES = 256;
 
@@ -174,12 +173,23 @@ public final class DpopProofs {
 
     /** A proof for a request without an access token (a token request): {@code method} and {@code uri}. */
     public String proof(String method, URI uri) {
-        return sign(method, uri, null);
+        return sign(method, uri, null, nonce(uri));
     }
 
     /** A proof for a request with {@code accessToken} (a resource request): with {@code ath}. */
     public String proof(String method, URI uri, Secret accessToken) {
-        return sign(method, uri, Objects.requireNonNull(accessToken, "accessToken"));
+        return sign(method, uri, Objects.requireNonNull(accessToken, "accessToken"), nonce(uri));
+    }
+
+    /**
+     * The {@code DPoP} header of a resource request with the DPoP-bound {@code token}, its proof
+     * carrying {@code nonce} (not the one remembered here): what the shared request rules
+     * ({@code AuthenticatedRequests}), which remember each origin's nonce themselves, ask for.
+     */
+    @Override
+    public Map<String, String> headers(String method, URI uri, AccessToken token, String nonce) {
+        Objects.requireNonNull(token, "token");
+        return Map.of(ProofOfPossession.DPOP, sign(method, uri, token.value(), nonce));
     }
 
     /**
@@ -198,26 +208,16 @@ public final class DpopProofs {
 
     /** Whether {@code tokenType} is {@code DPoP} (compared case-insensitively, as RFC 6749 §7.1 says). */
     public static boolean isDpop(String tokenType) {
-        return "dpop".equalsIgnoreCase(tokenType);
+        return ProofOfPossession.isDpop(tokenType);
     }
 
     /**
-     * Whether an answer asks for a DPoP nonce (RFC 9449 §9): a 401 with a {@code DPoP-Nonce} header
-     * ({@code nonce}, null if absent) and a {@code use_dpop_nonce} challenge among {@code challenges}
-     * (its {@code WWW-Authenticate} values). Such an answer does not reject the token: the request is
-     * sent once more, with a proof carrying the nonce (after {@link #rememberNonce}), by every client
-     * that sends DPoP-bound tokens.
+     * Whether an answer asks for a DPoP nonce (RFC 9449 §9); the rule is the domain's,
+     * {@link ProofOfPossession#asksForNonce}, written once. Such an answer does not reject the token:
+     * the request is sent once more, with a proof carrying the nonce (after {@link #rememberNonce}).
      */
     public static boolean asksForNonce(int status, String nonce, List<String> challenges) {
-        if (status != 401 || nonce == null) {
-            return false;
-        }
-        for (String challenge : challenges) {
-            if (USE_DPOP_NONCE.matcher(challenge).find()) {
-                return true;
-            }
-        }
-        return false;
+        return ProofOfPossession.asksForNonce(status, nonce, challenges);
     }
 
     /** Remembers {@code nonce} for the server of {@code uri}, for its next proofs; a null or blank nonce is ignored. */
@@ -236,7 +236,7 @@ public final class DpopProofs {
         return nonces.get(origin(uri));
     }
 
-    private String sign(String method, URI uri, Secret accessToken) {
+    private String sign(String method, URI uri, Secret accessToken, String nonce) {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(uri, "uri");
         JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
@@ -244,7 +244,6 @@ public final class DpopProofs {
                 .claim("htm", method.toUpperCase(Locale.ROOT))
                 .claim("htu", htu(uri))
                 .issueTime(Date.from(clock.instant()));
-        String nonce = nonce(uri);
         if (nonce != null) {
             claims.claim("nonce", nonce);
         }
