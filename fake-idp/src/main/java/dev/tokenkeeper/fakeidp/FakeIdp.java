@@ -102,6 +102,9 @@ public final class FakeIdp implements AutoCloseable {
     private volatile long newestExpiresAtMillis;
     private volatile String acceptedClientId;
     private volatile String acceptedSecret;
+    private volatile boolean bindsDpop;
+    /** The DPoP proof each DPoP-bound token was requested with (what binds it: the proof's key). */
+    private final Map<String, String> dpopProofs = new java.util.concurrent.ConcurrentHashMap<>();
 
     private FakeIdp(Vertx vertx, boolean ownsVertx) {
         this.vertx = vertx;
@@ -230,6 +233,7 @@ public final class FakeIdp implements AutoCloseable {
         latencyMillis = 0;
         acceptedClientId = null;
         acceptedSecret = null;
+        bindsDpop = false;
         unusedRefreshTokens.clear();
         resetCounts();
     }
@@ -242,6 +246,7 @@ public final class FakeIdp implements AutoCloseable {
         down(false);
         requests.clear();
         issuedTokens.clear();
+        dpopProofs.clear();
         issuedRefreshTokens.clear();
         requestCount.set(0);
         issued.set(0);
@@ -295,6 +300,22 @@ public final class FakeIdp implements AutoCloseable {
         synchronized (issuedTokens) {
             return List.copyOf(issuedTokens);
         }
+    }
+
+    /**
+     * Whether a token request that carries a {@code DPoP} proof gets a DPoP-bound token
+     * ({@code token_type} {@code DPoP}), as a server supporting RFC 9449 answers; default false
+     * (Bearer whatever the request). The proof is not checked here; it is recorded
+     * ({@link #dpopProofOf}) so that a resource server can check the binding to its key.
+     */
+    public FakeIdp bindDpopTokens(boolean binds) {
+        this.bindsDpop = binds;
+        return this;
+    }
+
+    /** The {@code DPoP} proof the DPoP-bound {@code token} was requested with, or null if it is not one of those. */
+    public String dpopProofOf(String token) {
+        return token == null ? null : dpopProofs.get(token);
     }
 
     /** Every refresh token this server handed out through {@link Response#tokensWithRefresh}, oldest first. */
@@ -441,12 +462,17 @@ public final class FakeIdp implements AutoCloseable {
         long seconds = r.lifetime.toSeconds();
         long expiresAt = System.currentTimeMillis() + seconds * 1000;
         String token = TOKEN_PREFIX + sequence.incrementAndGet() + "-" + UUID.randomUUID() + "." + expiresAt;
+        String proof = bindsDpop ? request.header("DPoP") : null;
+        if (proof != null) {
+            dpopProofs.put(token, proof);
+        }
         issuedTokens.add(token);
         issued.incrementAndGet();
         if (expiresAt > newestExpiresAtMillis) {
             newestExpiresAtMillis = expiresAt; // racing writers differ by microseconds: close enough for a probe
         }
-        return r.withBody("{\"access_token\":\"" + token + "\",\"token_type\":\"Bearer\",\"expires_in\":" + seconds
+        return r.withBody("{\"access_token\":\"" + token + "\",\"token_type\":\"" + (proof != null ? "DPoP" : "Bearer")
+                + "\",\"expires_in\":" + seconds
                 + (refreshToken == null ? "" : ",\"refresh_token\":\"" + refreshToken + "\"") + "}");
     }
 

@@ -38,8 +38,13 @@ import org.junit.jupiter.api.Test;
  * <pre>{@code
  * class OkHttpContractTest extends AuthenticatedClientContractKit {
  *     protected Driver driver(TokenProvider tokens, TokenKey key) { ... }
+ *     protected Driver driver(Tokenkeeper tokenkeeper, String client) { ... } // as an application builds it
  * }
  * }</pre>
+ *
+ * <p>The DPoP cases run a second configured client, {@value #DPOP_CLIENT}, with {@code dpop=true}:
+ * the fake IdP binds its tokens to the key of the token request's proof, and the resource server
+ * demands a valid proof for them (see {@link ResourceServer}).
  */
 public abstract class AuthenticatedClientContractKit {
 
@@ -61,8 +66,19 @@ public abstract class AuthenticatedClientContractKit {
         default void close() throws Exception {}
     }
 
+    /** The configured client whose tokens are DPoP-bound ({@code clients.bound.dpop=true}). */
+    public static final String DPOP_CLIENT = "bound";
+
     /** The driver for the client under test, sending with tokens for {@code key} from {@code tokens}. */
     protected abstract Driver driver(TokenProvider tokens, TokenKey key) throws Exception;
+
+    /**
+     * The driver for the client under test authenticated as the configured {@code client} of
+     * {@code tokenkeeper}, built as an application builds it (for the integrations of
+     * {@code AuthenticatedRequests}: from {@code tokenkeeper.requests(client)}), so that a DPoP-bound
+     * client's proofs flow in.
+     */
+    protected abstract Driver driver(Tokenkeeper tokenkeeper, String client) throws Exception;
 
     /** Whether the client can send a body that cannot be sent again (some buffer every body). Default true. */
     protected boolean hasOneShotBodies() {
@@ -78,14 +94,19 @@ public abstract class AuthenticatedClientContractKit {
     @BeforeEach
     void startEverything() throws Exception {
         idp = FakeIdp.start();
-        idp.issueTokens(Duration.ofHours(1));
-        api = ResourceServer.start(token -> idp.issuedTokens().contains(token));
-        other = ResourceServer.start(token -> idp.issuedTokens().contains(token));
+        idp.issueTokens(Duration.ofHours(1)).bindDpopTokens(true);
+        api = ResourceServer.start(token -> idp.issuedTokens().contains(token), idp::dpopProofOf);
+        other = ResourceServer.start(token -> idp.issuedTokens().contains(token), idp::dpopProofOf);
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("clients.api.token-url", idp.tokenUri().toString());
         settings.put("clients.api.client-id", "contract-kit");
         settings.put("clients.api.client-secret", "contract-kit-secret");
         settings.put("clients.api.allow-insecure-http", "true");
+        settings.put("clients." + DPOP_CLIENT + ".token-url", idp.tokenUri().toString());
+        settings.put("clients." + DPOP_CLIENT + ".client-id", "contract-kit-dpop");
+        settings.put("clients." + DPOP_CLIENT + ".client-secret", "contract-kit-secret");
+        settings.put("clients." + DPOP_CLIENT + ".allow-insecure-http", "true");
+        settings.put("clients." + DPOP_CLIENT + ".dpop", "true");
         // the cases count token requests exactly: no retry of a token request that a loaded machine made slow
         settings.put("resilience.attempts", "1");
         settings.put("resilience.attempt-timeout", "30s");
@@ -296,6 +317,116 @@ public abstract class AuthenticatedClientContractKit {
             assertThat(reply.status()).isEqualTo(401);
             assertThat(other.seen("/deny")).hasSize(1);
             assertThat(idp.requestCount()).isEqualTo(1);
+        }
+    }
+
+    @Nested
+    @DisplayName("a DPoP-bound token")
+    class Dpop {
+        private Driver bound;
+
+        @BeforeEach
+        void boundClient() throws Exception {
+            bound = driver(tokenkeeper, DPOP_CLIENT);
+        }
+
+        @AfterEach
+        void closeBoundClient() throws Exception {
+            if (bound != null) {
+                bound.close();
+            }
+        }
+
+        private String warmBound() throws Exception {
+            assertThat(bound.get(api.uri("/api/warm")).status()).isEqualTo(200);
+            assertThat(idp.issuedTokens()).hasSize(1);
+            String token = idp.issuedTokens().get(0);
+            assertThat(idp.dpopProofOf(token)).as("the IdP bound the token to the client's key").isNotNull();
+            return token;
+        }
+
+        private static String dpop(String token) {
+            return "DPoP " + token;
+        }
+
+        @Test
+        @DisplayName("goes as DPoP with a new, valid proof for each request")
+        void a_proof_per_request() throws Exception {
+            String token = warmBound();
+
+            assertThat(bound.get(api.uri("/api/orders")).status()).isEqualTo(200);
+            assertThat(bound.post(api.uri("/api/orders"), "{\"item\":7}", true).body()).isEqualTo("ok {\"item\":7}");
+
+            List<ResourceServer.Seen> seen = api.seen("/api/orders");
+            assertThat(seen).hasSize(2).allSatisfy(s -> {
+                assertThat(s.authorization()).isEqualTo(dpop(token));
+                assertThat(s.problem()).as("the resource server's verdict on the proof").isNull();
+                assertThat(s.proof().htu()).isEqualTo(api.uri("/api/orders").toString());
+            });
+            assertThat(seen).extracting(s -> s.proof().htm()).containsExactly("GET", "POST");
+            assertThat(api.seen()).extracting(s -> s.proof().jti()).doesNotHaveDuplicates();
+            assertThat(idp.requestCount()).isEqualTo(1);
+        }
+
+        @Test
+        @DisplayName("answers a nonce challenge once, with the nonce, without a new token; the nonce goes into the next proofs")
+        void nonce_challenge() throws Exception {
+            String token = warmBound();
+            api.requireNonce("nonce-1");
+
+            Reply reply = bound.get(api.uri("/api/orders"));
+
+            assertThat(reply.status()).isEqualTo(200);
+            List<ResourceServer.Seen> seen = api.seen("/api/orders");
+            assertThat(seen).hasSize(2).extracting(ResourceServer.Seen::authorization).containsOnly(dpop(token));
+            assertThat(seen.get(0).problem()).isEqualTo("use_dpop_nonce");
+            assertThat(seen.get(1).problem()).isNull();
+            assertThat(seen.get(1).proof().nonce()).isEqualTo("nonce-1");
+            assertThat(idp.requestCount()).as("a nonce challenge is no verdict on the token").isEqualTo(1);
+
+            assertThat(bound.get(api.uri("/api/later")).status()).isEqualTo(200);
+            assertThat(api.seen("/api/later")).singleElement().satisfies(s -> {
+                assertThat(s.proof().nonce()).isEqualTo("nonce-1");
+                assertThat(s.problem()).isNull();
+            });
+        }
+
+        @Test
+        @DisplayName("is replaced after exactly one replay when revoked, with a fresh proof")
+        void revoked_is_replaced() throws Exception {
+            String revoked = warmBound();
+            api.revoke(revoked);
+
+            Reply reply = bound.get(api.uri("/api/orders"));
+
+            assertThat(reply.status()).isEqualTo(200);
+            assertThat(idp.issuedTokens()).hasSize(2);
+            String fresh = idp.issuedTokens().get(1);
+            List<ResourceServer.Seen> seen = api.seen("/api/orders");
+            assertThat(seen).extracting(ResourceServer.Seen::authorization).containsExactly(dpop(revoked), dpop(fresh));
+            assertThat(seen).extracting(ResourceServer.Seen::problem).containsOnlyNulls();
+            assertThat(seen).extracting(s -> s.proof().jti()).doesNotHaveDuplicates();
+        }
+
+        @Test
+        @DisplayName("neither it nor a proof goes to another origin on a redirect; within the origin each hop has its own proof")
+        void redirects() throws Exception {
+            String token = warmBound();
+
+            Reply away = bound.get(api.uri("/hop?to=" + to(other.uri("/collect"))));
+            Reply within = bound.get(api.uri("/hop?to=" + to(api.uri("/api/moved"))));
+
+            assertThat(away.status()).isEqualTo(200);
+            assertThat(other.seen("/collect")).singleElement().satisfies(s -> {
+                assertThat(s.authorization()).isNull();
+                assertThat(s.dpop()).isNull();
+            });
+            assertThat(within.status()).isEqualTo(200);
+            assertThat(api.seen("/api/moved")).singleElement().satisfies(s -> {
+                assertThat(s.authorization()).isEqualTo(dpop(token));
+                assertThat(s.problem()).isNull();
+                assertThat(s.proof().htu()).isEqualTo(api.uri("/api/moved").toString());
+            });
         }
     }
 }

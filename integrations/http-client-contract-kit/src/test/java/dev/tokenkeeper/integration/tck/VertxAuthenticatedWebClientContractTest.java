@@ -1,6 +1,8 @@
 package dev.tokenkeeper.integration.tck;
 
 import dev.tokenkeeper.adapter.http.AuthenticatedWebClient;
+import dev.tokenkeeper.adapter.http.DpopProofs;
+import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.api.TokenProvider;
 import io.vertx.core.Future;
@@ -29,10 +31,24 @@ class VertxAuthenticatedWebClientContractTest extends AuthenticatedClientContrac
 
     @Override
     protected Driver driver(TokenProvider tokens, TokenKey key) {
+        return driver(tokens, key, null);
+    }
+
+    /** As an application builds it: with the client's DPoP key ({@code Builder.dpop}) when it has one. */
+    @Override
+    protected Driver driver(Tokenkeeper tokenkeeper, String client) {
+        return driver(tokenkeeper.provider(), tokenkeeper.key(client), tokenkeeper.config().clients().get(client).dpop());
+    }
+
+    private Driver driver(TokenProvider tokens, TokenKey key, DpopProofs dpop) {
         Vertx vertx = Vertx.vertx();
         // Vert.x keeps 5 connections per server by default; the concurrency case holds 32 answers at once
         WebClient web = WebClient.create(vertx, new WebClientOptions(), new PoolOptions().setHttp1MaxSize(64));
-        AuthenticatedWebClient client = AuthenticatedWebClient.builder(web, tokens, key).build();
+        AuthenticatedWebClient.Builder b = AuthenticatedWebClient.builder(web, tokens, key);
+        if (dpop != null) {
+            b.dpop(dpop);
+        }
+        AuthenticatedWebClient client = b.build();
         return new Driver() {
             @Override
             public Reply get(URI uri) throws Exception {

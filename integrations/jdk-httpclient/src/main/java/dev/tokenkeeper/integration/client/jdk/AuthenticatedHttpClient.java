@@ -6,6 +6,7 @@ import dev.tokenkeeper.domain.api.AuthenticatedRequests;
 import dev.tokenkeeper.domain.api.AuthenticatedRequests.Answer;
 import dev.tokenkeeper.domain.api.AuthenticatedRequests.Attempt;
 import dev.tokenkeeper.domain.api.Credentials;
+import dev.tokenkeeper.domain.api.ProofOfPossession;
 import dev.tokenkeeper.domain.api.Redirects;
 import dev.tokenkeeper.domain.api.TokenProvider;
 import java.io.IOException;
@@ -41,6 +42,8 @@ import javax.net.ssl.SSLParameters;
  *         .build();
  * HttpResponse<String> page = orders.send(HttpRequest.newBuilder(URI.create("https://orders.example/api")).build(),
  *         HttpResponse.BodyHandlers.ofString());
+ * // a DPoP-bound client (clients.orders.dpop=true): the rules from the Tokenkeeper carry its proofs
+ * HttpClient bound = AuthenticatedHttpClient.builder(HttpClient.newHttpClient(), tokenkeeper.requests("orders")).build();
  * }</pre>
  *
  * <p>The rules (which answers reject the token, invalidation, one replay) are those of
@@ -54,7 +57,9 @@ import javax.net.ssl.SSLParameters;
  * this client} and the rules of {@link Redirects}: the token goes only to the addressed origin,
  * and never again once a redirect has left it; the caller's {@code Cookie} header is dropped there
  * too. The wrapped client must therefore not follow redirects itself ({@code Redirect.NEVER}, the
- * JDK's default). WebSockets are not offered: they would not carry the token.
+ * JDK's default). A DPoP-bound token gets a new proof for each hop within the addressed origin
+ * ({@link Credentials#at}); the proof goes nowhere else. WebSockets are not offered: they would not
+ * carry the token.
  *
  * <p>Thread-safe. Its {@code toString} shows no token.
  */
@@ -73,7 +78,7 @@ public final class AuthenticatedHttpClient extends HttpClient {
 
     private AuthenticatedHttpClient(Builder b) {
         this.delegate = b.delegate;
-        this.rules = AuthenticatedRequests.of(b.tokens, b.key);
+        this.rules = b.rules;
         this.redirect = b.redirect;
         this.repeatable = b.repeatable;
     }
@@ -86,7 +91,18 @@ public final class AuthenticatedHttpClient extends HttpClient {
      * @param key which token to use
      */
     public static Builder builder(HttpClient delegate, TokenProvider tokens, TokenKey key) {
-        return new Builder(delegate, tokens, key);
+        return new Builder(delegate, AuthenticatedRequests.of(tokens, key));
+    }
+
+    /**
+     * A builder of a client that sends through {@code delegate} by {@code rules}: with
+     * {@code Tokenkeeper.requests(client)}, a DPoP-bound client's requests carry their proofs.
+     *
+     * @param delegate the client that sends; it must not follow redirects itself (the JDK's default)
+     * @param rules the requests' rules, with the provider, key and proofs they authenticate with
+     */
+    public static Builder builder(HttpClient delegate, AuthenticatedRequests rules) {
+        return new Builder(delegate, rules);
     }
 
     /** Whether the JDK client can send this request's body again: none, or one of its own repeatable publishers. */
@@ -243,7 +259,7 @@ public final class AuthenticatedHttpClient extends HttpClient {
             return info -> {
                 boolean passedOn = follow(info.statusCode(), info.headers()).isPresent()
                         || attempt.willReplay(new Answer(info.statusCode(), info.headers().allValues("WWW-Authenticate"),
-                                credentialed));
+                                credentialed, info.headers().firstValue(ProofOfPossession.DPOP_NONCE).orElse(null)));
                 return passedOn ? HttpResponse.BodySubscribers.replacing(null) : caller.apply(info);
             };
         }
@@ -276,7 +292,7 @@ public final class AuthenticatedHttpClient extends HttpClient {
             values.forEach(v -> b.header(name, v));
         });
         if (credentialed) {
-            credentials.headers().forEach(b::setHeader);
+            credentials.at(next.method(), next.uri()).headers().forEach(b::setHeader); // a DPoP proof names the hop
         }
         return b.build();
     }
@@ -284,7 +300,8 @@ public final class AuthenticatedHttpClient extends HttpClient {
     /** The final answer of one attempt, and whether its request carried the credentials. */
     private record Sent<T>(HttpResponse<T> response, boolean credentialed) {
         Answer answer() {
-            return new Answer(response.statusCode(), response.headers().allValues("WWW-Authenticate"), credentialed);
+            return new Answer(response.statusCode(), response.headers().allValues("WWW-Authenticate"), credentialed,
+                    response.headers().firstValue(ProofOfPossession.DPOP_NONCE).orElse(null));
         }
     }
 
@@ -351,15 +368,13 @@ public final class AuthenticatedHttpClient extends HttpClient {
     /** Builds an {@link AuthenticatedHttpClient}; not thread-safe, the client it builds is. */
     public static final class Builder {
         private final HttpClient delegate;
-        private final TokenProvider tokens;
-        private final TokenKey key;
+        private final AuthenticatedRequests rules;
         private Redirect redirect = Redirect.NEVER;
         private Predicate<HttpRequest> repeatable = AuthenticatedHttpClient::repeatableByDefault;
 
-        private Builder(HttpClient delegate, TokenProvider tokens, TokenKey key) {
+        private Builder(HttpClient delegate, AuthenticatedRequests rules) {
             this.delegate = Objects.requireNonNull(delegate, "delegate");
-            this.tokens = Objects.requireNonNull(tokens, "tokens");
-            this.key = Objects.requireNonNull(key, "key");
+            this.rules = Objects.requireNonNull(rules, "rules");
         }
 
         /** Which redirects this client follows (default {@code NEVER}, as the JDK's). */

@@ -3,6 +3,7 @@ package dev.tokenkeeper.integration.client.jdk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.api.TokenProvider;
 import dev.tokenkeeper.integration.tck.AuthenticatedClientContractKit;
@@ -24,6 +25,13 @@ class AuthenticatedHttpClientContractTest {
                 .build();
     }
 
+    /** As an application builds it from the Tokenkeeper (a DPoP-bound client's proofs come with the rules). */
+    static HttpClient client(Tokenkeeper tokenkeeper, String client) {
+        return AuthenticatedHttpClient.builder(HttpClient.newHttpClient(), tokenkeeper.requests(client))
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .build();
+    }
+
     static HttpRequest post(URI uri, String body, boolean repeatable) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         return HttpRequest.newBuilder(uri).header("Content-Type", "text/plain")
@@ -36,7 +44,15 @@ class AuthenticatedHttpClientContractTest {
     class Blocking extends AuthenticatedClientContractKit {
         @Override
         protected Driver driver(TokenProvider tokens, TokenKey key) {
-            HttpClient http = client(tokens, key);
+            return driver(client(tokens, key));
+        }
+
+        @Override
+        protected Driver driver(Tokenkeeper tokenkeeper, String client) {
+            return driver(client(tokenkeeper, client));
+        }
+
+        private Driver driver(HttpClient http) {
             return new Driver() {
                 @Override
                 public Reply get(URI uri) throws Exception {
@@ -58,7 +74,15 @@ class AuthenticatedHttpClientContractTest {
     class Asynchronous extends AuthenticatedClientContractKit {
         @Override
         protected Driver driver(TokenProvider tokens, TokenKey key) {
-            HttpClient http = client(tokens, key);
+            return driver(client(tokens, key));
+        }
+
+        @Override
+        protected Driver driver(Tokenkeeper tokenkeeper, String client) {
+            return driver(client(tokenkeeper, client));
+        }
+
+        private Driver driver(HttpClient http) {
             return new Driver() {
                 @Override
                 public Reply get(URI uri) throws Exception {

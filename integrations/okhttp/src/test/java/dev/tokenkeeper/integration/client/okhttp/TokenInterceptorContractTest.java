@@ -1,5 +1,6 @@
 package dev.tokenkeeper.integration.client.okhttp;
 
+import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.api.TokenProvider;
 import dev.tokenkeeper.integration.tck.AuthenticatedClientContractKit;
@@ -20,7 +21,16 @@ class TokenInterceptorContractTest extends AuthenticatedClientContractKit {
 
     @Override
     protected Driver driver(TokenProvider tokens, TokenKey key) {
-        OkHttpClient http = new OkHttpClient.Builder().addInterceptor(TokenInterceptor.of(tokens, key)).build();
+        return driver(new OkHttpClient.Builder().addInterceptor(TokenInterceptor.of(tokens, key)).build());
+    }
+
+    /** As an application builds it from the Tokenkeeper: both interceptors, so that each hop gets its DPoP proof. */
+    @Override
+    protected Driver driver(Tokenkeeper tokenkeeper, String client) {
+        return driver(TokenInterceptor.of(tokenkeeper.requests(client)).installOn(new OkHttpClient.Builder()).build());
+    }
+
+    private Driver driver(OkHttpClient http) {
         return new Driver() {
             @Override
             public Reply get(URI uri) throws IOException {

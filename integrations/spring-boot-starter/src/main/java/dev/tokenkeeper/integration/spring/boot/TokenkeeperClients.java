@@ -33,9 +33,12 @@ public final class TokenkeeperClients {
         return tokenkeeper.key(name);
     }
 
-    /** The interceptor for client {@code name}, for a {@code RestClient} or {@code RestTemplate}. */
+    /**
+     * The interceptor for client {@code name}, for a {@code RestClient} or {@code RestTemplate}; with
+     * {@code tokenkeeper.clients.<name>.dpop=true} it sends a DPoP proof with every request.
+     */
     public TokenRequestInterceptor interceptor(String name) {
-        return TokenRequestInterceptor.of(tokenkeeper.provider(), key(name));
+        return TokenRequestInterceptor.of(tokenkeeper.requests(name));
     }
 
     /** Adds client {@code name}'s tokens to a {@code RestClient.Builder} ({@code builder.apply(...)}). */

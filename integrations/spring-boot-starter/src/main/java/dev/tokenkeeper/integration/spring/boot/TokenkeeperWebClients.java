@@ -23,9 +23,9 @@ public final class TokenkeeperWebClients {
         this.tokenkeeper = Objects.requireNonNull(tokenkeeper, "tokenkeeper");
     }
 
-    /** The filter for client {@code name}. */
+    /** The filter for client {@code name}; with {@code tokenkeeper.clients.<name>.dpop=true} it sends a DPoP proof with every request. */
     public TokenExchangeFilter filter(String name) {
-        return TokenExchangeFilter.of(tokenkeeper.provider(), tokenkeeper.key(name));
+        return TokenExchangeFilter.of(tokenkeeper.requests(name));
     }
 
     /** Adds client {@code name}'s tokens to a {@code WebClient.Builder} ({@code builder.apply(...)}). */

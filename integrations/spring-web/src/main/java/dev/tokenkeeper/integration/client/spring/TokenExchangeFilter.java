@@ -5,6 +5,7 @@ import dev.tokenkeeper.domain.api.AuthenticatedRequests;
 import dev.tokenkeeper.domain.api.AuthenticatedRequests.Answer;
 import dev.tokenkeeper.domain.api.AuthenticatedRequests.Attempt;
 import dev.tokenkeeper.domain.api.Credentials;
+import dev.tokenkeeper.domain.api.ProofOfPossession;
 import dev.tokenkeeper.domain.api.Redirects;
 import dev.tokenkeeper.domain.api.TokenProvider;
 import java.io.ByteArrayOutputStream;
@@ -80,10 +81,29 @@ public final class TokenExchangeFilter implements ExchangeFilterFunction {
      * @throws IllegalArgumentException if {@code replayBuffer} is negative
      */
     public static TokenExchangeFilter of(TokenProvider tokens, TokenKey key, int replayBuffer) {
+        return of(AuthenticatedRequests.of(tokens, key), replayBuffer);
+    }
+
+    /**
+     * A filter authenticating by {@code rules}: with {@code Tokenkeeper.requests(client)}, a
+     * DPoP-bound client's requests carry a proof per request and per redirect hop.
+     */
+    public static TokenExchangeFilter of(AuthenticatedRequests rules) {
+        return of(rules, DEFAULT_REPLAY_BUFFER);
+    }
+
+    /**
+     * A filter authenticating by {@code rules}, keeping at most {@code replayBuffer} bytes of a body
+     * for a replay.
+     *
+     * @throws IllegalArgumentException if {@code replayBuffer} is negative
+     */
+    public static TokenExchangeFilter of(AuthenticatedRequests rules, int replayBuffer) {
+        Objects.requireNonNull(rules, "rules");
         if (replayBuffer < 0) {
             throw new IllegalArgumentException("replayBuffer must be 0 or more bytes, was " + replayBuffer);
         }
-        return new TokenExchangeFilter(AuthenticatedRequests.of(tokens, key), replayBuffer);
+        return new TokenExchangeFilter(rules, replayBuffer);
     }
 
     @Override
@@ -112,7 +132,8 @@ public final class TokenExchangeFilter implements ExchangeFilterFunction {
                         @Override
                         public Answer answer(Sent sent) {
                             return new Answer(sent.response().statusCode().value(),
-                                    sent.response().headers().header(HttpHeaders.WWW_AUTHENTICATE), sent.credentialed());
+                                    sent.response().headers().header(HttpHeaders.WWW_AUTHENTICATE), sent.credentialed(),
+                                    sent.response().headers().asHttpHeaders().getFirst(ProofOfPossession.DPOP_NONCE));
                         }
 
                         @Override
@@ -159,7 +180,9 @@ public final class TokenExchangeFilter implements ExchangeFilterFunction {
                 following.body(sent.body());
             }
             return response.releaseBody()
-                    .then(Mono.defer(() -> hop(following.build(), addressed, next, credentials, keep, left - 1)));
+                    .then(Mono.defer(() -> hop(following.build(), addressed, next,
+                            keep ? credentials.at(hop.get().method(), hop.get().uri()) : credentials, // a DPoP proof names the hop
+                            keep, left - 1)));
         });
     }
 

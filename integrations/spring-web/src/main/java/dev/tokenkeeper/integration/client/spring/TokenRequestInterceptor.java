@@ -6,11 +6,13 @@ import dev.tokenkeeper.domain.api.AuthenticatedRequests;
 import dev.tokenkeeper.domain.api.AuthenticatedRequests.Answer;
 import dev.tokenkeeper.domain.api.AuthenticatedRequests.Attempt;
 import dev.tokenkeeper.domain.api.Credentials;
+import dev.tokenkeeper.domain.api.ProofOfPossession;
 import dev.tokenkeeper.domain.api.Redirects;
 import dev.tokenkeeper.domain.api.TokenProvider;
 import java.io.IOException;
 import java.net.URI;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.springframework.http.HttpHeaders;
@@ -53,9 +55,17 @@ public final class TokenRequestInterceptor implements ClientHttpRequestIntercept
         this.rules = rules;
     }
 
-    /** An interceptor adding tokens for {@code key} from {@code tokens}. */
+    /** An interceptor adding tokens for {@code key} from {@code tokens} (Bearer tokens only). */
     public static TokenRequestInterceptor of(TokenProvider tokens, TokenKey key) {
         return new TokenRequestInterceptor(AuthenticatedRequests.of(tokens, key));
+    }
+
+    /**
+     * An interceptor authenticating by {@code rules}: with {@code Tokenkeeper.requests(client)}, a
+     * DPoP-bound client's requests carry a proof per request and per redirect hop.
+     */
+    public static TokenRequestInterceptor of(AuthenticatedRequests rules) {
+        return new TokenRequestInterceptor(Objects.requireNonNull(rules, "rules"));
     }
 
     /** @throws TokenException if no token can be had (nothing is sent) */
@@ -73,7 +83,8 @@ public final class TokenRequestInterceptor implements ClientHttpRequestIntercept
                     public Answer answer(Sent sent) {
                         try {
                             return new Answer(sent.response().getStatusCode().value(),
-                                    sent.response().getHeaders().getOrEmpty(HttpHeaders.WWW_AUTHENTICATE), sent.credentialed());
+                                    sent.response().getHeaders().getOrEmpty(HttpHeaders.WWW_AUTHENTICATE), sent.credentialed(),
+                                    sent.response().getHeaders().getFirst(ProofOfPossession.DPOP_NONCE));
                         } catch (IOException e) {
                             return new Answer(0, java.util.List.of(), false);
                         }
@@ -114,13 +125,14 @@ public final class TokenRequestInterceptor implements ClientHttpRequestIntercept
         previous.getHeaders().forEach((name, values) -> {
             String lower = name.toLowerCase(Locale.ROOT);
             if (NOT_COPIED.contains(lower) && !(lower.equals("cookie") && credentialed)
+                    || credentials.headers().keySet().stream().anyMatch(name::equalsIgnoreCase) // e.g. a DPoP proof
                     || !next.keepsBody() && lower.startsWith("content-")) {
                 return;
             }
             headers.addAll(name, values);
         });
         if (credentialed) {
-            credentials.headers().forEach(headers::set);
+            credentials.at(next.method(), next.uri()).headers().forEach(headers::set); // a DPoP proof names the hop
         }
         HttpMethod method = HttpMethod.valueOf(next.method());
         return new HttpRequestWrapper(previous) {

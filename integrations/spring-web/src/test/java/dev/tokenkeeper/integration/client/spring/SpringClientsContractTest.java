@@ -1,5 +1,6 @@
 package dev.tokenkeeper.integration.client.spring;
 
+import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.api.TokenProvider;
 import dev.tokenkeeper.integration.tck.AuthenticatedClientContractKit;
@@ -33,9 +34,19 @@ class SpringClientsContractTest {
 
         @Override
         protected Driver driver(TokenProvider tokens, TokenKey key) {
+            return driver(TokenRequestInterceptor.of(tokens, key));
+        }
+
+        /** As the Boot starter builds it ({@code TokenkeeperClients.interceptor}): from the client's rules, DPoP proofs included. */
+        @Override
+        protected Driver driver(Tokenkeeper tokenkeeper, String client) {
+            return driver(TokenRequestInterceptor.of(tokenkeeper.requests(client)));
+        }
+
+        private Driver driver(TokenRequestInterceptor interceptor) {
             RestClient rest = RestClient.builder()
                     .requestFactory(new JdkClientHttpRequestFactory())
-                    .requestInterceptor(TokenRequestInterceptor.of(tokens, key))
+                    .requestInterceptor(interceptor)
                     .defaultStatusHandler(HttpStatusCode::isError, (request, response) -> {})
                     .build();
             return new Driver() {
@@ -57,11 +68,21 @@ class SpringClientsContractTest {
     class WebClientFilter extends AuthenticatedClientContractKit {
         @Override
         protected Driver driver(TokenProvider tokens, TokenKey key) {
+            return driver(TokenExchangeFilter.of(tokens, key), TokenExchangeFilter.of(tokens, key, 4));
+        }
+
+        /** As the Boot starter builds it ({@code TokenkeeperWebClients.filter}): from the client's rules, DPoP proofs included. */
+        @Override
+        protected Driver driver(Tokenkeeper tokenkeeper, String client) {
+            return driver(TokenExchangeFilter.of(tokenkeeper.requests(client)), TokenExchangeFilter.of(tokenkeeper.requests(client), 4));
+        }
+
+        private Driver driver(TokenExchangeFilter filter, TokenExchangeFilter keepsNothing) {
             WebClient web = WebClient.builder().clientConnector(new JdkClientHttpConnector())
-                    .filter(TokenExchangeFilter.of(tokens, key)).build();
+                    .filter(filter).build();
             // keeps no body for a replay: what a body larger than the replay buffer meets
             WebClient streaming = WebClient.builder().clientConnector(new JdkClientHttpConnector())
-                    .filter(TokenExchangeFilter.of(tokens, key, 4)).build();
+                    .filter(keepsNothing).build();
             return new Driver() {
                 @Override
                 public Reply get(URI uri) {
@@ -84,10 +105,19 @@ class SpringClientsContractTest {
     class WebClientFilterOnReactorNetty extends AuthenticatedClientContractKit {
         @Override
         protected Driver driver(TokenProvider tokens, TokenKey key) {
+            return driver(TokenExchangeFilter.of(tokens, key), TokenExchangeFilter.of(tokens, key, 4));
+        }
+
+        @Override
+        protected Driver driver(Tokenkeeper tokenkeeper, String client) {
+            return driver(TokenExchangeFilter.of(tokenkeeper.requests(client)), TokenExchangeFilter.of(tokenkeeper.requests(client), 4));
+        }
+
+        private Driver driver(TokenExchangeFilter filter, TokenExchangeFilter keepsNothing) {
             WebClient web = WebClient.builder().clientConnector(new ReactorClientHttpConnector())
-                    .filter(TokenExchangeFilter.of(tokens, key)).build();
+                    .filter(filter).build();
             WebClient streaming = WebClient.builder().clientConnector(new ReactorClientHttpConnector())
-                    .filter(TokenExchangeFilter.of(tokens, key, 4)).build();
+                    .filter(keepsNothing).build();
             return new Driver() {
                 @Override
                 public Reply get(URI uri) {
