@@ -1,6 +1,11 @@
 package dev.tokenkeeper.integration.client.okhttp;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
+import dev.tokenkeeper.domain.FailureKind;
+import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.TokenKey;
 import dev.tokenkeeper.domain.api.TokenProvider;
 import dev.tokenkeeper.integration.tck.AuthenticatedClientContractKit;
@@ -13,6 +18,7 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okio.BufferedSink;
+import org.junit.jupiter.api.Test;
 
 /** The client contract for OkHttp with {@link TokenInterceptor}, redirects followed by OkHttp itself. */
 class TokenInterceptorContractTest extends AuthenticatedClientContractKit {
@@ -55,6 +61,23 @@ class TokenInterceptorContractTest extends AuthenticatedClientContractKit {
                 http.connectionPool().evictAll();
             }
         };
+    }
+
+    @Test
+    void a_dpop_bound_client_without_the_hop_interceptor_fails_plainly_and_no_proof_goes_out() throws Exception {
+        OkHttpClient appOnly = new OkHttpClient.Builder()
+                .addInterceptor(TokenInterceptor.of(tokenkeeper.requests(DPOP_CLIENT))).build();
+        try {
+            assertThatThrownBy(() -> appOnly.newCall(new Request.Builder().url(api.uri("/api/orders").toString()).build()).execute())
+                    .isInstanceOfSatisfying(TokenException.class, e -> assertThat(e.kind()).isEqualTo(FailureKind.BAD_CONFIGURATION))
+                    .hasMessageContaining("installOn");
+            assertThat(api.seen("/api/orders")).singleElement().satisfies(s -> assertThat(s.dpop()).isNull());
+            String token = idp.issuedTokens().get(0);
+            assertThat(api.seen("/api/orders").get(0).authorization()).isEqualTo("DPoP " + token);
+        } finally {
+            appOnly.dispatcher().executorService().shutdown();
+            appOnly.connectionPool().evictAll();
+        }
     }
 
     /** A streamed body, as from an upload: OkHttp users mark such bodies one-shot. */
