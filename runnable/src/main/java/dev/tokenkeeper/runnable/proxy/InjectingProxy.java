@@ -1,14 +1,12 @@
 package dev.tokenkeeper.runnable.proxy;
 
-import dev.tokenkeeper.adapter.http.DpopProofs;
 import dev.tokenkeeper.bootstrap.ProxyConfig;
 import dev.tokenkeeper.bootstrap.SidecarConfig;
 import dev.tokenkeeper.bootstrap.Tokenkeeper;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
-import dev.tokenkeeper.domain.AccessToken;
-import dev.tokenkeeper.domain.FailureKind;
 import dev.tokenkeeper.domain.TokenException;
 import dev.tokenkeeper.domain.api.AuthenticatedRequests;
+import dev.tokenkeeper.domain.api.ProofOfPossession;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -65,9 +63,10 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>The token, and a rejected one</h2>
  * The rules are the library clients' ({@link AuthenticatedRequests}): the credentials of the
- * client's current token (a DPoP-bound token is sent as {@code DPoP} with a fresh proof for each
- * request, by {@link DpopProofs#headers}; a {@code use_dpop_nonce} challenge is answered once with
- * the new nonce); a 401 that rejects the token invalidates it only if it is still current; the
+ * client's current token, from {@link Tokenkeeper#requests(String)} (a DPoP-bound token is sent as
+ * {@code DPoP} with a fresh proof for each request, made by the client's {@code DpopProofs}; a
+ * {@code use_dpop_nonce} challenge is answered once with the new nonce, which the rules remember
+ * for the upstream's next proofs); a 401 that rejects the token invalidates it only if it is still current; the
  * request is replayed <em>once</em> with a fresh token if its body could be kept: none, or at most
  * {@link ProxyConfig.Route#replayBuffer()} bytes. A larger body is streamed as it arrives and not
  * replayed: its 401 reaches the caller (the next request gets the fresh token). A 403 is never
@@ -102,7 +101,6 @@ public final class InjectingProxy {
     private final SidecarConfig sidecar;
     private final Vertx vertx;
     private final AuthenticatedRequests requests;
-    private final DpopProofs dpop;
     private final Executor blocking;
     private final HttpClientAgent client;
     private final HttpServer server;
@@ -120,8 +118,7 @@ public final class InjectingProxy {
         if (c == null) {
             throw new IllegalStateException("proxy " + route.name() + ": the client " + route.client() + " is not configured");
         }
-        this.requests = AuthenticatedRequests.of(tk.provider(), c.key());
-        this.dpop = c.dpop();
+        this.requests = tk.requests(route.client()); // with the client's DPoP proofs if it has a key
         URI up = route.upstream();
         this.ssl = "https".equalsIgnoreCase(up.getScheme());
         this.host = up.getHost();
@@ -323,23 +320,8 @@ public final class InjectingProxy {
 
         @Override
         public CompletionStage<HttpClientResponse> send(AuthenticatedRequests.Attempt attempt) {
-            AccessToken token = attempt.credentials().token();
-            boolean bound = DpopProofs.isDpop(token.tokenType());
-            if (bound && dpop == null) {
-                return CompletableFuture.failedFuture(new TokenException(FailureKind.BAD_CONFIGURATION, "the token of client "
-                        + route.client() + " is DPoP-bound but the client has no DPoP key (clients." + route.client() + ".dpop)"));
-            }
-            Future<HttpClientResponse> sent = once(attempt, bound);
-            if (bound && body.repeatable()) {
-                // RFC 9449 §9: a nonce challenge is not a verdict on the token; once more with the nonce
-                sent = sent.compose(r -> {
-                    if (!DpopProofs.asksForNonce(r.statusCode(), r.getHeader("DPoP-Nonce"), r.headers().getAll("WWW-Authenticate"))) {
-                        return Future.succeededFuture(r);
-                    }
-                    discard(r);
-                    return once(attempt, true);
-                });
-            }
+            // a DPoP nonce challenge (RFC 9449 §9) is the rules' to answer: they send the attempt again with a new proof
+            Future<HttpClientResponse> sent = once(attempt);
             CompletableFuture<HttpClientResponse> answer = new CompletableFuture<>();
             sent.onComplete(r -> {
                 if (r.failed()) {
@@ -354,7 +336,7 @@ public final class InjectingProxy {
             return answer;
         }
 
-        private Future<HttpClientResponse> once(AuthenticatedRequests.Attempt attempt, boolean bound) {
+        private Future<HttpClientResponse> once(AuthenticatedRequests.Attempt attempt) {
             RequestOptions options = new RequestOptions()
                     .setMethod(req.method())
                     .setHost(host)
@@ -368,19 +350,10 @@ public final class InjectingProxy {
                     up.reset();
                 }
                 copyRequestHeaders(req.headers(), up.headers());
-                if (bound) {
-                    DpopProofs.Headers h = dpop.headers(req.method().name(), target, attempt.credentials().token());
-                    up.putHeader(HttpHeaders.AUTHORIZATION, h.authorization());
-                    up.putHeader("DPoP", h.proof());
-                } else {
-                    attempt.credentials().headers().forEach(up::putHeader);
-                }
+                attempt.credentials().headers().forEach(up::putHeader); // Authorization, and a DPoP proof for this request
                 Future<HttpClientResponse> response = body.sendOn(up, req);
                 return response.map(r -> {
                     r.pause(); // its body waits for the caller (or is drained if it is replayed)
-                    if (bound) {
-                        dpop.rememberNonce(target, r.getHeader("DPoP-Nonce"));
-                    }
                     return r;
                 });
             });
@@ -389,7 +362,8 @@ public final class InjectingProxy {
         @Override
         public AuthenticatedRequests.Answer answer(HttpClientResponse response) {
             // never a redirect followed: every answer is the addressed origin's, to a request with the token
-            return new AuthenticatedRequests.Answer(response.statusCode(), response.headers().getAll("WWW-Authenticate"), true);
+            return new AuthenticatedRequests.Answer(response.statusCode(), response.headers().getAll("WWW-Authenticate"), true,
+                    response.getHeader(ProofOfPossession.DPOP_NONCE));
         }
 
         @Override
