@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every tokenkeeper benchmark with fixed, documented parameters and writes docs/BENCHMARKS.md.
 #
-#   benchmarks/run.sh           the real measurement (about 16 min on 2 cores); run it on a quiet machine
+#   benchmarks/run.sh           the real measurement (about 14 min on 2 cores); run it on a quiet machine
 #   benchmarks/run.sh --smoke   a ~2 min smoke run that checks everything works; its figures mean nothing
 #   benchmarks/compare-hot-path.sh [BASE_REF]   the JMH hot path before (BASE_REF) vs after (this work
 #                               tree) in one interleaved run; its section of docs/BENCHMARKS.md survives run.sh
@@ -9,8 +9,9 @@
 # What it runs (see docs/BENCHMARKS.md for the figures and method):
 #   1. JMH hot path, 1 and 2 threads, -prof gc: floor (AtomicReference + nanoTime), tokenkeeper
 #      (memory store; Redis store, near-cache hit), Caffeine, Spring Security authorize(),
-#      google-auth getRequestMetadata(). Full: the judged rows (floor, tokenkeeper keyed and bound) 5 forks,
-#      each 2 x 1 s warm-up and 6 x 1 s measurement; the peers 2 forks of 1 x 1 s warm-up and 3 x 1 s.
+#      google-auth getRequestMetadata(). Full: the judged rows (floor, tokenkeeper keyed and bound) 4 forks
+#      (3 with 2 threads), each 2 x 1 s warm-up and 6 x 1 s measurement; the peers 1 fork of 1 x 1 s
+#      warm-up and 3 x 1 s.
 #   2. Stampede: 4 instances x 4 threads, 5 s tokens, 3 lifetimes, IdP latency 50 ms, a call every
 #      1 ms per thread; tokenkeeper (memory, Redis, PostgreSQL), Spring, google-auth, Caffeine.
 #   3. Outage: the same, with the IdP answering 503 from 1.2 to 1.6 lifetimes into the run.

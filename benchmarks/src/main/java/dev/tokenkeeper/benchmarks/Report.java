@@ -468,8 +468,8 @@ final class Report {
 
     private void hotPath() {
         h("## 1. Hot path: a valid cached token (JMH)");
-        p(f("Average time per call, `-prof gc`. The rows the bars judge (the floor, tokenkeeper keyed and bound) ran %d forks, "
-                + "%d × %d ms warm-up and %d × %d ms measurement iterations; the peers " + plan.peerRuns().describe() + ". "
+        p(f("Average time per call, `-prof gc`. The rows the bars judge (the floor, tokenkeeper keyed and bound) ran %d forks "
+                + "(" + plan.jmhForksMoreThreads() + " with 2 threads), %d × %d ms warm-up and %d × %d ms measurement iterations; the peers " + plan.peerRuns().describe() + ". "
                 + "The error is JMH's 99.9%% confidence half-interval. Each contender fetched its one-hour token from the loopback "
                 + "IdP in its setup, and its tear-down checks that no further request was made, so only the cached path is "
                 + "timed. With 2 threads both share one instance. B/op is `gc.alloc.rate.norm`.",
