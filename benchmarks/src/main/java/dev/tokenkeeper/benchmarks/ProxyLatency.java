@@ -4,7 +4,6 @@ import dev.tokenkeeper.bootstrap.Settings;
 import dev.tokenkeeper.bootstrap.TokenkeeperConfig;
 import dev.tokenkeeper.fakeidp.FakeIdp;
 import dev.tokenkeeper.runnable.sidecar.Sidecar;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -17,10 +16,8 @@ import io.vertx.core.http.RequestOptions;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The injecting proxy's added latency: the same GET to one loopback upstream (a Vert.x server that
@@ -120,43 +117,8 @@ final class ProxyLatency {
     /** {@code connections} closed loops on {@code target} for {@code duration}; returns the answers counted. */
     private static long load(HttpClient client, int connections, Target target, Duration duration, Samples latency,
             AtomicLong errors) throws InterruptedException {
-        long deadline = System.nanoTime() + duration.toNanos();
-        AtomicLong done = new AtomicLong();
-        CountDownLatch finished = new CountDownLatch(connections);
-        AtomicReference<Throwable> firstError = new AtomicReference<>();
-        for (int c = 0; c < connections; c++) {
-            loop(client, target, deadline, latency, done, errors, finished, firstError);
-        }
-        if (!finished.await(duration.toMillis() + 30_000, TimeUnit.MILLISECONDS)) {
-            throw new IllegalStateException("the load on port " + target.port() + " did not finish");
-        }
-        if (errors.get() > 0 && done.get() == 0) {
-            throw new IllegalStateException("every request to port " + target.port() + " failed: " + firstError.get());
-        }
-        return done.get();
-    }
-
-    private static void loop(HttpClient client, Target target, long deadline, Samples latency, AtomicLong done,
-            AtomicLong errors, CountDownLatch finished, AtomicReference<Throwable> firstError) {
-        long start = System.nanoTime();
-        if (start >= deadline) {
-            finished.countDown();
-            return;
-        }
-        Future<Integer> answer = client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
-                .setPort(target.port()).setURI("/orders?page=1")).compose(req -> {
-                    target.headers().forEach(req::putHeader);
-                    return req.send().compose(res -> res.body().map(body -> res.statusCode()));
-                });
-        answer.onComplete(ar -> {
-            if (ar.succeeded() && ar.result() == 200) {
-                latency.add(System.nanoTime() - start);
-                done.incrementAndGet();
-            } else {
-                errors.incrementAndGet();
-                firstError.compareAndSet(null, ar.failed() ? ar.cause() : new IllegalStateException("HTTP " + ar.result()));
-            }
-            loop(client, target, deadline, latency, done, errors, finished, firstError);
-        });
+        return ClosedLoops.run(() -> client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
+                .setPort(target.port()).setURI("/orders?page=1")), target.headers(), connections, duration, latency, errors,
+                "port " + target.port());
     }
 }
